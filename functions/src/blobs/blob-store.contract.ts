@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import type { BlobStore } from "./blob-store.ts";
+
+export interface FetchedBlob {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly bytes: Buffer;
+}
+
+/**
+ * The behaviour every BlobStore adapter must have. `fetchUrl`, when given, proves a blob's URL really serves
+ * its bytes (for the file store that goes through the `api` function's media route).
+ */
+export function describeBlobStoreContract(
+  adapterName: string,
+  open: () => Promise<BlobStore>,
+  fetchUrl?: (url: string) => Promise<FetchedBlob>,
+): void {
+  describe(`BlobStore contract: ${adapterName}`, function () {
+    this.timeout(20_000);
+    let blobs: BlobStore;
+    let root: string;
+
+    before(async () => {
+      blobs = await open();
+    });
+    beforeEach(() => {
+      root = `users/contract-${randomUUID()}`;
+    });
+
+    const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
+
+    it("stores bytes with their content type and reads them back", async () => {
+      await blobs.put(`${root}/images/j1/0.png`, png, "image/png");
+      const stored = await blobs.get(`${root}/images/j1/0.png`);
+      assert.ok(stored);
+      assert.deepEqual(stored.bytes, png);
+      assert.equal(stored.contentType, "image/png");
+      assert.equal(stored.size, png.length);
+      assert.deepEqual(await blobs.stat(`${root}/images/j1/0.png`), { contentType: "image/png", size: png.length });
+    });
+
+    it("answers null for a blob that does not exist", async () => {
+      assert.equal(await blobs.get(`${root}/nothing.png`), null);
+      assert.equal(await blobs.stat(`${root}/nothing.png`), null);
+    });
+
+    it("replaces a blob written twice to the same path", async () => {
+      await blobs.put(`${root}/videos/v.mp4`, Buffer.from("first"), "video/mp4");
+      await blobs.put(`${root}/videos/v.mp4`, Buffer.from("second!"), "video/mp4");
+      assert.equal((await blobs.get(`${root}/videos/v.mp4`))?.bytes.toString(), "second!");
+    });
+
+    it("deletes one blob, silently when it is already gone", async () => {
+      await blobs.put(`${root}/uploads/a.png`, png, "image/png");
+      await blobs.delete(`${root}/uploads/a.png`);
+      await blobs.delete(`${root}/uploads/a.png`);
+      assert.equal(await blobs.get(`${root}/uploads/a.png`), null);
+    });
+
+    it("deletes by prefix and nothing outside it", async () => {
+      await blobs.put(`${root}/images/j1/0.png`, png, "image/png");
+      await blobs.put(`${root}/images/j1/1.png`, png, "image/png");
+      await blobs.put(`${root}/images/j10/0.png`, png, "image/png");
+      assert.equal(await blobs.deletePrefix(`${root}/images/j1/`), 2);
+      assert.equal(await blobs.stat(`${root}/images/j1/0.png`), null);
+      assert.ok(await blobs.stat(`${root}/images/j10/0.png`));
+    });
+
+    it("refuses paths that could escape their folder", async () => {
+      for (const bad of ["../etc/passwd", "users/../../x", "/abs/path", "users//double", "users/a b"]) {
+        await assert.rejects(blobs.put(bad, png, "image/png"), /Not a valid blob path/);
+      }
+    });
+
+    it("gives a URL that serves the bytes with their content type", async () => {
+      const url = await blobs.put(`${root}/images/j2/0.png`, png, "image/png");
+      assert.match(url, /^https?:\/\//);
+      assert.equal(await blobs.url(`${root}/images/j2/0.png`), url);
+      if (fetchUrl !== undefined) {
+        const fetched = await fetchUrl(url);
+        assert.equal(fetched.status, 200);
+        assert.equal(fetched.contentType, "image/png");
+        assert.deepEqual(fetched.bytes, png);
+      }
+    });
+
+    it("answers ping", async () => {
+      await blobs.ping();
+    });
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * The media port: bytes at a path, and a URL the owner's client can fetch without further auth. Adapters:
+ * Cloud Storage (Firebase download-token URLs) and files on disk (HMAC-signed, expiring URLs served by the
+ * `api` function). Paths are `users/{uid}/...`, the same in both, so security rules and cleanup line up.
+ */
+
+export interface BlobMetadata {
+  readonly contentType: string;
+  readonly size: number;
+}
+
+export interface StoredBlob extends BlobMetadata {
+  readonly bytes: Buffer;
+}
+
+export interface BlobStore {
+  /** Stores the bytes (replacing any blob at `path`) and returns the blob's URL, as {@link url} would. */
+  put(path: string, bytes: Uint8Array, contentType: string): Promise<string>;
+  get(path: string): Promise<StoredBlob | null>;
+  stat(path: string): Promise<BlobMetadata | null>;
+  /** Silent when the blob is already gone. */
+  delete(path: string): Promise<void>;
+  /** Deletes every blob whose path starts with `prefix`; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  /** A URL that returns the bytes with their content type to whoever holds it. */
+  url(path: string): Promise<string>;
+  ping(): Promise<void>;
+}
+
+const SAFE_SEGMENT = /^[A-Za-z0-9._@=+-]+$/;
+
+/** Blob paths are relative, made of plain segments: no `..`, no empty parts, nothing a file system would bend. */
+export function assertBlobPath(path: string): void {
+  const segments = path.split("/");
+  if (segments.length < 2 || !segments.every((segment) => SAFE_SEGMENT.test(segment) && !/^\.+$/.test(segment))) {
+    throw new Error(`Not a valid blob path: ${JSON.stringify(path)}`);
+  }
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import type { App } from "firebase-admin/app";
+import type { Storage } from "firebase-admin/storage";
+import { assertBlobPath, type BlobMetadata, type BlobStore, type StoredBlob } from "./blob-store.ts";
+
+/**
+ * Cloud Storage media. Each object gets a Firebase download token at upload, so its URL is the same one the
+ * Firebase client SDKs hand out (`getDownloadURL`): fetchable by whoever holds it, revocable by changing the
+ * token. `put` builds the URL from the token it just set, without the metadata request `getDownloadURL` makes.
+ */
+
+type Bucket = ReturnType<Storage["bucket"]>;
+
+const TOKEN_METADATA = "firebaseStorageDownloadTokens";
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === 404;
+}
+
+export async function openCloudStorageBlobStore(app: App, bucketName: string): Promise<CloudStorageBlobStore> {
+  const { getStorage } = await import("firebase-admin/storage");
+  return new CloudStorageBlobStore(getStorage(app).bucket(bucketName));
+}
+
+export class CloudStorageBlobStore implements BlobStore {
+  readonly #bucket: Bucket;
+
+  constructor(bucket: Bucket) {
+    this.#bucket = bucket;
+  }
+
+  async put(path: string, bytes: Uint8Array, contentType: string): Promise<string> {
+    assertBlobPath(path);
+    const token = randomUUID();
+    await this.#bucket.file(path).save(Buffer.from(bytes), {
+      resumable: false,
+      contentType,
+      metadata: { contentType, cacheControl: "private, max-age=3600", metadata: { [TOKEN_METADATA]: token } },
+    });
+    return this.#downloadUrl(path, token);
+  }
+
+  async get(path: string): Promise<StoredBlob | null> {
+    const metadata = await this.stat(path);
+    if (metadata === null) return null;
+    try {
+      const [bytes] = await this.#bucket.file(path).download();
+      return { ...metadata, bytes };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async stat(path: string): Promise<BlobMetadata | null> {
+    assertBlobPath(path);
+    try {
+      const [metadata] = await this.#bucket.file(path).getMetadata();
+      return { contentType: metadata.contentType ?? "application/octet-stream", size: Number(metadata.size ?? 0) };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    assertBlobPath(path);
+    await this.#bucket.file(path).delete({ ignoreNotFound: true });
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const [files] = await this.#bucket.getFiles({ prefix });
+    await Promise.all(files.map((file) => file.delete({ ignoreNotFound: true })));
+    return files.length;
+  }
+
+  async url(path: string): Promise<string> {
+    assertBlobPath(path);
+    const file = this.#bucket.file(path);
+    const [metadata] = await file.getMetadata();
+    let token = String(metadata.metadata?.[TOKEN_METADATA] ?? "").split(",")[0] ?? "";
+    if (token === "") {
+      token = randomUUID();
+      await file.setMetadata({ metadata: { [TOKEN_METADATA]: token } });
+    }
+    return this.#downloadUrl(path, token);
+  }
+
+  async ping(): Promise<void> {
+    await this.#bucket.exists();
+  }
+
+  #downloadUrl(path: string, token: string): string {
+    const host = process.env.STORAGE_EMULATOR_HOST ?? "https://firebasestorage.googleapis.com";
+    const origin = host.startsWith("http") ? host : `http://${host}`;
+    return `${origin}/v0/b/${this.#bucket.name}/o/${encodeURIComponent(path)}?alt=media&token=${token}`;
+  }
+}

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { ConfigurationError, loadRuntimeConfig } from "./runtime-config.ts";
+
+const production = { K_SERVICE: "api", FIREBASE_CONFIG: JSON.stringify({ projectId: "prod-1", storageBucket: "b1" }) };
+const productionKeys = { GEMINI_API_KEY: "g-key-123", NANO_BANANA_API_KEY: "n-key-123", VEO_API_KEY: "v-key-123" };
+
+function configurationError(environment: NodeJS.ProcessEnv): ConfigurationError {
+  try {
+    loadRuntimeConfig(environment);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigurationError");
+}
+
+describe("runtime configuration", () => {
+  it("has the runbook's defaults, with units in the names", () => {
+    const { settings } = loadRuntimeConfig({});
+    assert.equal(settings.STREAM_UPDATE_INTERVAL_MS, 500);
+    assert.equal(settings.TAVILY_SEARCH_DEPTH, "advanced");
+    assert.equal(settings.TAVILY_MAX_RESULTS, 5);
+    assert.equal(settings.TAVILY_MAX_QUERIES_PER_HOUR, 20);
+    assert.equal(settings.SSE_HEARTBEAT_SECONDS, 15);
+    assert.equal(settings.DISCONNECT_GRACE_SECONDS, 30);
+    assert.equal(settings.MAX_REQUEST_BYTES, 16 * 1024 * 1024);
+    assert.equal(settings.RATE_LIMIT_FREE, 50);
+    assert.equal(settings.RATE_LIMIT_PAID, 500);
+    assert.equal(settings.SSE_CONNECTIONS_WARNING, 150);
+    assert.equal(settings.SSE_CONNECTIONS_CRITICAL, 200);
+  });
+
+  it("parses numbers, lists and booleans from strings", () => {
+    const { settings } = loadRuntimeConfig({
+      STREAM_UPDATE_INTERVAL_MS: "750",
+      CORS_ALLOWED_ORIGINS: " https://a.example , https://b.example ,",
+      AUTH_CHECK_REVOKED: "false",
+    });
+    assert.equal(settings.STREAM_UPDATE_INTERVAL_MS, 750);
+    assert.deepEqual(settings.CORS_ALLOWED_ORIGINS, ["https://a.example", "https://b.example"]);
+    assert.equal(settings.AUTH_CHECK_REVOKED, false);
+  });
+
+  describe("mode", () => {
+    it("is embedded locally without Firestore, with simulated providers where keys are missing", () => {
+      const config = loadRuntimeConfig({ GEMINI_API_KEY: "local-key-1" });
+      assert.equal(config.mode, "embedded");
+      assert.equal(config.production, false);
+      assert.deepEqual(config.providers, {
+        gemini: "live",
+        nano_banana: "simulated",
+        veo: "simulated",
+        tavily: "simulated",
+      });
+    });
+
+    it("is firebase when the Firestore emulator is running", () => {
+      assert.equal(loadRuntimeConfig({ FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080" }).mode, "firebase");
+    });
+
+    it("is firebase in production, taking project and bucket from FIREBASE_CONFIG", () => {
+      const config = loadRuntimeConfig({ ...production, ...productionKeys });
+      assert.equal(config.mode, "firebase");
+      assert.equal(config.production, true);
+      assert.equal(config.projectId, "prod-1");
+      assert.equal(config.storageBucket, "b1");
+    });
+
+    it("treats the functions emulator as not production", () => {
+      assert.equal(loadRuntimeConfig({ K_SERVICE: "api", FUNCTIONS_EMULATOR: "true" }).production, false);
+    });
+
+    it("never simulates in production: a missing optional key is unconfigured", () => {
+      const config = loadRuntimeConfig({ ...production, ...productionKeys });
+      assert.equal(config.providers.tavily, "unconfigured");
+    });
+
+    it("can refuse simulation locally too", () => {
+      assert.equal(loadRuntimeConfig({ SIMULATED_PROVIDERS: "off" }).providers.gemini, "unconfigured");
+    });
+  });
+
+  describe("fails fast with one grouped error", () => {
+    it("names every missing production setting at once", () => {
+      const error = configurationError(production);
+      assert.deepEqual(error.missing, ["GEMINI_API_KEY", "NANO_BANANA_API_KEY", "VEO_API_KEY"]);
+      assert.deepEqual(error.invalid, []);
+    });
+
+    it("names invalid settings without echoing their values", () => {
+      const error = configurationError({
+        ...production,
+        ...productionKeys,
+        STREAM_UPDATE_INTERVAL_MS: "soon-ish",
+        TAVILY_SEARCH_DEPTH: "bottomless",
+        GEMINI_ENDPOINT: "not a url",
+      });
+      assert.deepEqual(error.invalid, ["GEMINI_ENDPOINT", "STREAM_UPDATE_INTERVAL_MS", "TAVILY_SEARCH_DEPTH"]);
+      const everything = `${error.message} ${JSON.stringify(error)}`;
+      for (const value of ["soon-ish", "bottomless", "not a url", "g-key-123"]) assert.ok(!everything.includes(value));
+      assert.deepEqual(JSON.parse(JSON.stringify(error)), {
+        error: "configuration_invalid",
+        missing: [],
+        invalid: ["GEMINI_ENDPOINT", "STREAM_UPDATE_INTERVAL_MS", "TAVILY_SEARCH_DEPTH"],
+      });
+    });
+
+    it("treats a blank key as missing", () => {
+      const error = configurationError({ ...production, ...productionKeys, VEO_API_KEY: "   " });
+      assert.deepEqual(error.missing, ["VEO_API_KEY"]);
+    });
+
+    it("refuses embedded mode in production, where the disk does not last", () => {
+      const error = configurationError({ ...production, ...productionKeys, DATA_BACKEND: "embedded" });
+      assert.deepEqual(error.invalid, ["DATA_BACKEND"]);
+    });
+
+    it("refuses a critical connection threshold below the warning one", () => {
+      const error = configurationError({ SSE_CONNECTIONS_WARNING: "100", SSE_CONNECTIONS_CRITICAL: "50" });
+      assert.deepEqual(error.invalid, ["SSE_CONNECTIONS_CRITICAL"]);
+    });
+  });
+});

@@ -1,0 +1,153 @@
+import { z } from "zod";
+
+/**
+ * Every setting Atelier reads, in one schema. Keys are the environment variable names themselves, so the
+ * runbook, `scripts/validate-env.ts` and the code speak the same words. Units are in the names
+ * (`_MS`, `_SECONDS`, `_BYTES`, `_DAYS`); defaults live here and nowhere else.
+ */
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+const integer = (defaultValue: number, minimum = 0) => z.coerce.number().int().min(minimum).default(defaultValue);
+/** An unset and an empty variable mean the same: not configured. */
+const blankAsMissing = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
+const optionalText = z.preprocess(blankAsMissing, z.string().trim().min(1).optional());
+const optionalUrl = z.preprocess(blankAsMissing, z.url().optional());
+const list = (defaultValue: string) =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    );
+const flag = (defaultValue: boolean) => z.stringbool().default(defaultValue);
+
+export const settingsSchema = z.object({
+  // --- Where data lives -------------------------------------------------------------------------------------
+  /** `auto` picks `firebase` when Firestore is reachable (production or its emulator), else `embedded`. */
+  DATA_BACKEND: z.enum(["auto", "embedded", "firebase"]).default("auto"),
+  /** Embedded mode: folder for the SQLite database and media files. */
+  EMBEDDED_DATA_DIR: z.string().default(".data"),
+  /** Embedded mode: how long a request may wait for the database lock held by another process. */
+  EMBEDDED_LOCK_TIMEOUT_MS: integer(5_000, 1),
+  /** Public base URL of the `api` function; embedded media URLs are built on it. */
+  PUBLIC_API_URL: optionalUrl,
+
+  // --- Firebase project (optional overrides: Cloud Functions provides FIREBASE_CONFIG) -----------------------
+  FIREBASE_PROJECT_ID: optionalText,
+  FIREBASE_CLIENT_EMAIL: optionalText,
+  FIREBASE_PRIVATE_KEY: optionalText,
+  FIREBASE_STORAGE_BUCKET: optionalText,
+  FUNCTIONS_REGION: z.string().default("us-central1"),
+
+  // --- Providers ----------------------------------------------------------------------------------------------
+  GEMINI_API_KEY: optionalText,
+  /** Base URL override for the Gemini API (tests, proxies). */
+  GEMINI_ENDPOINT: optionalUrl,
+  DEFAULT_MODEL: z.string().default("gemini-2.5-flash"),
+  /** Models a client may ask for; `DEFAULT_MODEL` is always allowed. */
+  ALLOWED_MODELS: list("gemini-2.5-flash,gemini-2.5-pro,gemini-2.5-flash-lite"),
+  NANO_BANANA_API_KEY: optionalText,
+  NANO_BANANA_ENDPOINT: optionalUrl,
+  NANO_BANANA_MODEL: z.string().default("gemini-2.5-flash-image"),
+  VEO_API_KEY: optionalText,
+  VEO_ENDPOINT: optionalUrl,
+  VEO_MODEL: z.string().default("veo-3.0-generate-001"),
+  VEO_POLL_INTERVAL_SECONDS: integer(10, 1),
+  VEO_MAX_WAIT_SECONDS: integer(600, 1),
+  TAVILY_API_KEY: optionalText,
+  TAVILY_ENDPOINT: optionalUrl,
+  TAVILY_SEARCH_DEPTH: z.enum(["basic", "advanced"]).default("advanced"),
+  TAVILY_MAX_RESULTS: integer(5, 1),
+  TAVILY_MAX_QUERIES_PER_HOUR: integer(20, 1),
+  TAVILY_TIMEOUT_SECONDS: integer(15, 1),
+  /** How long a provider call may go without progress before it is abandoned. */
+  PROVIDER_TIMEOUT_SECONDS: integer(60, 1),
+  /** Simulated providers: `auto` uses them where a key is missing outside production; `off` never. */
+  SIMULATED_PROVIDERS: z.enum(["auto", "off"]).default("auto"),
+  /** Pacing of the simulated text provider, per token. */
+  SIMULATED_TOKEN_DELAY_MS: integer(25),
+  /** How long simulated image and video jobs take. */
+  SIMULATED_JOB_DELAY_MS: integer(300),
+
+  // --- HTTP ---------------------------------------------------------------------------------------------------
+  FRONTEND_ORIGIN: optionalText,
+  CORS_ALLOWED_ORIGINS: list(""),
+  MAX_REQUEST_BYTES: integer(16 * MIB, 1),
+  MAX_MESSAGE_CHARS: integer(32_000, 1),
+  MAX_ATTACHMENTS: integer(4, 0),
+  MAX_ATTACHMENT_SIZE_BYTES: integer(10 * MIB, 1),
+  MAX_IMAGE_SIZE_BYTES: integer(10 * MIB, 1),
+  MAX_IMAGE_DIMENSION: integer(2048, 1),
+  /** Verify on each request that the ID token was not revoked (cached per user). */
+  AUTH_CHECK_REVOKED: flag(true),
+  AUTH_REVOCATION_CACHE_SECONDS: integer(60),
+  APP_CHECK: z.enum(["off", "monitor", "enforce"]).default("off"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** How long `/health` and `/readyz` wait for the data backend and blob store to answer. */
+  HEALTH_CHECK_TIMEOUT_MS: integer(2_000, 1),
+
+  // --- Streaming ----------------------------------------------------------------------------------------------
+  STREAM_UPDATE_INTERVAL_MS: integer(500, 10),
+  SSE_HEARTBEAT_SECONDS: integer(15, 1),
+  DISCONNECT_GRACE_SECONDS: integer(30, 0),
+  /** A resuming client counts as attached while its last heartbeat is younger than this. */
+  RESUME_ATTACH_TIMEOUT_SECONDS: integer(20, 1),
+  CONTEXT_MAX_MESSAGES: integer(20, 1),
+  CONTEXT_MAX_CHARS: integer(24_000, 100),
+  SYSTEM_INSTRUCTION: z
+    .string()
+    .default(
+      "You are Atelier, a helpful creative assistant. Answer clearly and concisely. Use Markdown where it helps.",
+    ),
+  SSE_CONNECTIONS_WARNING: integer(150, 1),
+  SSE_CONNECTIONS_CRITICAL: integer(200, 1),
+  SHUTDOWN_GRACE_SECONDS: integer(8, 0),
+
+  // --- Limits and quotas ------------------------------------------------------------------------------------------
+  RATE_LIMIT_ENABLED: flag(true),
+  RATE_LIMIT_RPM: integer(60, 1),
+  RATE_LIMIT_BURST: integer(20, 1),
+  RATE_LIMIT_FREE: integer(50, 0),
+  RATE_LIMIT_PAID: integer(500, 0),
+  RATE_LIMIT_GLOBAL_TASKS: integer(15, 1),
+  RATE_LIMIT_CONVERSATION_TASKS: integer(5, 1),
+  RATE_LIMIT_USER_ACTIVE_JOBS: integer(10, 1),
+
+  // --- Jobs -------------------------------------------------------------------------------------------------------
+  JOB_LEASE_SECONDS: integer(300, 1),
+  JOB_MAX_ATTEMPTS: integer(5, 1),
+  TASK_DISPATCH_DEADLINE_SECONDS: integer(900, 15),
+
+  // --- Retention and cleanup --------------------------------------------------------------------------------------
+  REQUEST_RETENTION_DAYS: integer(7, 1),
+  MEDIA_RETENTION_DAYS: integer(0),
+  MEDIA_URL_TTL_SECONDS: integer(7 * 24 * 3600, 60),
+  STALE_STREAM_SECONDS: integer(300, 1),
+  STALE_JOB_SECONDS: integer(3600, 1),
+  CLEANUP_BATCH_SIZE: integer(200, 1),
+  CLEANUP_SCHEDULE: z.string().default("every day 03:00"),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingName = keyof Settings;
+
+/** Settings that hold credentials: never logged, never echoed, redacted wherever they could appear. */
+export const SECRET_SETTINGS = [
+  "GEMINI_API_KEY",
+  "NANO_BANANA_API_KEY",
+  "VEO_API_KEY",
+  "TAVILY_API_KEY",
+  "FIREBASE_PRIVATE_KEY",
+] as const satisfies readonly SettingName[];
+
+/** Required in production: without them a live provider cannot run and simulated ones are not allowed. */
+export const PRODUCTION_REQUIRED_SETTINGS = [
+  "GEMINI_API_KEY",
+  "NANO_BANANA_API_KEY",
+  "VEO_API_KEY",
+] as const satisfies readonly SettingName[];

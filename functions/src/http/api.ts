@@ -1,0 +1,28 @@
+import type { Services } from "../runtime/services.ts";
+import { createApiHandler } from "./api-handler.ts";
+import type { RequestHandler } from "./request-context.ts";
+import type { Route } from "./router.ts";
+import { accountRoutes } from "./routes/account-routes.ts";
+import { healthRoutes } from "./routes/health-routes.ts";
+import { mediaRoutes } from "./routes/media-routes.ts";
+
+/** Every route of the `api` function. */
+export function apiRoutes(services: Services): Route[] {
+  return [
+    ...healthRoutes(services),
+    ...accountRoutes(),
+    ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
+  ];
+}
+
+/** The `api` function's handler over a set of services. */
+export function createApi(services: Services): RequestHandler {
+  const { settings } = services.config;
+  return createApiHandler({
+    logger: services.logger,
+    verifier: services.verifier,
+    routes: apiRoutes(services),
+    maxRequestBytes: settings.MAX_REQUEST_BYTES,
+    corsOrigins: [settings.FRONTEND_ORIGIN, ...settings.CORS_ALLOWED_ORIGINS],
+  });
+}

@@ -1,0 +1,69 @@
+import type { RequestContext } from "./request-context.ts";
+
+/**
+ * Who may call a route: anyone (health, signed media URLs), a signed-in user, or an admin (custom claim).
+ * `generating` routes start model work and get the per-user rate limit.
+ */
+export type RouteAccess = "public" | "user" | "admin";
+
+export interface Route {
+  readonly method: "GET" | "POST" | "DELETE";
+  /** Segments; `:name` captures one segment, a final `*` captures the rest. */
+  readonly path: string;
+  readonly access: RouteAccess;
+  readonly generating?: boolean;
+  readonly handle: (context: RequestContext) => Promise<void>;
+}
+
+export interface RouteMatch {
+  readonly route: Route;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly segments: readonly string[];
+}
+
+export class Router {
+  readonly #routes: CompiledRoute[];
+
+  constructor(routes: readonly Route[]) {
+    this.#routes = routes.map((route) => ({ route, segments: route.path.split("/").filter(Boolean) }));
+  }
+
+  match(method: string, path: string): RouteMatch | undefined {
+    const segments = path.split("/").filter(Boolean);
+    for (const { route, segments: pattern } of this.#routes) {
+      if (route.method !== method) continue;
+      const params = matchSegments(pattern, segments);
+      if (params !== undefined) return { route, params };
+    }
+    return undefined;
+  }
+}
+
+function matchSegments(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let index = 0; index < pattern.length; index++) {
+    const expected = pattern[index] ?? "";
+    if (expected === "*") {
+      if (index >= segments.length) return undefined;
+      params["*"] = segments.slice(index).map(decodeSegment).join("/");
+      return params;
+    }
+    const actual = segments[index];
+    if (actual === undefined) return undefined;
+    if (expected.startsWith(":")) params[expected.slice(1)] = decodeSegment(actual);
+    else if (expected !== actual) return undefined;
+  }
+  return segments.length === pattern.length ? params : undefined;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

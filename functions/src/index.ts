@@ -1,0 +1,32 @@
+/**
+ * The Cloud Functions of Atelier. Each is a few lines: options, and a lazy import of the module that does the
+ * work, so a cold start loads only what the invoked function needs.
+ */
+import { onRequest } from "firebase-functions/v2/https";
+import { defineSecret } from "firebase-functions/params";
+import { PROVIDER_SECRET_NAMES } from "./config/secret-names.ts";
+
+const region = process.env.FUNCTIONS_REGION ?? "us-central1";
+
+/**
+ * Production binds provider keys from Secret Manager. The emulator takes them from the developer's environment
+ * instead (no `.secret.local` file to leak, no Secret Manager lookups on every worker start).
+ */
+const providerSecrets =
+  process.env.FUNCTIONS_EMULATOR === "true" ? [] : PROVIDER_SECRET_NAMES.map((name) => defineSecret(name));
+
+export const api = onRequest(
+  {
+    region,
+    invoker: "public",
+    concurrency: 80,
+    cpu: 1,
+    memory: "512MiB",
+    timeoutSeconds: 900,
+    secrets: providerSecrets,
+  },
+  async (request, response) => {
+    const { handleApiRequest } = await import("./http/api-entry.ts");
+    await handleApiRequest(request, response);
+  },
+);

@@ -1,0 +1,55 @@
+/**
+ * `npm run validate-env [-- --target local|production]` (seed: validate_env): checks the environment against
+ * the one settings schema and lists what is missing or invalid, by name only, never values. Exits 1 when the
+ * target cannot run.
+ *
+ * - `production` (default): as Cloud Functions would load it. Provider keys are required; the project and
+ *   bucket must be known (Cloud Functions supplies FIREBASE_CONFIG; elsewhere set FIREBASE_PROJECT_ID and
+ *   FIREBASE_STORAGE_BUCKET).
+ * - `local`: as `npm start` loads it; reports which providers run live and which simulated.
+ */
+import { ConfigurationError, loadRuntimeConfig } from "../functions/src/config/runtime-config.ts";
+
+const targetIndex = process.argv.indexOf("--target");
+const target = targetIndex === -1 ? "production" : process.argv[targetIndex + 1];
+if (target !== "production" && target !== "local") {
+  console.error("usage: npm run validate-env -- --target local|production");
+  process.exit(2);
+}
+
+const environment: NodeJS.ProcessEnv = { ...process.env };
+const missing = new Set<string>();
+if (target === "production") {
+  environment.K_SERVICE ??= "validate-env";
+  delete environment.FUNCTIONS_EMULATOR;
+  if ((environment.FIREBASE_CONFIG ?? "") === "") {
+    for (const name of ["FIREBASE_PROJECT_ID", "FIREBASE_STORAGE_BUCKET"]) {
+      if ((environment[name] ?? "").trim() === "") missing.add(name);
+    }
+  }
+} else {
+  environment.FUNCTIONS_EMULATOR = "true";
+}
+
+let invalid: readonly string[] = [];
+let providers: Record<string, string> = {};
+try {
+  const config = loadRuntimeConfig(environment);
+  providers = config.providers;
+} catch (error) {
+  if (!(error instanceof ConfigurationError)) throw error;
+  for (const name of error.missing) missing.add(name);
+  invalid = error.invalid;
+}
+
+const report = { target, missing: [...missing].sort(), invalid, providers };
+if (missing.size > 0 || invalid.length > 0) {
+  console.error(JSON.stringify({ ok: false, ...report }, null, 2));
+  console.error(`FAIL: the ${target} environment is not complete (see "missing" and "invalid" above).`);
+  process.exit(1);
+}
+console.log(JSON.stringify({ ok: true, ...report }, null, 2));
+if (providers.tavily !== "live") {
+  console.log("Note: TAVILY_API_KEY is not set; grounded chat requests will be refused in production.");
+}
+console.log(`OK: every required setting for ${target} is present.`);
