@@ -2,8 +2,9 @@
  * The Cloud Functions of Atelier. Each is a few lines: options, and a lazy import of the module that does the
  * work, so a cold start loads only what the invoked function needs.
  */
-import { onRequest } from "firebase-functions/v2/https";
+import { onCall, onRequest } from "firebase-functions/v2/https";
 import { defineSecret } from "firebase-functions/params";
+import type { ChatChunk } from "./callable/callable-sink.ts";
 import { PROVIDER_SECRET_NAMES } from "./config/secret-names.ts";
 
 const region = process.env.FUNCTIONS_REGION ?? "us-central1";
@@ -28,5 +29,25 @@ export const api = onRequest(
   async (request, response) => {
     const { handleApiRequest } = await import("./http/api-entry.ts");
     await handleApiRequest(request, response);
+  },
+);
+
+/**
+ * Chat for frontends on the Firebase SDK: `httpsCallable(functions, "chat").stream({message, ...})` yields the
+ * same meta/sources/token/done/error sequence as `POST /chat/stream`, from the same service.
+ */
+export const chat = onCall<unknown, Promise<Record<string, unknown>>, ChatChunk>(
+  {
+    region,
+    concurrency: 80,
+    cpu: 1,
+    memory: "512MiB",
+    timeoutSeconds: 900,
+    heartbeatSeconds: 15,
+    secrets: providerSecrets,
+  },
+  async (request, response) => {
+    const { handleChatCallable } = await import("./callable/chat-callable.ts");
+    return handleChatCallable(request, response);
   },
 );

@@ -11,7 +11,7 @@
 
 export type DocumentData = Record<string, unknown>;
 
-export interface StoredDocument<T extends DocumentData = DocumentData> {
+export interface StoredDocument<T extends object = DocumentData> {
   readonly id: string;
   readonly path: string;
   readonly data: T;
@@ -46,24 +46,24 @@ export interface Query {
 
 /** Reads come first, then writes; writes apply together at commit or not at all. */
 export interface Transaction {
-  get<T extends DocumentData>(path: string): Promise<StoredDocument<T> | null>;
-  query<T extends DocumentData>(query: Query): Promise<StoredDocument<T>[]>;
+  get<T extends object = DocumentData>(path: string): Promise<StoredDocument<T> | null>;
+  query<T extends object = DocumentData>(query: Query): Promise<StoredDocument<T>[]>;
   /** Fails the transaction with {@link DocumentExistsError} if the document exists at commit. */
-  create(path: string, data: DocumentData): void;
-  set(path: string, data: DocumentData): void;
+  create(path: string, data: object): void;
+  set(path: string, data: object): void;
   /** Merges top-level fields; fails the transaction with {@link DocumentMissingError} if absent. */
-  update(path: string, data: DocumentData): void;
+  update(path: string, data: object): void;
   delete(path: string): void;
 }
 
 export type Unsubscribe = () => void;
 
 export interface DocumentDatabase {
-  get<T extends DocumentData>(path: string): Promise<StoredDocument<T> | null>;
-  query<T extends DocumentData>(query: Query): Promise<StoredDocument<T>[]>;
-  create(path: string, data: DocumentData): Promise<void>;
-  set(path: string, data: DocumentData): Promise<void>;
-  update(path: string, data: DocumentData): Promise<void>;
+  get<T extends object = DocumentData>(path: string): Promise<StoredDocument<T> | null>;
+  query<T extends object = DocumentData>(query: Query): Promise<StoredDocument<T>[]>;
+  create(path: string, data: object): Promise<void>;
+  set(path: string, data: object): Promise<void>;
+  update(path: string, data: object): Promise<void>;
   delete(path: string): Promise<void>;
   /** Deletes a document and every document beneath it; returns how many were deleted. */
   deleteTree(path: string): Promise<number>;
@@ -76,7 +76,7 @@ export interface DocumentDatabase {
    * Calls `listener` with the document now and on every change until unsubscribed (`null`: absent).
    * `onError` hears a broken watch (Firestore listener failure); the watch is over after it.
    */
-  watch<T extends DocumentData>(
+  watch<T extends object = DocumentData>(
     path: string,
     listener: (document: StoredDocument<T> | null) => void,
     onError?: (error: unknown) => void,

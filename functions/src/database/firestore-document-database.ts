@@ -63,7 +63,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
     this.#module = firestoreModule;
   }
 
-  async get<T extends DocumentData>(path: string): Promise<StoredDocument<T> | null> {
+  async get<T extends object = DocumentData>(path: string): Promise<StoredDocument<T> | null> {
     try {
       return this.#fromSnapshot<T>(await this.#firestore.doc(path).get());
     } catch (error) {
@@ -71,7 +71,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
     }
   }
 
-  async query<T extends DocumentData>(query: Query): Promise<StoredDocument<T>[]> {
+  async query<T extends object = DocumentData>(query: Query): Promise<StoredDocument<T>[]> {
     try {
       const snapshot = await this.#buildQuery(query).get();
       return snapshot.docs.map((document) => this.#fromSnapshot<T>(document)).filter((document) => document !== null);
@@ -80,7 +80,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
     }
   }
 
-  async create(path: string, data: DocumentData): Promise<void> {
+  async create(path: string, data: object): Promise<void> {
     splitDocumentPath(path);
     try {
       await this.#firestore.doc(path).create(data);
@@ -89,7 +89,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
     }
   }
 
-  async set(path: string, data: DocumentData): Promise<void> {
+  async set(path: string, data: object): Promise<void> {
     splitDocumentPath(path);
     try {
       await this.#firestore.doc(path).set(data);
@@ -98,7 +98,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
     }
   }
 
-  async update(path: string, data: DocumentData): Promise<void> {
+  async update(path: string, data: object): Promise<void> {
     splitDocumentPath(path);
     try {
       await this.#firestore.doc(path).update(data);
@@ -142,7 +142,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
     }
   }
 
-  watch<T extends DocumentData>(
+  watch<T extends object = DocumentData>(
     path: string,
     listener: (document: StoredDocument<T> | null) => void,
     onError?: (error: unknown) => void,
@@ -168,9 +168,9 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
 
   #wrapTransaction(firestoreTransaction: FirestoreTransaction, noteWrite: (path: string) => void): Transaction {
     return {
-      get: async <T extends DocumentData>(path: string) =>
+      get: async <T extends object = DocumentData>(path: string) =>
         this.#fromSnapshot<T>(await firestoreTransaction.get(this.#firestore.doc(path))),
-      query: async <T extends DocumentData>(query: Query) => {
+      query: async <T extends object = DocumentData>(query: Query) => {
         const snapshot = await firestoreTransaction.get(this.#buildQuery(query));
         return snapshot.docs.map((document) => this.#fromSnapshot<T>(document)).filter((document) => document !== null);
       },
@@ -204,7 +204,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
     return built;
   }
 
-  #fromSnapshot<T extends DocumentData>(snapshot: DocumentSnapshot): StoredDocument<T> | null {
+  #fromSnapshot<T extends object = DocumentData>(snapshot: DocumentSnapshot): StoredDocument<T> | null {
     const data = snapshot.data();
     if (data === undefined) return null;
     return { id: snapshot.id, path: snapshot.ref.path, data: this.#toPlain(data) as T };

@@ -47,7 +47,7 @@ interface Watched {
 interface PendingWrite {
   readonly kind: "create" | "set" | "update" | "delete";
   readonly path: string;
-  readonly data?: DocumentData;
+  readonly data?: object;
 }
 
 const BUSY_TIMEOUT_MS = 20;
@@ -69,7 +69,7 @@ const INDEXES: readonly (readonly [name: string, scope: "collection_path" | "col
   ["documents_group_created", "collection_id", ["created_at"]],
 ];
 
-function encode(data: DocumentData): string {
+function encode(data: object): string {
   return JSON.stringify(data, function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
     return raw instanceof Date ? { __date__: raw.getTime() } : value;
@@ -172,31 +172,31 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
 
   // --- reads ---------------------------------------------------------------------------------------------------
 
-  get<T extends DocumentData>(path: string): Promise<StoredDocument<T> | null> {
+  get<T extends object = DocumentData>(path: string): Promise<StoredDocument<T> | null> {
     return this.#retryWhileBusy(() => this.#readDocument<T>(this.#readConnection(), path));
   }
 
-  query<T extends DocumentData>(query: Query): Promise<StoredDocument<T>[]> {
+  query<T extends object = DocumentData>(query: Query): Promise<StoredDocument<T>[]> {
     return this.#retryWhileBusy(() => this.#runQuery<T>(this.#readConnection(), query));
   }
 
   // --- writes --------------------------------------------------------------------------------------------------
 
-  create(path: string, data: DocumentData): Promise<void> {
+  create(path: string, data: object): Promise<void> {
     return this.transaction(async (transaction) => {
       transaction.create(path, data);
       return Promise.resolve();
     });
   }
 
-  set(path: string, data: DocumentData): Promise<void> {
+  set(path: string, data: object): Promise<void> {
     return this.transaction(async (transaction) => {
       transaction.set(path, data);
       return Promise.resolve();
     });
   }
 
-  update(path: string, data: DocumentData): Promise<void> {
+  update(path: string, data: object): Promise<void> {
     return this.transaction(async (transaction) => {
       transaction.update(path, data);
       return Promise.resolve();
@@ -254,7 +254,10 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
   // --- watching ------------------------------------------------------------------------------------------------
 
   /** Never fails: a busy database is retried on the next poll, so `onError` is not needed here. */
-  watch<T extends DocumentData>(path: string, listener: (document: StoredDocument<T> | null) => void): Unsubscribe {
+  watch<T extends object = DocumentData>(
+    path: string,
+    listener: (document: StoredDocument<T> | null) => void,
+  ): Unsubscribe {
     splitDocumentPath(path);
     let watched = this.#watched.get(path);
     if (watched === undefined) {
@@ -315,17 +318,17 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
     return statement;
   }
 
-  #toDocument<T extends DocumentData>(path: string, data: string): StoredDocument<T> {
+  #toDocument<T extends object = DocumentData>(path: string, data: string): StoredDocument<T> {
     return { id: splitDocumentPath(path).id, path, data: decode(data) as T };
   }
 
-  #readDocument<T extends DocumentData>(connection: DatabaseSync, path: string): StoredDocument<T> | null {
+  #readDocument<T extends object = DocumentData>(connection: DatabaseSync, path: string): StoredDocument<T> | null {
     splitDocumentPath(path);
     const row = this.#statement(connection, "SELECT data FROM documents WHERE path = ?").get(path);
     return row === undefined ? null : this.#toDocument<T>(path, String(row.data));
   }
 
-  #runQuery<T extends DocumentData>(connection: DatabaseSync, query: Query): StoredDocument<T>[] {
+  #runQuery<T extends object = DocumentData>(connection: DatabaseSync, query: Query): StoredDocument<T>[] {
     const conditions: string[] = [query.group === true ? "collection_id = ?" : "collection_path = ?"];
     const parameters: SQLInputValue[] = [query.collection];
     for (const filter of query.where ?? []) this.#addFilter(filter, conditions, parameters);
@@ -386,7 +389,7 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
       this.#statement(this.#writer, "DELETE FROM documents WHERE path = ?").run(write.path);
       return;
     }
-    let data = write.data ?? {};
+    let data: object = write.data ?? {};
     if (write.kind === "update") {
       const current = this.#readDocument(this.#writer, write.path);
       if (current === null) throw new DocumentMissingError(write.path);

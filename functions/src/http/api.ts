@@ -3,6 +3,8 @@ import { createApiHandler } from "./api-handler.ts";
 import type { RequestHandler } from "./request-context.ts";
 import type { Route } from "./router.ts";
 import { accountRoutes } from "./routes/account-routes.ts";
+import { chatRoutes } from "./routes/chat-routes.ts";
+import { historyRoutes } from "./routes/history-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { mediaRoutes } from "./routes/media-routes.ts";
 
@@ -11,6 +13,8 @@ export function apiRoutes(services: Services): Route[] {
   return [
     ...healthRoutes(services),
     ...accountRoutes(),
+    ...chatRoutes(services.chat, services.config.settings),
+    ...historyRoutes(services.history),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
   ];
 }
@@ -24,5 +28,8 @@ export function createApi(services: Services): RequestHandler {
     routes: apiRoutes(services),
     maxRequestBytes: settings.MAX_REQUEST_BYTES,
     corsOrigins: [settings.FRONTEND_ORIGIN, ...settings.CORS_ALLOWED_ORIGINS],
+    ...(services.rateLimiter === undefined
+      ? {}
+      : { beforeGenerating: (user) => services.rateLimiter?.consume(user.uid) ?? Promise.resolve() }),
   });
 }

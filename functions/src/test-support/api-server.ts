@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadRuntimeConfig, type RuntimeConfig } from "../config/runtime-config.ts";
 import { createApi } from "../http/api.ts";
 import type { RequestHandler } from "../http/request-context.ts";
-import { createServices, type Services } from "../runtime/services.ts";
+import { createServices, type ServiceOptions, type Services } from "../runtime/services.ts";
 import { authEmulator, TEST_PROJECT_ID } from "./auth-emulator.ts";
 
 /**
@@ -22,7 +22,10 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(environment: Record<string, string> = {}): Promise<ApiServer> {
+export async function startApiServer(
+  environment: Record<string, string> = {},
+  options: ServiceOptions = {},
+): Promise<ApiServer> {
   await authEmulator();
   const directory = mkdtempSync(join(tmpdir(), "atelier-api-"));
   // The server must listen before the services exist (their media URLs need its address).
@@ -45,7 +48,7 @@ export async function startApiServer(environment: Record<string, string> = {}): 
     ...environment,
   });
   const logLines: string[] = [];
-  const services = await createServices(config, { logSink: (line) => logLines.push(line) });
+  const services = await createServices(config, { ...options, logSink: (line) => logLines.push(line) });
   ready.handler = createApi(services);
   return {
     url,

@@ -1,0 +1,43 @@
+import type { CallableRequest, CallableResponse } from "firebase-functions/v2/https";
+import { AppError } from "../errors/app-error.ts";
+import { toCallableError } from "../errors/error-mapping.ts";
+import { processServices } from "../runtime/process-services.ts";
+import { CallableSink, type ChatChunk } from "./callable-sink.ts";
+
+type FunctionsErrorCode = ConstructorParameters<typeof import("firebase-functions/v2/https").HttpsError>[0];
+
+/**
+ * The streaming callable `chat`: the same chat service as `POST /chat/stream` (validation, limits,
+ * idempotency, persistence), for frontends on the Firebase SDK. Errors are `HttpsError`s whose `details.code`
+ * is the contract's error code. The ID token is checked like the HTTP API checks it (revocation included).
+ */
+export async function handleChatCallable(
+  request: CallableRequest<unknown>,
+  response: CallableResponse<ChatChunk> | undefined,
+): Promise<Record<string, unknown>> {
+  const { HttpsError } = await import("firebase-functions/v2/https");
+  const fail = (error: unknown): never => {
+    const mapped = toCallableError(error);
+    throw new HttpsError(mapped.code as FunctionsErrorCode, mapped.message, mapped.details);
+  };
+  try {
+    const services = await processServices().catch((error: unknown) => {
+      throw new AppError("unavailable", "The service is not configured correctly. Operators: see the logs.", {
+        cause: error,
+      });
+    });
+    const token = /^Bearer\s+(\S+)$/i.exec(request.rawRequest.headers.authorization ?? "")?.[1];
+    if (request.auth === undefined || token === undefined) throw new AppError("unauthenticated", "Sign in first.");
+    const user = await services.verifier.verify(token);
+    await services.rateLimiter?.consume(user.uid);
+    const prepared = await services.chat.begin(user, request.data, Date.now());
+    const sink = new CallableSink(response, request.acceptsStreaming);
+    await services.chat.stream(prepared, sink);
+    await sink.flushed();
+    const terminal = sink.terminal;
+    if (terminal?.event === "error") throw new AppError(terminal.data.code, terminal.data.message);
+    return sink.result();
+  } catch (error) {
+    return fail(error);
+  }
+}

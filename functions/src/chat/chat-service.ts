@@ -1,0 +1,327 @@
+import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
+import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
+import type { Settings } from "../config/settings.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { AppError, invalidArgument, notFound, unavailable } from "../errors/app-error.ts";
+import { toAppError } from "../errors/error-mapping.ts";
+import type { Grounder, GroundingPlan } from "../grounding/grounder.ts";
+import { describeError, type Logger } from "../logging/logger.ts";
+import { hourlyGroundingCheck, monthlyQuotaCheck } from "../ops/usage-quotas.ts";
+import { isProviderError } from "../providers/provider-error.ts";
+import type { TextProvider } from "../providers/text-provider.ts";
+import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generation.ts";
+import { paths } from "../store/paths.ts";
+import { TERMINAL_MESSAGE_STATUSES, type MessageRecord, type MessageStatus } from "../store/records.ts";
+import type { ActiveStreams } from "./active-streams.ts";
+import type { ChatEventSink } from "./chat-events.ts";
+import { parseChatTurn, type ChatTurnRequest } from "./chat-request.ts";
+import { loadConversation } from "./conversation.ts";
+import { finishMessage } from "./finish-message.ts";
+import { followMessage } from "./stream-follower.ts";
+import { StreamSession } from "./stream-session.ts";
+
+/** The image types chat attachments may have (checked against the stored object, not the client's word). */
+export const ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/webp"]);
+
+export interface ChatServiceDependencies {
+  readonly database: DocumentDatabase;
+  readonly blobs: BlobStore;
+  /** Undefined when no text model is configured (no key, simulation refused). */
+  readonly text: TextProvider | undefined;
+  readonly grounder: Grounder;
+  readonly logger: Logger;
+  readonly activeStreams: ActiveStreams;
+  readonly settings: Settings;
+  readonly allowedModels: ReadonlySet<string>;
+  readonly now: () => number;
+}
+
+/** A chat turn after validation and the start transaction, ready to stream. */
+export type PreparedTurn =
+  | {
+      readonly kind: "new";
+      readonly uid: string;
+      readonly turn: ChatTurnRequest;
+      readonly message: MessageRecord;
+      readonly startedAt: number;
+    }
+  | { readonly kind: "existing"; readonly uid: string; readonly message: MessageRecord };
+
+/**
+ * Chat: starting a turn (validation, limits, idempotency), streaming it (new answers, replays and resumes),
+ * stopping it. Everything that can refuse a request happens in {@link begin}, before a stream opens, so those
+ * refusals are ordinary HTTP errors; after that, failures are `error` events and error documents.
+ */
+export class ChatService {
+  readonly #dependencies: ChatServiceDependencies;
+
+  constructor(dependencies: ChatServiceDependencies) {
+    this.#dependencies = dependencies;
+  }
+
+  async begin(user: AuthenticatedUser, body: unknown, startedAt: number): Promise<PreparedTurn> {
+    const { database, settings, text, grounder, activeStreams, allowedModels, now } = this.#dependencies;
+    if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
+    if (text === undefined) throw unavailable("The text model is not configured on this server.");
+    const turn = parseChatTurn(body, settings, allowedModels);
+    if (turn.grounding && !grounder.available) {
+      throw new AppError("unavailable", "Web search (grounding) is not configured on this server.", {
+        httpStatus: 503,
+      });
+    }
+    await this.#checkAttachments(user.uid, turn);
+    const at = new Date(now());
+    const start = await beginGeneration(database, {
+      uid: user.uid,
+      requestId: turn.requestId,
+      kind: "chat",
+      payloadHash: payloadHash("chat", {
+        message: turn.message,
+        chat_id: turn.chatId,
+        grounding: turn.grounding,
+        model: turn.model,
+        attachments: turn.attachments,
+      }),
+      chatId: turn.chatId,
+      title: chatTitle(turn.message),
+      userMessage: { content: turn.message, attachments: turn.attachments },
+      assistantMessage: {
+        type: "text",
+        status: "streaming",
+        model: turn.model,
+        provider: text.run,
+        ...(turn.grounding ? { fields: { grounding_requested: true } } : {}),
+      },
+      checks: [
+        monthlyQuotaCheck({
+          uid: user.uid,
+          claimTier: user.tier,
+          limits: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+          now: at,
+        }),
+        ...(turn.grounding
+          ? [hourlyGroundingCheck({ uid: user.uid, limit: settings.TAVILY_MAX_QUERIES_PER_HOUR, now: at })]
+          : []),
+      ],
+      now: at,
+      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
+    });
+    if (start.created) return { kind: "new", uid: user.uid, turn, message: start.assistant, startedAt };
+    if (start.request.kind !== "chat")
+      throw new AppError("conflict", "This request_id belongs to another kind of request.");
+    return { kind: "existing", uid: user.uid, message: await this.message(user.uid, start.request.message_id) };
+  }
+
+  /** Streams a prepared turn: a new answer, or a replay/resume of the one this request_id already made. */
+  async stream(prepared: PreparedTurn, sink: ChatEventSink): Promise<void> {
+    if (prepared.kind === "existing") {
+      await this.follow(prepared.uid, prepared.message, 0, sink);
+      return;
+    }
+    await this.#generate(prepared, sink);
+  }
+
+  /** A message of the caller's; someone else's is not found. */
+  async message(uid: string, messageId: string): Promise<MessageRecord> {
+    const found = await this.#dependencies.database.get<MessageRecord>(paths.message(uid, messageId));
+    if (found === null) throw notFound("Message");
+    return found.data;
+  }
+
+  /** Replays a message from `offset` and follows it until it ends. */
+  follow(uid: string, message: MessageRecord, offset: number, sink: ChatEventSink): Promise<void> {
+    const { database, logger, settings, now } = this.#dependencies;
+    return followMessage(
+      {
+        database,
+        logger,
+        now,
+        timing: {
+          attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
+          staleMs: settings.STALE_STREAM_SECONDS * 1000,
+        },
+      },
+      { uid, message, offset, sink },
+    );
+  }
+
+  /**
+   * Stops a streaming message wherever it runs: at once when it runs in this process, otherwise through the
+   * stop flag its generator reads on its next write. If no generator answers in time (its instance died), the
+   * message is ended here. Returns the message's final status.
+   */
+  async stop(uid: string, messageId: string): Promise<MessageStatus> {
+    const { database, activeStreams, settings, now } = this.#dependencies;
+    const path = paths.message(uid, messageId);
+    const status = await database.transaction(async (transaction) => {
+      const found = await transaction.get<MessageRecord>(path);
+      if (found === null) throw notFound("Message");
+      if (found.data.status === "streaming" && found.data.stop_requested_at === undefined) {
+        transaction.update(path, { stop_requested_at: new Date(now()) });
+      }
+      return found.data.status;
+    });
+    if (status !== "streaming") return status;
+    const local = activeStreams.get(messageId);
+    if (local !== undefined) {
+      await local.abort("stopped");
+      return (await this.message(uid, messageId)).status;
+    }
+    const settled = await this.#waitUntilFinished(uid, messageId, settings.STREAM_UPDATE_INTERVAL_MS * 3 + 2_000);
+    if (settled !== undefined) return settled;
+    const forced = await finishMessage(
+      database,
+      uid,
+      messageId,
+      { status: "aborted", error: { code: "aborted", message: "Stopped by the user." } },
+      new Date(now()),
+    );
+    return forced?.status ?? "aborted";
+  }
+
+  async #waitUntilFinished(uid: string, messageId: string, timeoutMs: number): Promise<MessageStatus | undefined> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let unsubscribe: () => void = () => undefined;
+      const settle = (status: MessageStatus | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(status);
+      };
+      const timer = setTimeout(() => settle(undefined), timeoutMs);
+      unsubscribe = this.#dependencies.database.watch<MessageRecord>(
+        paths.message(uid, messageId),
+        (document) => {
+          if (document === null) settle("aborted");
+          else if (TERMINAL_MESSAGE_STATUSES.has(document.data.status)) settle(document.data.status);
+        },
+        () => settle(undefined),
+      );
+    });
+  }
+
+  async #checkAttachments(uid: string, turn: ChatTurnRequest): Promise<void> {
+    const { blobs, settings } = this.#dependencies;
+    const uploads = `users/${uid}/uploads/`;
+    for (const [index, attachment] of turn.attachments.entries()) {
+      const field = `attachments.${index}.path`;
+      try {
+        assertBlobPath(attachment.path);
+      } catch {
+        throw invalidArgument("Invalid attachment path.", { [field]: `Must be one of your uploads: ${uploads}...` });
+      }
+      if (!attachment.path.startsWith(uploads)) {
+        throw invalidArgument("Attachments must be your own uploads.", { [field]: `Must start with ${uploads}` });
+      }
+      const stored = await blobs.stat(attachment.path);
+      if (stored === null) throw notFound("Attachment");
+      if (!ATTACHMENT_TYPES.has(stored.contentType) || stored.contentType !== attachment.mime_type) {
+        throw new AppError("unsupported_media_type", "Attachments must be PNG, JPEG or WebP images.", {
+          details: { field: `attachments.${index}.mime_type` },
+        });
+      }
+      if (stored.size > settings.MAX_ATTACHMENT_SIZE_BYTES) {
+        throw new AppError(
+          "payload_too_large",
+          `Attachments may be at most ${settings.MAX_ATTACHMENT_SIZE_BYTES} bytes.`,
+          {
+            details: { field, limit_bytes: settings.MAX_ATTACHMENT_SIZE_BYTES },
+          },
+        );
+      }
+    }
+  }
+
+  async #generate(prepared: Extract<PreparedTurn, { kind: "new" }>, sink: ChatEventSink): Promise<void> {
+    const { database, blobs, text, grounder, logger, settings, activeStreams, now } = this.#dependencies;
+    const { uid, turn, message } = prepared;
+    if (text === undefined) throw unavailable("The text model is not configured on this server.");
+    sink.send(
+      {
+        event: "meta",
+        data: {
+          chat_id: message.chat_id,
+          message_id: message.message_id,
+          request_id: message.request_id,
+          model: turn.model,
+          grounding: turn.grounding,
+          resumed: false,
+        },
+      },
+      0,
+    );
+    logger.info("start_stream", {
+      request_id: message.request_id,
+      chat_id: message.chat_id,
+      message_id: message.message_id,
+      model: turn.model,
+      generation_type: "text",
+      grounding: turn.grounding,
+      provider: text.run,
+      prompt_length: turn.message.length,
+      attachments: turn.attachments.length,
+    });
+
+    let plan: GroundingPlan | undefined;
+    let conversation;
+    try {
+      conversation = await loadConversation(database, blobs, uid, message, {
+        maxMessages: settings.CONTEXT_MAX_MESSAGES,
+        maxCharacters: settings.CONTEXT_MAX_CHARS,
+      });
+      if (turn.grounding) {
+        plan = await grounder.plan(turn.message, conversation, settings.SYSTEM_INSTRUCTION);
+        await database.update(paths.message(uid, message.message_id), {
+          grounding: plan.grounding,
+          citations: plan.citations,
+          updated_at: new Date(now()),
+        });
+        sink.send({ event: "sources", data: { citations: plan.citations } }, 0);
+      }
+    } catch (error) {
+      const appError = isProviderError(error) ? error.toAppError() : toAppError(error);
+      logger.warn("stream preparation failed", { message_id: message.message_id, ...describeError(error, false) });
+      const finished = await finishMessage(
+        database,
+        uid,
+        message.message_id,
+        { status: "error", error: { code: appError.code, message: appError.message } },
+        new Date(now()),
+      );
+      sink.send({ event: "error", data: { code: appError.code, message: finished?.error ?? appError.message } }, 0);
+      sink.end();
+      return;
+    }
+
+    const session = new StreamSession(
+      {
+        database,
+        logger,
+        activeStreams,
+        now,
+        timing: {
+          updateIntervalMs: settings.STREAM_UPDATE_INTERVAL_MS,
+          graceMs: settings.DISCONNECT_GRACE_SECONDS * 1000,
+          attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
+        },
+      },
+      {
+        uid,
+        message,
+        provider: text,
+        request: {
+          model: turn.model,
+          systemInstruction: plan?.systemInstruction ?? settings.SYSTEM_INSTRUCTION,
+          contents: conversation,
+          ...(plan === undefined ? {} : { sources: plan.sources }),
+        },
+        sink,
+        startedAt: prepared.startedAt,
+        ...(plan === undefined ? {} : { filter: plan.filter, finalFields: () => plan.finalFields() }),
+      },
+    );
+    await session.run();
+  }
+}

@@ -1,0 +1,643 @@
+import assert from "node:assert/strict";
+import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
+import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
+import { CountingDatabase } from "../test-support/counting-database.ts";
+import {
+  echoStream,
+  googleError,
+  jsonResponse,
+  lastUserText,
+  ProviderWireServer,
+  streamChunks,
+  textChunks,
+} from "../test-support/provider-wire-server.ts";
+import { openSse, type SseSession } from "../test-support/sse-client.ts";
+import { paths } from "../store/paths.ts";
+import type { MessageRecord, RequestRecord } from "../store/records.ts";
+
+/**
+ * `POST /chat/stream`, resume, stop and history through the real `api` handler, with the real Gemini adapter
+ * talking to a local Gemini wire-format server, and ID tokens from the real Auth emulator.
+ */
+describe("chat streaming", function () {
+  this.timeout(30_000);
+  let gemini: ProviderWireServer;
+  let server: ApiServer;
+  let counting: CountingDatabase | undefined;
+  let alice: TestUser;
+  let bob: TestUser;
+  const INTERVAL_MS = 200;
+
+  before(async () => {
+    gemini = await ProviderWireServer.start();
+    gemini.setDefault("streamGenerateContent", echoStream());
+    server = await startApiServer(
+      {
+        GEMINI_API_KEY: "AIzaFakeKeyForChatTests",
+        GEMINI_ENDPOINT: gemini.url,
+        STREAM_UPDATE_INTERVAL_MS: String(INTERVAL_MS),
+        SSE_HEARTBEAT_SECONDS: "1",
+        DISCONNECT_GRACE_SECONDS: "1",
+        RESUME_ATTACH_TIMEOUT_SECONDS: "1",
+        PROVIDER_TIMEOUT_SECONDS: "5",
+        MAX_MESSAGE_CHARS: "2000",
+        MAX_ATTACHMENT_SIZE_BYTES: "1000",
+        RATE_LIMIT_RPM: "6000",
+        RATE_LIMIT_BURST: "1000",
+        RATE_LIMIT_FREE: "0",
+      },
+      { wrapDatabase: (database) => (counting = new CountingDatabase(database)) },
+    );
+    const emulator = await authEmulator();
+    [alice, bob] = [await emulator.createUser(), await emulator.createUser()];
+  });
+  after(async () => {
+    await server.close();
+    await gemini.close();
+  });
+  beforeEach(() => gemini.reset());
+
+  const headers = (user: TestUser) => ({ Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" });
+  const chat = (body: unknown, user = alice) =>
+    openSse(`${server.url}/chat/stream`, { method: "POST", headers: headers(user), body: JSON.stringify(body) });
+  const resume = (messageId: string, user = alice, lastEventId?: string, query = "") =>
+    openSse(`${server.url}/chat/stream/${messageId}${query}`, {
+      headers: { ...headers(user), ...(lastEventId === undefined ? {} : { "Last-Event-ID": lastEventId }) },
+    });
+  const getJson = async (path: string, user = alice) => {
+    const response = await fetch(`${server.url}${path}`, { headers: headers(user) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const meta = (session: SseSession) =>
+    session.events[0]?.json<{ chat_id: string; message_id: string }>() ?? assert.fail("no meta");
+  const storedMessage = async (user: TestUser, messageId: string) =>
+    (await server.services.database.get<MessageRecord>(paths.message(user.uid, messageId)))?.data;
+  async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 8_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (accept(value)) return value;
+      if (Date.now() > deadline) assert.fail(`condition not met in time; last value ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  describe("a new answer", () => {
+    it("streams meta first, then tokens whose ids count the characters delivered, then done", async () => {
+      const session = await chat({ message: "hello there" });
+      await session.finished;
+      assert.equal(session.status, 200);
+      assert.match(session.headers.get("content-type") ?? "", /^text\/event-stream/);
+      assert.equal(session.headers.get("cache-control"), "no-cache, no-transform");
+      assert.equal(session.headers.get("x-accel-buffering"), "no");
+      const names = session.events.map((event) => event.event);
+      assert.equal(names[0], "meta");
+      assert.equal(names.at(-1), "done");
+      assert.ok(names.slice(1, -1).every((name) => name === "token"));
+      const first = session.events[0]?.json();
+      assert.deepEqual(Object.keys(first ?? {}).sort(), [
+        "chat_id",
+        "grounding",
+        "message_id",
+        "model",
+        "request_id",
+        "resumed",
+      ]);
+      assert.equal(first?.resumed, false);
+      assert.equal(first.model, "gemini-2.5-flash");
+      assert.equal(session.events[0]?.id, "0");
+      let delivered = 0;
+      for (const event of session.events.filter((item) => item.event === "token")) {
+        delivered += event.json<{ text: string }>().text.length;
+        assert.equal(event.id, String(delivered));
+      }
+      assert.equal(session.text(), "You said: hello there. That is all.");
+      const done = session.events.at(-1)?.json();
+      assert.equal(done?.status, "done");
+      assert.equal(done.finish_reason, "STOP");
+      assert.equal(typeof done.latency_ms, "number");
+      assert.deepEqual(done.usage, { input_tokens: 7, output_tokens: 6 });
+      assert.equal(session.events.at(-1)?.id, String(delivered));
+    });
+
+    it("persists the chat, the user message and the finished answer with model, usage and latency", async () => {
+      const session = await chat({ message: "Plan a picnic\nwith details" });
+      await session.finished;
+      const { chat_id, message_id } = meta(session);
+      const { status, body } = await getJson(`/history/chats/${chat_id}`);
+      assert.equal(status, 200);
+      assert.equal((body.chat as { title: string }).title, "Plan a picnic");
+      const messages = body.messages as Record<string, unknown>[];
+      assert.deepEqual(
+        messages.map((message) => [message.role, message.type, message.status]),
+        [
+          ["user", "text", "done"],
+          ["assistant", "text", "done"],
+        ],
+      );
+      const answer = messages[1] ?? {};
+      assert.equal(answer.message_id, message_id);
+      assert.equal(answer.content, session.text());
+      assert.equal(answer.model, "gemini-2.5-flash");
+      assert.equal(answer.provider, "live");
+      assert.equal(answer.finish_reason, "STOP");
+      assert.deepEqual(answer.usage, { input_tokens: 7, output_tokens: 6 });
+      assert.equal(typeof answer.latency_ms, "number");
+      assert.match(String(answer.created_at), /^\d{4}-\d\d-\d\dT/);
+      for (const internal of ["seq", "stop_requested_at", "attached_at", "request_id"])
+        assert.ok(!(internal in answer));
+    });
+
+    it("sends the earlier turns of the chat to the model", async () => {
+      const first = await chat({ message: "first question" });
+      await first.finished;
+      const second = await chat({ message: "second question", chat_id: meta(first).chat_id });
+      await second.finished;
+      const body = gemini.requests.at(-1)?.body as { contents: { role: string }[] };
+      assert.deepEqual(
+        body.contents.map((content) => content.role),
+        ["user", "model", "user"],
+      );
+      assert.equal(lastUserText(body), "second question");
+      const { body: history } = await getJson(`/history/chats/${meta(first).chat_id}`);
+      assert.equal((history.messages as unknown[]).length, 4);
+    });
+
+    it("uses an allowed model other than the default when asked", async () => {
+      const session = await chat({ message: "hi", model: "gemini-2.5-pro" });
+      await session.finished;
+      assert.equal(gemini.requests.at(-1)?.model, "gemini-2.5-pro");
+      assert.equal(session.events[0]?.json().model, "gemini-2.5-pro");
+    });
+
+    it("sends heartbeat comments while the model is slow", async () => {
+      gemini.next("streamGenerateContent", (_, response) =>
+        streamChunks(response, textChunks(["slow ", "and ", "steady"]), { delayMs: 700 }),
+      );
+      const session = await chat({ message: "take your time" });
+      await session.finished;
+      assert.ok(session.comments.includes("ping"), `comments: ${JSON.stringify(session.comments)}`);
+    });
+
+    it("writes content at most once per interval while streaming, and once at the end", async () => {
+      const pieces = Array.from({ length: 40 }, (_, index) => `w${index} `);
+      gemini.next("streamGenerateContent", (_, response) =>
+        streamChunks(response, textChunks(pieces), { delayMs: 25 }),
+      );
+      const started = Date.now();
+      const session = await chat({ message: "a long answer please" });
+      await session.finished;
+      const duration = Date.now() - started;
+      const writes = counting?.writesTo(paths.message(alice.uid, meta(session).message_id)) ?? 0;
+      const budget = Math.ceil(duration / INTERVAL_MS) + 2;
+      assert.ok(writes <= budget, `${writes} writes for ${duration} ms (budget ${budget})`);
+      assert.ok(writes >= 3, `expected interim writes, saw ${writes}`);
+      assert.ok(writes < pieces.length / 2, "never a write per token");
+      assert.equal((await storedMessage(alice, meta(session).message_id))?.content, pieces.join(""));
+    });
+  });
+
+  describe("idempotency by request_id", () => {
+    it("replays a finished answer from storage without calling the model again", async () => {
+      const first = await chat({ message: "once only", request_id: "idem-replay-1" });
+      await first.finished;
+      const calls = gemini.count("streamGenerateContent");
+      const again = await chat({ message: "once only", request_id: "idem-replay-1" });
+      await again.finished;
+      assert.equal(gemini.count("streamGenerateContent"), calls);
+      assert.equal(again.events[0]?.json().resumed, true);
+      assert.equal(meta(again).message_id, meta(first).message_id);
+      assert.equal(again.text(), first.text());
+      assert.equal(again.events.at(-1)?.event, "done");
+      const { body } = await getJson(`/history/chats/${meta(first).chat_id}`);
+      assert.equal((body.messages as unknown[]).length, 2);
+    });
+
+    it("answers 409 when the request_id comes back with another payload, and writes nothing", async () => {
+      const first = await chat({ message: "original", request_id: "idem-conflict-1" });
+      await first.finished;
+      const conflicting = await chat({ message: "something else", request_id: "idem-conflict-1" });
+      assert.equal(conflicting.status, 409);
+      assert.equal((conflicting.errorBody?.error as { code: string }).code, "conflict");
+      const grounded = await chat({ message: "original", request_id: "idem-conflict-1", grounding: true });
+      assert.equal(grounded.status, 409);
+      const { body } = await getJson(`/history/chats/${meta(first).chat_id}`);
+      assert.equal((body.messages as unknown[]).length, 2);
+    });
+
+    it("makes one model call and one pair of messages for two concurrent requests with the same id", async () => {
+      gemini.next("streamGenerateContent", (_, response) =>
+        streamChunks(response, textChunks(["to", "gether"]), { delayMs: 100 }),
+      );
+      const [one, two] = await Promise.all([
+        chat({ message: "race", request_id: "idem-race-1" }),
+        chat({ message: "race", request_id: "idem-race-1" }),
+      ]);
+      await Promise.all([one.finished, two.finished]);
+      assert.equal(gemini.count("streamGenerateContent"), 1);
+      assert.equal(meta(one).message_id, meta(two).message_id);
+      assert.equal(one.text(), "together");
+      assert.equal(two.text(), "together");
+      assert.deepEqual([one.events[0]?.json().resumed, two.events[0]?.json().resumed].sort(), [false, true]);
+      const { body } = await getJson(`/history/chats/${meta(one).chat_id}`);
+      assert.equal((body.messages as unknown[]).length, 2);
+    });
+  });
+
+  describe("disconnects, resume and stop", () => {
+    const slowAnswer = (count: number, delayMs: number) => {
+      const pieces = Array.from({ length: count }, (_, index) => `part${index} `);
+      let closedEarly = false;
+      gemini.next("streamGenerateContent", async (_, response) => {
+        response.once("close", () => (closedEarly = !response.writableFinished));
+        await streamChunks(response, textChunks(pieces), { delayMs });
+      });
+      return { full: pieces.join(""), closedEarly: () => closedEarly };
+    };
+
+    it("keeps generating after a disconnect, so a resume within the grace period gets the full answer", async () => {
+      const { full } = slowAnswer(12, 120);
+      const session = await chat({ message: "long story" });
+      const second = await session.waitFor((event) => event.event === "token" && Number(event.id) > 10);
+      session.disconnect();
+      const received = session.text();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const resumed = await resume(meta(session).message_id, alice, second.id);
+      await resumed.finished;
+      assert.equal(resumed.events[0]?.json().resumed, true);
+      assert.equal(resumed.events[0].id, second.id);
+      assert.equal(received + resumed.text(), full);
+      assert.equal(resumed.events.at(-1)?.event, "done");
+      assert.equal((await storedMessage(alice, meta(session).message_id))?.status, "done");
+    });
+
+    it("aborts the model call and keeps the partial answer when nobody resumes within the grace period", async () => {
+      const { full, closedEarly } = slowAnswer(40, 150);
+      const session = await chat({ message: "abandon me" });
+      await session.waitFor((event) => event.event === "token");
+      session.disconnect();
+      const { message_id } = meta(session);
+      const ended = await until(
+        () => storedMessage(alice, message_id),
+        (message) => message?.status !== "streaming",
+      );
+      assert.equal(ended?.status, "aborted");
+      assert.ok(ended.content.length > 0 && ended.content.length < full.length);
+      assert.ok(full.startsWith(ended.content), "the stored part is a prefix of the answer");
+      await until(
+        () => Promise.resolve(closedEarly()),
+        (closed) => closed,
+      );
+      const request = await server.services.database.get<RequestRecord>(paths.request(alice.uid, ended.request_id));
+      assert.equal(request?.data.status, "aborted");
+    });
+
+    it("stops a stream from a second connection at once; the first stream ends with an aborted error", async () => {
+      slowAnswer(40, 150);
+      const session = await chat({ message: "stop me" });
+      await session.waitFor((event) => event.event === "token");
+      const response = await fetch(`${server.url}/chat/stop`, {
+        method: "POST",
+        headers: headers(alice),
+        body: JSON.stringify({ message_id: meta(session).message_id }),
+      });
+      assert.deepEqual(await response.json(), { ok: true, message_id: meta(session).message_id, status: "aborted" });
+      await session.finished;
+      const last = session.events.at(-1);
+      assert.equal(last?.event, "error");
+      assert.equal(last.json().code, "aborted");
+      const stored = await storedMessage(alice, meta(session).message_id);
+      assert.equal(stored?.status, "aborted");
+      assert.equal(stored.content, session.text());
+    });
+
+    it("resumes a finished message from an offset given as Last-Event-ID or ?after=", async () => {
+      const session = await chat({ message: "resume me later" });
+      await session.finished;
+      const full = session.text();
+      const fromHeader = await resume(meta(session).message_id, alice, "10");
+      await fromHeader.finished;
+      assert.equal(fromHeader.text(), full.slice(10));
+      assert.equal(fromHeader.events.at(-1)?.event, "done");
+      const fromQuery = await resume(meta(session).message_id, alice, undefined, "?after=4");
+      await fromQuery.finished;
+      assert.equal(fromQuery.text(), full.slice(4));
+      const invalid = await resume(meta(session).message_id, alice, "-3");
+      assert.equal(invalid.status, 400);
+    });
+
+    it("ends a resumed stream of an aborted message with an aborted error", async () => {
+      slowAnswer(40, 100);
+      const session = await chat({ message: "to be stopped" });
+      await session.waitFor((event) => event.event === "token");
+      await fetch(`${server.url}/chat/stop`, {
+        method: "POST",
+        headers: headers(alice),
+        body: JSON.stringify({ message_id: meta(session).message_id }),
+      });
+      const resumed = await resume(meta(session).message_id);
+      await resumed.finished;
+      assert.equal(resumed.events.at(-1)?.json().code, "aborted");
+    });
+  });
+
+  describe("across instances (a second API server on the same data, as another Cloud Functions instance)", () => {
+    let other: ApiServer;
+
+    before(async () => {
+      other = await startApiServer({
+        EMBEDDED_DATA_DIR: server.config.embeddedDataDirectory,
+        GEMINI_API_KEY: "AIzaFakeKeyForChatTests",
+        GEMINI_ENDPOINT: gemini.url,
+        STREAM_UPDATE_INTERVAL_MS: String(INTERVAL_MS),
+        DISCONNECT_GRACE_SECONDS: "1",
+        RESUME_ATTACH_TIMEOUT_SECONDS: "1",
+        STALE_STREAM_SECONDS: "2",
+        RATE_LIMIT_FREE: "0",
+      });
+    });
+    after(async () => {
+      await other.close();
+    });
+
+    const slow = (count: number, delayMs: number) => {
+      const pieces = Array.from({ length: count }, (_, index) => `bit${index} `);
+      gemini.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(pieces), { delayMs }));
+      return pieces.join("");
+    };
+
+    it("stops a stream running on another instance within an update interval", async () => {
+      slow(40, 100);
+      const session = await chat({ message: "stop me from elsewhere" });
+      await session.waitFor((event) => event.event === "token");
+      const started = Date.now();
+      const response = await fetch(`${other.url}/chat/stop`, {
+        method: "POST",
+        headers: headers(alice),
+        body: JSON.stringify({ message_id: meta(session).message_id }),
+      });
+      assert.equal(((await response.json()) as { status: string }).status, "aborted");
+      assert.ok(Date.now() - started < INTERVAL_MS * 3 + 1_000, "the generator noticed on its next write");
+      await session.finished;
+      assert.equal(session.events.at(-1)?.json().code, "aborted");
+      assert.equal((await storedMessage(alice, meta(session).message_id))?.content, session.text());
+    });
+
+    it("keeps generating past the grace period while a client follows it from another instance", async () => {
+      const full = slow(24, 120);
+      const session = await chat({ message: "follow me elsewhere" });
+      await session.waitFor((event) => event.event === "token");
+      const follower = await openSse(`${other.url}/chat/stream/${meta(session).message_id}`, {
+        headers: headers(alice),
+      });
+      await follower.waitFor((event) => event.event === "token");
+      session.disconnect();
+      await follower.finished;
+      assert.equal(follower.events.at(-1)?.event, "done", "generation outlived the 1 s grace period");
+      assert.equal(follower.text(), full);
+      assert.equal((await storedMessage(alice, meta(session).message_id))?.status, "done");
+    });
+
+    it("ends a message whose generator died: stop finalises it, a follower does not wait forever", async () => {
+      const orphan = async (messageId: string) => {
+        const now = new Date();
+        await server.services.database.set(paths.message(alice.uid, messageId), {
+          message_id: messageId,
+          chat_id: "chat-orphaned",
+          seq: 2,
+          role: "assistant",
+          type: "text",
+          content: "half an ans",
+          status: "streaming",
+          request_id: `req-${messageId}`,
+          created_at: now,
+          updated_at: now,
+        } satisfies MessageRecord);
+      };
+      await orphan("msg-orphan-stop");
+      const stopped = await fetch(`${other.url}/chat/stop`, {
+        method: "POST",
+        headers: headers(alice),
+        body: JSON.stringify({ message_id: "msg-orphan-stop" }),
+      });
+      assert.equal(((await stopped.json()) as { status: string }).status, "aborted");
+      assert.equal((await storedMessage(alice, "msg-orphan-stop"))?.content, "half an ans");
+
+      await orphan("msg-orphan-follow");
+      const follower = await openSse(`${other.url}/chat/stream/msg-orphan-follow`, { headers: headers(alice) });
+      await follower.finished;
+      assert.equal(follower.text(), "half an ans");
+      assert.equal(follower.events.at(-1)?.json().code, "aborted");
+      assert.equal((await storedMessage(alice, "msg-orphan-follow"))?.status, "aborted");
+    });
+  });
+
+  describe("someone else's chats and messages are not found", () => {
+    it("answers 404 for another user's chat and message on every route", async () => {
+      const session = await chat({ message: "private" });
+      await session.finished;
+      const { chat_id, message_id } = meta(session);
+      assert.equal((await getJson(`/history/chats/${chat_id}`, bob)).status, 404);
+      assert.equal((await resume(message_id, bob)).status, 404);
+      const stop = await fetch(`${server.url}/chat/stop`, {
+        method: "POST",
+        headers: headers(bob),
+        body: JSON.stringify({ message_id }),
+      });
+      assert.equal(stop.status, 404);
+      const continued = await chat({ message: "hijack", chat_id }, bob);
+      assert.equal(continued.status, 404);
+      const removal = await fetch(`${server.url}/history/chats/${chat_id}`, {
+        method: "DELETE",
+        headers: headers(bob),
+      });
+      assert.equal(removal.status, 404);
+      assert.equal((await getJson(`/history/chats/${chat_id}`)).status, 200, "still there for its owner");
+    });
+  });
+
+  describe("provider failures end the message cleanly", () => {
+    it("reports an unavailable model as an error event and error documents", async () => {
+      gemini.setDefault("streamGenerateContent", (_, response) =>
+        jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "overloaded")),
+      );
+      try {
+        const session = await chat({ message: "are you there?" });
+        await session.finished;
+        const last = session.events.at(-1);
+        assert.equal(last?.event, "error");
+        assert.equal(last.json().code, "unavailable");
+        const stored = await storedMessage(alice, meta(session).message_id);
+        assert.equal(stored?.status, "error");
+        assert.match(stored.error ?? "", /unavailable/);
+        const request = await server.services.database.get<RequestRecord>(paths.request(alice.uid, stored.request_id));
+        assert.equal(request?.data.status, "error");
+        assert.equal(typeof request.data.error, "string");
+      } finally {
+        gemini.setDefault("streamGenerateContent", echoStream());
+      }
+    });
+
+    it("reports a safety block with the blocked code and a user-safe message", async () => {
+      gemini.next("streamGenerateContent", (_, response) =>
+        streamChunks(response, [{ promptFeedback: { blockReason: "SAFETY" } }]),
+      );
+      const session = await chat({ message: "something unsafe" });
+      await session.finished;
+      const last = session.events.at(-1)?.json<{ code: string; message: string }>();
+      assert.equal(last?.code, "blocked");
+      assert.match(last.message, /safety/);
+      assert.equal((await storedMessage(alice, meta(session).message_id))?.error_code, "blocked");
+    });
+  });
+
+  describe("bad input is refused before anything is written", () => {
+    async function expectRefusal(body: unknown, status: number, code: string, field?: string) {
+      const before = (await getJson("/history/chats?limit=100", bob)).body.chats as unknown[];
+      const calls = gemini.count("streamGenerateContent");
+      const session = await chat(body, bob);
+      assert.equal(session.status, status, JSON.stringify(session.errorBody));
+      const error = session.errorBody?.error as { code: string; details?: { fields?: Record<string, string> } };
+      assert.equal(error.code, code);
+      if (field !== undefined) assert.ok(error.details?.fields?.[field], `details.fields.${field}`);
+      const after = (await getJson("/history/chats?limit=100", bob)).body.chats as unknown[];
+      assert.equal(after.length, before.length, "no chat was created");
+      assert.equal(gemini.count("streamGenerateContent"), calls, "the model was not called");
+    }
+
+    it("an empty or blank message", async () => {
+      await expectRefusal({ message: "" }, 400, "invalid_argument", "message");
+      await expectRefusal({ message: "   \n " }, 400, "invalid_argument", "message");
+      await expectRefusal({}, 400, "invalid_argument", "message");
+    });
+
+    it("a message over MAX_MESSAGE_CHARS", async () => {
+      await expectRefusal({ message: "x".repeat(2001) }, 400, "invalid_argument", "message");
+    });
+
+    it("an unknown model", async () => {
+      await expectRefusal({ message: "hi", model: "gpt-5" }, 400, "invalid_argument", "model");
+    });
+
+    it("a malformed chat_id, and a chat that does not exist", async () => {
+      await expectRefusal({ message: "hi", chat_id: "../../etc" }, 400, "invalid_argument", "chat_id");
+      await expectRefusal({ message: "hi", chat_id: "chat-doesNotExist" }, 404, "not_found");
+    });
+
+    it("a request_id with bad characters or over 128 characters", async () => {
+      await expectRefusal({ message: "hi", request_id: "has spaces" }, 400, "invalid_argument", "request_id");
+      await expectRefusal({ message: "hi", request_id: "r".repeat(129) }, 400, "invalid_argument", "request_id");
+    });
+
+    it("wrong types", async () => {
+      await expectRefusal({ message: 42 }, 400, "invalid_argument", "message");
+      await expectRefusal({ message: "hi", grounding: "yes" }, 400, "invalid_argument", "grounding");
+    });
+
+    it("attachments outside the caller's uploads, missing, too large or not images", async () => {
+      const png = Buffer.alloc(500, 1);
+      await server.services.blobs.put(`users/${bob.uid}/uploads/ok.png`, png, "image/png");
+      await server.services.blobs.put(`users/${bob.uid}/uploads/big.png`, Buffer.alloc(1001, 1), "image/png");
+      await server.services.blobs.put(`users/${bob.uid}/uploads/notes.txt`, Buffer.from("text"), "text/plain");
+      await server.services.blobs.put(`users/${alice.uid}/uploads/alice.png`, png, "image/png");
+      const attach = (path: string, mime = "image/png") => ({
+        message: "look",
+        attachments: [{ path, mime_type: mime }],
+      });
+      await expectRefusal(
+        attach(`users/${alice.uid}/uploads/alice.png`),
+        400,
+        "invalid_argument",
+        "attachments.0.path",
+      );
+      await expectRefusal(attach(`users/${bob.uid}/images/x.png`), 400, "invalid_argument", "attachments.0.path");
+      await expectRefusal(
+        attach(`users/${bob.uid}/uploads/../../x.png`),
+        400,
+        "invalid_argument",
+        "attachments.0.path",
+      );
+      await expectRefusal(attach(`users/${bob.uid}/uploads/missing.png`), 404, "not_found");
+      await expectRefusal(attach(`users/${bob.uid}/uploads/big.png`), 413, "payload_too_large");
+      await expectRefusal(attach(`users/${bob.uid}/uploads/notes.txt`, "text/plain"), 415, "unsupported_media_type");
+      await expectRefusal(attach(`users/${bob.uid}/uploads/ok.png`, "image/jpeg"), 415, "unsupported_media_type");
+    });
+
+    it("accepts an attachment that is the caller's own image and sends it to the model", async () => {
+      const png = Buffer.from("89504e470d0a1a0a", "hex");
+      await server.services.blobs.put(`users/${alice.uid}/uploads/photo.png`, png, "image/png");
+      const session = await chat({
+        message: "what is this?",
+        attachments: [{ path: `users/${alice.uid}/uploads/photo.png`, mime_type: "image/png" }],
+      });
+      await session.finished;
+      assert.equal(session.status, 200);
+      const body = gemini.requests.at(-1)?.body as { contents: { parts: { inlineData?: { data: string } }[] }[] };
+      assert.equal(body.contents.at(-1)?.parts[1]?.inlineData?.data, png.toString("base64"));
+    });
+  });
+
+  describe("history", () => {
+    it("lists chats newest first with cursor paging", async () => {
+      const user = await (await authEmulator()).createUser();
+      const ids: string[] = [];
+      for (const text of ["one", "two", "three"]) {
+        const session = await chat({ message: text }, user);
+        await session.finished;
+        ids.push(meta(session).chat_id);
+      }
+      const first = await getJson("/history/chats?limit=2", user);
+      assert.deepEqual(
+        (first.body.chats as { chat_id: string }[]).map((item) => item.chat_id),
+        [ids[2], ids[1]],
+      );
+      assert.equal(typeof first.body.next_cursor, "string");
+      const second = await getJson(`/history/chats?limit=2&cursor=${String(first.body.next_cursor)}`, user);
+      assert.deepEqual(
+        (second.body.chats as { chat_id: string }[]).map((item) => item.chat_id),
+        [ids[0]],
+      );
+      assert.equal(second.body.next_cursor, null);
+      assert.equal((await getJson("/history/chats?limit=0", user)).status, 400);
+      assert.equal((await getJson("/history/chats?cursor=garbage", user)).status, 400);
+    });
+
+    it("pages a chat's messages oldest first", async () => {
+      const session = await chat({ message: "paging" });
+      await session.finished;
+      const next = await chat({ message: "more", chat_id: meta(session).chat_id });
+      await next.finished;
+      const page = await getJson(`/history/chats/${meta(session).chat_id}?limit=3`);
+      const messages = page.body.messages as { content: string; role: string }[];
+      assert.deepEqual(
+        messages.map((message) => message.role),
+        ["user", "assistant", "user"],
+      );
+      const rest = await getJson(
+        `/history/chats/${meta(session).chat_id}?limit=3&cursor=${String(page.body.next_cursor)}`,
+      );
+      assert.deepEqual(
+        (rest.body.messages as { role: string }[]).map((message) => message.role),
+        ["assistant"],
+      );
+      assert.equal(rest.body.next_cursor, null);
+    });
+
+    it("deletes a chat with its messages and request mappings", async () => {
+      const session = await chat({ message: "delete me", request_id: "to-delete-1" });
+      await session.finished;
+      const response = await fetch(`${server.url}/history/chats/${meta(session).chat_id}`, {
+        method: "DELETE",
+        headers: headers(alice),
+      });
+      assert.deepEqual(await response.json(), {
+        ok: true,
+        chat_id: meta(session).chat_id,
+        deleted: { messages: 2, media: 0 },
+      });
+      assert.equal((await getJson(`/history/chats/${meta(session).chat_id}`)).status, 404);
+      assert.equal(await storedMessage(alice, meta(session).message_id), undefined);
+      assert.equal(await server.services.database.get(paths.request(alice.uid, "to-delete-1")), null);
+    });
+  });
+});

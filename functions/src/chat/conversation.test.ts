@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileBlobStore } from "../blobs/file-blob-store.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
+import { paths } from "../store/paths.ts";
+import type { MessageRecord } from "../store/records.ts";
+import { loadConversation } from "./conversation.ts";
+
+describe("the conversation sent to the model", () => {
+  let directory: string;
+  let database: DocumentDatabase;
+  let blobs: FileBlobStore;
+  const uid = "u1";
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), "atelier-conversation-"));
+    database = await openSqliteDocumentDatabase(join(directory, "db.sqlite"));
+    blobs = await FileBlobStore.open({
+      root: join(directory, "media"),
+      baseUrl: "http://localhost",
+      urlTtlSeconds: 60,
+    });
+  });
+  after(async () => {
+    await database.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  let seq = 0;
+  async function add(chatId: string, fields: Partial<MessageRecord> & Pick<MessageRecord, "role" | "content">) {
+    seq += 1;
+    const now = new Date();
+    const message: MessageRecord = {
+      message_id: `m${seq}`,
+      chat_id: chatId,
+      seq,
+      type: "text",
+      status: "done",
+      request_id: "r",
+      created_at: now,
+      updated_at: now,
+      ...fields,
+    };
+    await database.set(paths.message(uid, message.message_id), message);
+    return message;
+  }
+
+  it("keeps the order, leaves out failed answers, and notes generated media", async () => {
+    await add("c1", { role: "user", content: "draw a cat" });
+    await add("c1", { role: "assistant", content: "", type: "image" });
+    await add("c1", { role: "user", content: "tell me a joke" });
+    await add("c1", { role: "assistant", content: "half a jo", status: "error" });
+    await add("c1", { role: "user", content: "try again" });
+    const current = await add("c1", { role: "assistant", content: "", status: "streaming" });
+    const turns = await loadConversation(database, blobs, uid, current, { maxMessages: 20, maxCharacters: 10_000 });
+    assert.deepEqual(
+      turns.map((turn) => [turn.role, turn.text]),
+      [
+        ["user", "draw a cat"],
+        ["model", "[An image was generated for this request.]"],
+        ["user", "tell me a joke"],
+        ["user", "try again"],
+      ],
+    );
+  });
+
+  it("keeps only the most recent messages within the message and character budgets, the new one always", async () => {
+    await add("c2", { role: "user", content: "a".repeat(100) });
+    await add("c2", { role: "assistant", content: "b".repeat(100) });
+    await add("c2", { role: "user", content: "c".repeat(100) });
+    await add("c2", { role: "assistant", content: "d".repeat(100) });
+    await add("c2", { role: "user", content: "e".repeat(500) });
+    const current = await add("c2", { role: "assistant", content: "", status: "streaming" });
+    const byCount = await loadConversation(database, blobs, uid, current, { maxMessages: 3, maxCharacters: 10_000 });
+    assert.deepEqual(
+      byCount.map((turn) => turn.text[0]),
+      ["c", "d", "e"],
+    );
+    const byCharacters = await loadConversation(database, blobs, uid, current, { maxMessages: 20, maxCharacters: 720 });
+    assert.deepEqual(
+      byCharacters.map((turn) => turn.text[0]),
+      ["c", "d", "e"],
+      "the oldest that do not fit are dropped",
+    );
+    const tiny = await loadConversation(database, blobs, uid, current, { maxMessages: 20, maxCharacters: 10 });
+    assert.deepEqual(
+      tiny.map((turn) => turn.text[0]),
+      ["e"],
+      "the new message goes in even when it alone is over budget",
+    );
+  });
+
+  it("never starts with a model turn", async () => {
+    await add("c3", { role: "user", content: "x".repeat(300) });
+    await add("c3", { role: "assistant", content: "short" });
+    await add("c3", { role: "user", content: "now" });
+    const current = await add("c3", { role: "assistant", content: "", status: "streaming" });
+    const turns = await loadConversation(database, blobs, uid, current, { maxMessages: 2, maxCharacters: 10_000 });
+    assert.deepEqual(
+      turns.map((turn) => turn.role),
+      ["user"],
+    );
+  });
+
+  it("sends the new message's attachments as images", async () => {
+    const png = Buffer.from("89504e470d0a1a0a", "hex");
+    await blobs.put(`users/${uid}/uploads/a.png`, png, "image/png");
+    await add("c4", {
+      role: "user",
+      content: "what is in the picture?",
+      attachments: [{ path: `users/${uid}/uploads/a.png`, mime_type: "image/png" }],
+    });
+    const current = await add("c4", { role: "assistant", content: "", status: "streaming" });
+    const [turn] = await loadConversation(database, blobs, uid, current, { maxMessages: 5, maxCharacters: 1_000 });
+    assert.deepEqual(turn?.images, [{ mimeType: "image/png", data: png }]);
+  });
+});

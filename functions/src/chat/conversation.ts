@@ -1,0 +1,63 @@
+import type { BlobStore } from "../blobs/blob-store.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import type { ConversationTurn } from "../providers/text-provider.ts";
+import { paths } from "../store/paths.ts";
+import type { MessageRecord } from "../store/records.ts";
+
+/**
+ * What the model sees of a chat: its most recent messages, newest first until `maxMessages` or `maxCharacters`
+ * is reached (the new message always goes in whole), then put back in order. Finished text answers go in as
+ * they are; generated media as a short note; failed or unfinished answers not at all. Attachments are sent
+ * with the new message only.
+ */
+export interface ConversationLimits {
+  readonly maxMessages: number;
+  readonly maxCharacters: number;
+}
+
+function turnText(message: MessageRecord): string | undefined {
+  if (message.role === "user") return message.content;
+  if (message.status !== "done") return undefined;
+  if (message.type === "image") return `[An image was generated for this request.]`;
+  if (message.type === "video") return `[A video was generated for this request.]`;
+  return message.content === "" ? undefined : message.content;
+}
+
+export async function loadConversation(
+  database: DocumentDatabase,
+  blobs: BlobStore,
+  uid: string,
+  assistant: Pick<MessageRecord, "chat_id" | "seq">,
+  limits: ConversationLimits,
+): Promise<ConversationTurn[]> {
+  const recent = await database.query<MessageRecord>({
+    collection: paths.messages(uid),
+    where: [
+      { field: "chat_id", op: "==", value: assistant.chat_id },
+      { field: "seq", op: "<", value: assistant.seq },
+    ],
+    orderBy: [{ field: "seq", direction: "desc" }],
+    limit: limits.maxMessages,
+  });
+  const turns: ConversationTurn[] = [];
+  let characters = 0;
+  for (const [position, { data: message }] of recent.entries()) {
+    const text = turnText(message);
+    if (text === undefined) continue;
+    if (position > 0 && characters + text.length > limits.maxCharacters) break;
+    characters += text.length;
+    if (position === 0 && message.attachments !== undefined) {
+      const images = [];
+      for (const attachment of message.attachments) {
+        const blob = await blobs.get(attachment.path);
+        if (blob !== null) images.push({ mimeType: blob.contentType, data: blob.bytes });
+      }
+      turns.push({ role: "user", text, images });
+    } else {
+      turns.push({ role: message.role === "user" ? "user" : "model", text });
+    }
+  }
+  turns.reverse();
+  while (turns[0]?.role === "model") turns.shift();
+  return turns;
+}

@@ -1,0 +1,184 @@
+import type { BlobStore } from "../blobs/blob-store.ts";
+import { DOCUMENT_ID, type DocumentDatabase } from "../database/document-database.ts";
+import { invalidArgument, notFound } from "../errors/app-error.ts";
+import { paths } from "../store/paths.ts";
+import type { ChatRecord, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+
+/** The API's chat summary. */
+export interface ApiChat {
+  readonly chat_id: string;
+  readonly title: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** The API's message (contract `Message`, plus the (+) fields documented in docs/api.md). */
+export type ApiMessage = Record<string, unknown> & {
+  readonly message_id: string;
+  readonly role: string;
+  readonly type: string;
+  readonly content: string;
+  readonly status: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+};
+
+const INTERNAL_FIELDS = new Set([
+  "seq",
+  "stop_requested_at",
+  "attached_at",
+  "grounding_requested",
+  "video_path",
+  "request_id",
+]);
+
+/**
+ * A stored message as clients see it: dates as ISO strings, internal control fields left out, and media URLs
+ * fresh (embedded-mode URLs are signed and expire, so they are signed again on every read).
+ */
+export async function toApiMessage(record: MessageRecord, blobs: BlobStore): Promise<ApiMessage> {
+  const message: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (INTERNAL_FIELDS.has(key) || value === undefined) continue;
+    message[key] = value instanceof Date ? value.toISOString() : value;
+  }
+  if (record.images !== undefined && record.media_expired !== true) {
+    message.images = await Promise.all(
+      record.images.map(async ({ path, mime_type, width, height }) => ({
+        url: await blobs.url(path),
+        mime_type,
+        ...(width === undefined ? {} : { width }),
+        ...(height === undefined ? {} : { height }),
+      })),
+    );
+  }
+  if (record.video_path !== undefined && record.media_expired !== true) {
+    message.video_url = await blobs.url(record.video_path);
+  }
+  return message as ApiMessage;
+}
+
+export function toApiChat(chat: ChatRecord): ApiChat {
+  return {
+    chat_id: chat.chat_id,
+    title: chat.title,
+    created_at: chat.created_at.toISOString(),
+    updated_at: chat.updated_at.toISOString(),
+  };
+}
+
+function encodeCursor(values: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify(values.map((value) => (value instanceof Date ? value.getTime() : value)))).toString(
+    "base64url",
+  );
+}
+
+function decodeCursor(cursor: string, shape: readonly ("date" | "string" | "number")[]): unknown[] {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (!Array.isArray(values) || values.length !== shape.length) throw new Error("shape");
+    return values.map((value: unknown, index) => {
+      const kind = shape[index];
+      if (kind === "date" && typeof value === "number") return new Date(value);
+      if (kind === "number" && typeof value === "number") return value;
+      if (kind === "string" && typeof value === "string") return value;
+      throw new Error("type");
+    });
+  } catch {
+    throw invalidArgument("Invalid cursor.", { cursor: "Use the next_cursor of a previous page" });
+  }
+}
+
+export interface Page {
+  readonly limit: number;
+  readonly cursor: string | undefined;
+}
+
+const DELETE_BATCH = 200;
+
+export class HistoryService {
+  readonly #database: DocumentDatabase;
+  readonly #blobs: BlobStore;
+
+  constructor(database: DocumentDatabase, blobs: BlobStore) {
+    this.#database = database;
+    this.#blobs = blobs;
+  }
+
+  /** The caller's chats, most recently active first. */
+  async listChats(uid: string, page: Page): Promise<{ chats: ApiChat[]; next_cursor: string | null }> {
+    const found = await this.#database.query<ChatRecord>({
+      collection: paths.chats(uid),
+      orderBy: [
+        { field: "updated_at", direction: "desc" },
+        { field: DOCUMENT_ID, direction: "desc" },
+      ],
+      limit: page.limit + 1,
+      ...(page.cursor === undefined ? {} : { startAfter: decodeCursor(page.cursor, ["date", "string"]) }),
+    });
+    const visible = found.slice(0, page.limit);
+    const last = visible.at(-1);
+    return {
+      chats: visible.map((document) => toApiChat(document.data)),
+      next_cursor:
+        found.length > page.limit && last !== undefined ? encodeCursor([last.data.updated_at, last.id]) : null,
+    };
+  }
+
+  /** One chat and a page of its messages, oldest first. */
+  async getChat(
+    uid: string,
+    chatId: string,
+    page: Page,
+  ): Promise<{ chat: ApiChat; messages: ApiMessage[]; next_cursor: string | null }> {
+    const chat = await this.#database.get<ChatRecord>(paths.chat(uid, chatId));
+    if (chat === null) throw notFound("Chat");
+    const found = await this.#database.query<MessageRecord>({
+      collection: paths.messages(uid),
+      where: [{ field: "chat_id", op: "==", value: chatId }],
+      orderBy: [{ field: "seq", direction: "asc" }],
+      limit: page.limit + 1,
+      ...(page.cursor === undefined ? {} : { startAfter: decodeCursor(page.cursor, ["number"]) }),
+    });
+    const visible = found.slice(0, page.limit);
+    const last = visible.at(-1);
+    return {
+      chat: toApiChat(chat.data),
+      messages: await Promise.all(visible.map((document) => toApiMessage(document.data, this.#blobs))),
+      next_cursor: found.length > page.limit && last !== undefined ? encodeCursor([last.data.seq]) : null,
+    };
+  }
+
+  /**
+   * Deletes a chat, its messages, its jobs and request mappings, and the media its jobs produced. The chat
+   * disappears first; a stream still running on one of its messages notices on its next write and stops.
+   */
+  async deleteChat(uid: string, chatId: string): Promise<{ messages: number; media: number }> {
+    const chat = await this.#database.get<ChatRecord>(paths.chat(uid, chatId));
+    if (chat === null) throw notFound("Chat");
+    await this.#database.delete(chat.path);
+    let media = 0;
+    const jobs = await this.#deleteAll<JobRecord>(paths.jobs(uid), chatId);
+    for (const job of jobs) {
+      media += await this.#blobs.deletePrefix(`users/${uid}/images/${job.job_id}/`);
+      media += await this.#blobs.deletePrefix(`users/${uid}/videos/${job.job_id}.`);
+    }
+    const messages = await this.#deleteAll<MessageRecord>(paths.messages(uid), chatId);
+    await this.#deleteAll<RequestRecord>(paths.requests(uid), chatId);
+    return { messages: messages.length, media };
+  }
+
+  async #deleteAll<T extends object>(collection: string, chatId: string): Promise<T[]> {
+    const deleted: T[] = [];
+    for (;;) {
+      const batch = await this.#database.query<T>({
+        collection,
+        where: [{ field: "chat_id", op: "==", value: chatId }],
+        limit: DELETE_BATCH,
+      });
+      for (const document of batch) await this.#database.delete(document.path);
+      deleted.push(...batch.map((document) => document.data));
+      if (batch.length < DELETE_BATCH) return deleted;
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { describeError, type Logger } from "../logging/logger.ts";
+import { paths } from "../store/paths.ts";
+import { TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
+import type { ChatEventSink } from "./chat-events.ts";
+import { finishMessage, terminalEvent } from "./finish-message.ts";
+
+/**
+ * Replays a message from a content offset and follows it live until it ends, from any instance: the message
+ * document is the source of truth. Used for `GET /chat/stream/{message_id}`, for a repeated `request_id`
+ * (replay when finished, resume from 0 when not), and by the streaming callable.
+ *
+ * While following, the follower marks the message `attached_at` every few seconds so the generating side keeps
+ * going after its own client left. If the message stops changing for `staleMs` (its generator died with its
+ * instance), the follower ends it `aborted` rather than wait forever.
+ */
+export interface FollowTiming {
+  readonly attachTimeoutMs: number;
+  readonly staleMs: number;
+}
+
+export interface FollowDependencies {
+  readonly database: DocumentDatabase;
+  readonly logger: Logger;
+  readonly timing: FollowTiming;
+  readonly now: () => number;
+}
+
+export interface FollowInput {
+  readonly uid: string;
+  readonly message: MessageRecord;
+  readonly offset: number;
+  readonly sink: ChatEventSink;
+}
+
+export async function followMessage(dependencies: FollowDependencies, input: FollowInput): Promise<void> {
+  const { database, timing, now, logger } = dependencies;
+  const { uid, sink } = input;
+  const path = paths.message(uid, input.message.message_id);
+  let sent = Math.max(0, Math.min(input.offset, Number.MAX_SAFE_INTEGER));
+  let lastChange = now();
+  let lastUpdatedAt = input.message.updated_at.getTime();
+
+  sink.send(
+    {
+      event: "meta",
+      data: {
+        chat_id: input.message.chat_id,
+        message_id: input.message.message_id,
+        request_id: input.message.request_id,
+        model: input.message.model ?? "",
+        grounding: input.message.grounding_requested === true,
+        resumed: true,
+      },
+    },
+    sent,
+  );
+  if (input.message.citations !== undefined && input.message.citations.length > 0) {
+    sink.send({ event: "sources", data: { citations: input.message.citations } }, sent);
+  }
+
+  await new Promise<void>((resolve) => {
+    // Mutable state shared by the callbacks below.
+    const state: { finished: boolean; heartbeat?: NodeJS.Timeout; unsubscribe: () => void } = {
+      finished: false,
+      unsubscribe: () => undefined,
+    };
+    const finish = () => {
+      if (state.finished) return;
+      state.finished = true;
+      clearInterval(state.heartbeat);
+      state.unsubscribe();
+      sink.end();
+      resolve();
+    };
+    const show = (message: MessageRecord) => {
+      if (state.finished) return;
+      if (message.content.length > sent) {
+        sink.send({ event: "token", data: { text: message.content.slice(sent) } }, message.content.length);
+        sent = message.content.length;
+      }
+      if (message.updated_at.getTime() !== lastUpdatedAt) {
+        lastUpdatedAt = message.updated_at.getTime();
+        lastChange = now();
+      }
+      if (TERMINAL_MESSAGE_STATUSES.has(message.status)) {
+        sink.send(terminalEvent(message), sent);
+        finish();
+      }
+    };
+    const beat = async () => {
+      if (now() - lastChange >= timing.staleMs) {
+        const ended = await finishMessage(
+          database,
+          uid,
+          input.message.message_id,
+          { status: "aborted", error: { code: "aborted", message: "The answer stopped unexpectedly." } },
+          new Date(now()),
+        );
+        if (ended !== null) show(ended);
+        else finish();
+        return;
+      }
+      await database.transaction(async (transaction) => {
+        const current = await transaction.get<MessageRecord>(path);
+        if (current?.data.status === "streaming") transaction.update(path, { attached_at: new Date(now()) });
+      });
+    };
+
+    sink.onDisconnect(finish);
+    show(input.message);
+    if (state.finished) return;
+    void beat().catch((error: unknown) => logger.warn("attach heartbeat failed", describeError(error, false)));
+    state.heartbeat = setInterval(
+      () => {
+        void beat().catch((error: unknown) => logger.warn("attach heartbeat failed", describeError(error, false)));
+      },
+      Math.max(250, Math.floor(timing.attachTimeoutMs / 3)),
+    );
+    state.unsubscribe = database.watch<MessageRecord>(
+      path,
+      (document) => {
+        if (document === null) {
+          sink.send({ event: "error", data: { code: "not_found", message: "This answer no longer exists." } }, sent);
+          finish();
+        } else show(document.data);
+      },
+      (error) => {
+        logger.warn("message watch failed", describeError(error, false));
+        sink.send(
+          { event: "error", data: { code: "unavailable", message: "Lost track of the answer. Resume again." } },
+          sent,
+        );
+        finish();
+      },
+    );
+  });
+}

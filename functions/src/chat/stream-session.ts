@@ -1,0 +1,272 @@
+import type { DocumentDatabase } from "../database/document-database.ts";
+import type { AppError } from "../errors/app-error.ts";
+import { toAppError } from "../errors/error-mapping.ts";
+import { describeError, type Logger } from "../logging/logger.ts";
+import { isProviderError } from "../providers/provider-error.ts";
+import type { TextGenerationRequest, TextProvider, TextUsage } from "../providers/text-provider.ts";
+import { paths } from "../store/paths.ts";
+import type { MessageRecord } from "../store/records.ts";
+import type { ActiveStream, ActiveStreams } from "./active-streams.ts";
+import type { ChatEventSink } from "./chat-events.ts";
+import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-message.ts";
+
+/**
+ * One assistant answer being generated: provider text goes to the client as `token` events and into the
+ * message document, coalesced. Every `updateIntervalMs` the session writes the new content (if any) in a
+ * transaction that also reads the message's control fields, so a stop from any instance, a resumer's
+ * `attached_at` heartbeat, or a message deleted or finalised elsewhere is noticed within one interval.
+ *
+ * A client that disconnects does not end the answer: generation goes on into the store while anyone is
+ * attached (this client, or a resumer's fresh heartbeat) and for `graceMs` after the last one left; then the
+ * provider call is aborted and the message ends `aborted` with its partial content.
+ */
+
+export interface StreamTiming {
+  readonly updateIntervalMs: number;
+  readonly graceMs: number;
+  /** A resumer counts as attached while its heartbeat is younger than this. */
+  readonly attachTimeoutMs: number;
+}
+
+/** Transforms text on its way out (citation checking); `flush` returns what it still holds at the end. */
+export interface TextFilter {
+  push(text: string): string;
+  flush(): string;
+}
+
+export interface StreamSessionInput {
+  readonly uid: string;
+  readonly message: MessageRecord;
+  readonly provider: TextProvider;
+  readonly request: Omit<TextGenerationRequest, "signal">;
+  readonly sink: ChatEventSink;
+  /** When the client's request arrived: `latency_ms` counts from here. */
+  readonly startedAt: number;
+  readonly filter?: TextFilter;
+  /** Extra fields for the finished message, computed from its final content (citation usage). */
+  readonly finalFields?: (content: string) => Partial<MessageRecord>;
+}
+
+export interface StreamSessionDependencies {
+  readonly database: DocumentDatabase;
+  readonly logger: Logger;
+  readonly activeStreams: ActiveStreams;
+  readonly timing: StreamTiming;
+  readonly now: () => number;
+}
+
+type AbortReason = "stopped" | "abandoned" | "shutdown" | "gone";
+
+const ABORT_MESSAGES: Readonly<Record<Exclude<AbortReason, "gone">, string>> = {
+  stopped: "Stopped by the user.",
+  abandoned: "The client disconnected and nobody resumed the answer.",
+  shutdown: "The server was restarting; the answer was cut short.",
+};
+
+interface ControlState {
+  readonly exists: boolean;
+  readonly streaming: boolean;
+  readonly stopRequested: boolean;
+  readonly attachedAt: number | undefined;
+}
+
+export class StreamSession implements ActiveStream {
+  readonly messageId: string;
+  readonly #dependencies: StreamSessionDependencies;
+  readonly #input: StreamSessionInput;
+  readonly #controller = new AbortController();
+  #abortReason: AbortReason | undefined;
+  #content = "";
+  #persistedLength = 0;
+  #lastAttachedAt: number;
+  #tick: Promise<void> | undefined;
+  #finished: Promise<void> | undefined;
+
+  constructor(dependencies: StreamSessionDependencies, input: StreamSessionInput) {
+    this.#dependencies = dependencies;
+    this.#input = input;
+    this.messageId = input.message.message_id;
+    this.#lastAttachedAt = dependencies.now();
+    input.sink.onDisconnect(() => {
+      this.#lastAttachedAt = this.#dependencies.now();
+    });
+  }
+
+  /** Generates the answer to the end (or abort) and writes its final state. */
+  run(): Promise<void> {
+    this.#finished ??= this.#run();
+    return this.#finished;
+  }
+
+  async abort(reason: "stopped" | "shutdown"): Promise<void> {
+    this.#requestAbort(reason);
+    await this.#finished;
+  }
+
+  async #run(): Promise<void> {
+    const { activeStreams, timing, logger } = this.#dependencies;
+    activeStreams.add(this);
+    const ticker = setInterval(() => {
+      this.#tick ??= this.#onTick().finally(() => (this.#tick = undefined));
+    }, timing.updateIntervalMs);
+    let outcome: MessageOutcome;
+    let finishReason = "STOP";
+    let usage: TextUsage | undefined;
+    try {
+      for await (const event of this.#input.provider.stream({
+        ...this.#input.request,
+        signal: this.#controller.signal,
+      })) {
+        if (event.type === "text") this.#emit(this.#input.filter?.push(event.text) ?? event.text);
+        else {
+          finishReason = event.finishReason;
+          usage = event.usage;
+        }
+        if (this.#abortReason !== undefined) break;
+      }
+      this.#emit(this.#input.filter?.flush() ?? "");
+      outcome =
+        this.#abortReason === undefined
+          ? {
+              status: "done",
+              content: this.#content,
+              fields: {
+                finish_reason: finishReason,
+                latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
+                ...(usage === undefined
+                  ? {}
+                  : { usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens } }),
+                ...this.#input.finalFields?.(this.#content),
+              },
+            }
+          : this.#abortedOutcome(this.#abortReason);
+    } catch (error) {
+      if (this.#abortReason !== undefined) {
+        outcome = this.#abortedOutcome(this.#abortReason);
+      } else {
+        const appError: AppError = isProviderError(error) ? error.toAppError() : toAppError(error);
+        if (appError.code === "internal")
+          logger.error("stream failed", { message_id: this.messageId, ...describeError(error) });
+        else
+          logger.warn("stream failed", {
+            message_id: this.messageId,
+            code: appError.code,
+            ...describeError(error, false),
+          });
+        outcome = {
+          status: "error",
+          content: this.#content,
+          error: { code: appError.code, message: appError.message },
+          fields: { latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt) },
+        };
+      }
+    } finally {
+      clearInterval(ticker);
+      await this.#tick;
+    }
+
+    try {
+      // When the message was finalised or deleted elsewhere ("gone"), this leaves it as it is and reports it.
+      const finished = await finishMessage(
+        this.#dependencies.database,
+        this.#input.uid,
+        this.messageId,
+        outcome,
+        new Date(this.#dependencies.now()),
+      );
+      const { sink } = this.#input;
+      sink.send(
+        finished === null
+          ? { event: "error", data: { code: "aborted", message: "This answer no longer exists." } }
+          : terminalEvent(finished),
+        this.#content.length,
+      );
+      sink.end();
+      logger.info("stream_end", {
+        message_id: this.messageId,
+        chat_id: this.#input.message.chat_id,
+        status: finished?.status ?? "gone",
+        content_length: this.#content.length,
+        latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
+        client_connected: sink.connected,
+      });
+    } finally {
+      activeStreams.delete(this);
+    }
+  }
+
+  #emit(text: string): void {
+    if (text === "") return;
+    this.#content += text;
+    this.#input.sink.send({ event: "token", data: { text } }, this.#content.length);
+  }
+
+  #abortedOutcome(reason: AbortReason): MessageOutcome {
+    return {
+      status: "aborted",
+      content: this.#content,
+      error: { code: "aborted", message: ABORT_MESSAGES[reason === "gone" ? "stopped" : reason] },
+      fields: { latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt) },
+    };
+  }
+
+  #requestAbort(reason: AbortReason): void {
+    if (this.#abortReason !== undefined) return;
+    this.#abortReason = reason;
+    this.#controller.abort(new Error(`stream ${reason}`));
+  }
+
+  /** One coalesced write (or, with nothing new, one read) and the decisions it informs. */
+  async #onTick(): Promise<void> {
+    if (this.#abortReason !== undefined) return;
+    let control: ControlState;
+    try {
+      control = await this.#persist();
+    } catch (error) {
+      // A failed interim write is retried on the next tick; the final write decides the message's fate.
+      this.#dependencies.logger.warn("interim write failed", {
+        message_id: this.messageId,
+        ...describeError(error, false),
+      });
+      return;
+    }
+    const now = this.#dependencies.now();
+    if (!control.exists || !control.streaming) return this.#requestAbort("gone");
+    if (control.stopRequested) return this.#requestAbort("stopped");
+    const { attachTimeoutMs, graceMs } = this.#dependencies.timing;
+    if (this.#input.sink.connected) this.#lastAttachedAt = now;
+    else if (control.attachedAt !== undefined && now - control.attachedAt < attachTimeoutMs) {
+      this.#lastAttachedAt = Math.max(this.#lastAttachedAt, control.attachedAt);
+    } else if (now - this.#lastAttachedAt >= graceMs) {
+      this.#requestAbort("abandoned");
+    }
+  }
+
+  async #persist(): Promise<ControlState> {
+    const { database } = this.#dependencies;
+    const path = paths.message(this.#input.uid, this.messageId);
+    const content = this.#content;
+    if (content.length === this.#persistedLength) return controlOf(await database.get<MessageRecord>(path));
+    const state = await database.transaction(async (transaction) => {
+      const current = await transaction.get<MessageRecord>(path);
+      const control = controlOf(current);
+      if (control.streaming && !control.stopRequested) {
+        transaction.update(path, { content, updated_at: new Date(this.#dependencies.now()) });
+      }
+      return control;
+    });
+    if (state.streaming && !state.stopRequested) this.#persistedLength = content.length;
+    return state;
+  }
+}
+
+function controlOf(document: { data: MessageRecord } | null): ControlState {
+  if (document === null) return { exists: false, streaming: false, stopRequested: false, attachedAt: undefined };
+  const message = document.data;
+  return {
+    exists: true,
+    streaming: message.status === "streaming",
+    stopRequested: message.stop_requested_at !== undefined,
+    attachedAt: message.attached_at?.getTime(),
+  };
+}

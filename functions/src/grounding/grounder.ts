@@ -1,0 +1,89 @@
+import type { Settings } from "../config/settings.ts";
+import type { ConversationTurn } from "../providers/text-provider.ts";
+import type { SearchProvider } from "../providers/search-provider.ts";
+import type { Citation, GroundingResult, MessageRecord } from "../store/records.ts";
+import { CitationFilter } from "./citation-filter.ts";
+
+/**
+ * Grounding: a web search for the user's question, turned into numbered sources the model is told to cite
+ * with `[n]`, a citation filter that keeps the answer honest while it streams, and the fields stored on the
+ * finished message (`grounding`, `citations` with `used`, `citations_removed`).
+ */
+export interface GroundingPlan {
+  readonly grounding: readonly GroundingResult[];
+  readonly citations: readonly Citation[];
+  readonly systemInstruction: string;
+  readonly sources: readonly { readonly index: number; readonly title: string; readonly url: string }[];
+  readonly filter: CitationFilter;
+  finalFields(): Partial<MessageRecord>;
+}
+
+const MAX_QUERY_CHARACTERS = 400;
+const MAX_SOURCE_CHARACTERS = 1_500;
+const SHORT_QUESTION_WORDS = 6;
+
+/**
+ * The search query: the question itself, or, for a short follow-up ("and in Germany?"), the previous question
+ * and the follow-up together, so the search knows what "it" refers to.
+ */
+export function searchQuery(question: string, conversation: readonly ConversationTurn[]): string {
+  const trimmed = question.trim().replace(/\s+/g, " ");
+  const earlierQuestions = conversation.filter((turn) => turn.role === "user").slice(0, -1);
+  const previous = earlierQuestions.at(-1)?.text.trim().replace(/\s+/g, " ");
+  const query =
+    previous !== undefined && trimmed.split(" ").length <= SHORT_QUESTION_WORDS ? `${previous} ${trimmed}` : trimmed;
+  return query.length <= MAX_QUERY_CHARACTERS ? query : query.slice(query.length - MAX_QUERY_CHARACTERS);
+}
+
+export class Grounder {
+  readonly #search: SearchProvider | undefined;
+  readonly #settings: Settings;
+
+  /** `search` is undefined when grounding is not configured (no key, simulation not allowed). */
+  constructor(search: SearchProvider | undefined, settings: Settings) {
+    this.#search = search;
+    this.#settings = settings;
+  }
+
+  get available(): boolean {
+    return this.#search !== undefined;
+  }
+
+  async plan(
+    question: string,
+    conversation: readonly ConversationTurn[],
+    baseInstruction: string,
+  ): Promise<GroundingPlan> {
+    if (this.#search === undefined) throw new Error("Grounding is not configured");
+    const results = await this.#search.search(searchQuery(question, conversation), {
+      depth: this.#settings.TAVILY_SEARCH_DEPTH,
+      maxResults: this.#settings.TAVILY_MAX_RESULTS,
+    });
+    const grounding = results.map(({ title, url, content, score }) => ({ title, url, content, score }));
+    const citations = grounding.map(({ title, url }, position) => ({ index: position + 1, url, title }));
+    const listing = grounding
+      .map(
+        (result, position) =>
+          `[${position + 1}] ${result.title} (${result.url})\n${result.content.slice(0, MAX_SOURCE_CHARACTERS)}`,
+      )
+      .join("\n\n");
+    const systemInstruction =
+      grounding.length === 0
+        ? `${baseInstruction}\n\nA web search found nothing relevant. Say so if the question needs current facts.`
+        : `${baseInstruction}\n\nAnswer using the numbered web sources below. Cite them inline with their number in ` +
+          `square brackets, like [1] or [2][3], right after the statement they support. Cite only these numbers; ` +
+          `do not add a list of sources at the end (the app shows one).\n\nSources:\n${listing}`;
+    const filter = new CitationFilter(citations.length);
+    return {
+      grounding,
+      citations,
+      systemInstruction,
+      sources: citations.map(({ index, title, url }) => ({ index, title, url })),
+      filter,
+      finalFields: () => ({
+        citations: citations.map((citation) => ({ ...citation, used: filter.used.has(citation.index) })),
+        citations_removed: filter.removed,
+      }),
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import type { ChatService } from "../../chat/chat-service.ts";
+import type { Settings } from "../../config/settings.ts";
+import { invalidArgument } from "../../errors/app-error.ts";
+import { z } from "zod";
+import { clientId } from "../../chat/chat-request.ts";
+import type { RequestContext } from "../request-context.ts";
+import type { Route } from "../router.ts";
+import { SseStream } from "../sse-stream.ts";
+import { parseInput } from "../validation.ts";
+
+/**
+ * `POST /chat/stream` (new answer, or replay/resume for a repeated request_id), `GET /chat/stream/{message_id}`
+ * (resume from `Last-Event-ID` or `?after=`), `POST /chat/stop`. Every refusal happens before the stream opens,
+ * so it is an ordinary JSON error; once the stream is open, failures arrive as an `error` event.
+ */
+export function chatRoutes(chat: ChatService, settings: Settings): Route[] {
+  const openStream = (context: RequestContext) => {
+    const stream = new SseStream(context.response, settings.SSE_HEARTBEAT_SECONDS);
+    stream.open();
+    return stream;
+  };
+
+  return [
+    {
+      method: "POST",
+      path: "/chat/stream",
+      access: "user",
+      generating: true,
+      handle: async (context) => {
+        const startedAt = Date.now();
+        context.logFields.generation_type = "text";
+        const prepared = await chat.begin(context.caller, await context.readJson(), startedAt);
+        context.logFields.chat_id = prepared.message.chat_id;
+        if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
+        await chat.stream(prepared, openStream(context));
+      },
+    },
+    {
+      method: "GET",
+      path: "/chat/stream/:messageId",
+      access: "user",
+      handle: async (context) => {
+        const offset = resumeOffset(context);
+        const message = await chat.message(context.caller.uid, context.params.messageId ?? "");
+        context.logFields.generation_type = "text";
+        context.logFields.chat_id = message.chat_id;
+        await chat.follow(context.caller.uid, message, offset, openStream(context));
+      },
+    },
+    {
+      method: "POST",
+      path: "/chat/stop",
+      access: "user",
+      handle: async (context) => {
+        const body = parseInput(z.object({ message_id: clientId() }), await context.readJson());
+        const status = await chat.stop(context.caller.uid, body.message_id);
+        context.sendJson(200, { ok: true, message_id: body.message_id, status });
+      },
+    },
+  ];
+}
+
+/** The content offset to resume from: `Last-Event-ID` (what EventSource sends on reconnect) or `?after=`. */
+function resumeOffset(context: RequestContext): number {
+  const raw = context.header("last-event-id") ?? context.query.get("after") ?? "0";
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw invalidArgument("Invalid resume offset.", { after: "A non-negative whole number of characters" });
+  }
+  return Number(raw.trim());
+}

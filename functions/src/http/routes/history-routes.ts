@@ -1,0 +1,58 @@
+import type { HistoryService, Page } from "../../chat/history-service.ts";
+import { invalidArgument } from "../../errors/app-error.ts";
+import { CLIENT_ID_PATTERN } from "../../store/ids.ts";
+import type { RequestContext } from "../request-context.ts";
+import type { Route } from "../router.ts";
+
+/** `GET /history/chats`, `GET /history/chats/{chat_id}`, `DELETE /history/chats/{chat_id}`. */
+export function historyRoutes(history: HistoryService): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/history/chats",
+      access: "user",
+      handle: async (context) => {
+        const result = await history.listChats(context.caller.uid, page(context, 20, 100));
+        context.sendJson(200, { ok: true, ...result });
+      },
+    },
+    {
+      method: "GET",
+      path: "/history/chats/:chatId",
+      access: "user",
+      handle: async (context) => {
+        const chatId = chatIdOf(context);
+        context.logFields.chat_id = chatId;
+        const result = await history.getChat(context.caller.uid, chatId, page(context, 50, 200));
+        context.sendJson(200, { ok: true, ...result });
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/history/chats/:chatId",
+      access: "user",
+      handle: async (context) => {
+        const chatId = chatIdOf(context);
+        context.logFields.chat_id = chatId;
+        const deleted = await history.deleteChat(context.caller.uid, chatId);
+        context.sendJson(200, { ok: true, chat_id: chatId, deleted });
+      },
+    },
+  ];
+}
+
+function chatIdOf(context: RequestContext): string {
+  const chatId = context.params.chatId ?? "";
+  if (!CLIENT_ID_PATTERN.test(chatId)) throw invalidArgument("Invalid chat_id.", { chat_id: "Not a chat id" });
+  return chatId;
+}
+
+function page(context: RequestContext, defaultLimit: number, maximum: number): Page {
+  const rawLimit = context.query.get("limit");
+  const limit = rawLimit === null ? defaultLimit : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maximum) {
+    throw invalidArgument("Invalid limit.", { limit: `A whole number from 1 to ${maximum}` });
+  }
+  const cursor = context.query.get("cursor");
+  return { limit, cursor: cursor === null || cursor === "" ? undefined : cursor };
+}

@@ -1,0 +1,66 @@
+import type { ServerResponse } from "node:http";
+import type { ChatEvent, ChatEventSink } from "../chat/chat-events.ts";
+
+/**
+ * A Server-Sent Events response: `event:`, one-line JSON `data:`, and `id:` (the content offset) per event;
+ * `: ping` comments every `heartbeatSeconds` so proxies and clients know the connection is alive; headers that
+ * stop buffering and caching on the way (`no-cache, no-transform`, `X-Accel-Buffering: no`).
+ */
+export class SseStream implements ChatEventSink {
+  readonly #response: ServerResponse;
+  readonly #heartbeatMilliseconds: number;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #connected = true;
+  #ended = false;
+  readonly #disconnectListeners: (() => void)[] = [];
+
+  constructor(response: ServerResponse, heartbeatSeconds: number) {
+    this.#response = response;
+    this.#heartbeatMilliseconds = heartbeatSeconds * 1000;
+    response.once("close", () => {
+      const wasConnected = this.#connected;
+      this.#connected = false;
+      this.#stopHeartbeat();
+      if (wasConnected && !this.#ended) for (const listener of this.#disconnectListeners) listener();
+    });
+  }
+
+  get connected(): boolean {
+    return this.#connected && !this.#response.destroyed;
+  }
+
+  /** Sends the headers (200) so the client sees the stream has started. */
+  open(): void {
+    this.#response.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      "X-Accel-Buffering": "no",
+      Connection: "keep-alive",
+    });
+    this.#response.flushHeaders();
+    this.#heartbeat = setInterval(() => {
+      if (this.connected) this.#response.write(": ping\n\n");
+    }, this.#heartbeatMilliseconds);
+    this.#heartbeat.unref();
+  }
+
+  send(event: ChatEvent, offset: number): void {
+    if (!this.connected) return;
+    this.#response.write(`id: ${offset}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`);
+  }
+
+  onDisconnect(listener: () => void): void {
+    this.#disconnectListeners.push(listener);
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#stopHeartbeat();
+    if (!this.#response.writableEnded) this.#response.end();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+}

@@ -1,0 +1,84 @@
+import type { Transaction } from "../database/document-database.ts";
+import { resourceExhausted } from "../errors/app-error.ts";
+import type { GenerationCheck } from "../store/begin-generation.ts";
+import { paths } from "../store/paths.ts";
+
+/**
+ * Quotas consumed inside the transaction that starts a generation: the count and the generation's documents
+ * are written together or not at all, so a refused or failed start costs nothing and parallel requests cannot
+ * overshoot.
+ */
+
+export type Tier = "free" | "paid";
+
+/** The user's tier: the `tier` custom claim when present, else the `tier` field of `users/{uid}`, else free. */
+async function tierOf(transaction: Transaction, uid: string, claimTier: Tier | undefined): Promise<Tier> {
+  if (claimTier !== undefined) return claimTier;
+  const user = await transaction.get<{ tier?: unknown }>(paths.user(uid));
+  return user?.data.tier === "paid" ? "paid" : "free";
+}
+
+function monthKey(now: Date): { key: string; resetsAt: Date } {
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth();
+  return {
+    key: `${year}-${String(month + 1).padStart(2, "0")}`,
+    resetsAt: new Date(Date.UTC(year, month + 1, 1)),
+  };
+}
+
+/**
+ * Monthly generations per user by tier (seed: `RATE_LIMIT_FREE` 50, `RATE_LIMIT_PAID` 500; 0 means no limit).
+ * Every chat message, image and video counts one.
+ */
+export function monthlyQuotaCheck(options: {
+  readonly uid: string;
+  readonly claimTier: Tier | undefined;
+  readonly limits: Readonly<Record<Tier, number>>;
+  readonly now: Date;
+}): GenerationCheck {
+  return async (transaction) => {
+    const tier = await tierOf(transaction, options.uid, options.claimTier);
+    const limit = options.limits[tier];
+    if (limit === 0) return undefined;
+    const { key, resetsAt } = monthKey(options.now);
+    const path = paths.counter(options.uid, `messages-${key}`);
+    const used = (await transaction.get<{ count: number }>(path))?.data.count ?? 0;
+    if (used >= limit) {
+      throw resourceExhausted(
+        `You have used all ${limit} messages of the ${tier} tier this month. The limit resets at ${resetsAt.toISOString()}.`,
+        (resetsAt.getTime() - options.now.getTime()) / 1000,
+        { limit, tier, resets_at: resetsAt.toISOString() },
+      );
+    }
+    return (writer) => writer.set(path, { count: used + 1, month: key, updated_at: options.now });
+  };
+}
+
+/**
+ * A sliding one-hour window of grounded (web search) requests per user: at most `limit` in any hour. The
+ * window keeps the times of the recent requests (never more than `limit`), so `Retry-After` is exact.
+ */
+export function hourlyGroundingCheck(options: {
+  readonly uid: string;
+  readonly limit: number;
+  readonly now: Date;
+}): GenerationCheck {
+  const hour = 3_600_000;
+  return async (transaction) => {
+    const path = paths.counter(options.uid, "grounding");
+    const now = options.now.getTime();
+    const recent = ((await transaction.get<{ times: number[] }>(path))?.data.times ?? []).filter(
+      (time) => now - time < hour,
+    );
+    if (recent.length >= options.limit) {
+      const oldest = Math.min(...recent);
+      throw resourceExhausted(
+        `Web search is limited to ${options.limit} requests per hour. Try again later or turn grounding off.`,
+        (oldest + hour - now) / 1000,
+        { limit: options.limit, window_seconds: 3600 },
+      );
+    }
+    return (writer) => writer.set(path, { times: [...recent, now].sort((a, b) => a - b), updated_at: options.now });
+  };
+}

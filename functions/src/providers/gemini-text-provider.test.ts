@@ -1,0 +1,234 @@
+import assert from "node:assert/strict";
+import {
+  googleError,
+  jsonResponse,
+  ProviderWireServer,
+  streamChunks,
+  textChunks,
+} from "../test-support/provider-wire-server.ts";
+import { GeminiTextProvider } from "./gemini-text-provider.ts";
+import { ProviderError } from "./provider-error.ts";
+import type { TextGenerationRequest, TextStreamEvent } from "./text-provider.ts";
+
+const API_KEY = "AIzaSy-test-key-never-in-errors";
+
+describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire-format server)", function () {
+  this.timeout(20_000);
+  let server: ProviderWireServer;
+  let provider: GeminiTextProvider;
+
+  before(async () => {
+    server = await ProviderWireServer.start();
+    provider = new GeminiTextProvider({
+      apiKey: API_KEY,
+      baseUrl: server.url,
+      timeoutMs: 500,
+      retryBaseMs: 20,
+      maxRetries: 2,
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(() => server.reset());
+
+  const request = (overrides: Partial<TextGenerationRequest> = {}): TextGenerationRequest => ({
+    model: "gemini-2.5-flash",
+    systemInstruction: "Be terse.",
+    contents: [
+      { role: "user", text: "hi" },
+      { role: "model", text: "hello" },
+      { role: "user", text: "how are you?" },
+    ],
+    signal: new AbortController().signal,
+    ...overrides,
+  });
+
+  async function collect(events: AsyncIterable<TextStreamEvent>) {
+    const received: TextStreamEvent[] = [];
+    for await (const event of events) received.push(event);
+    return received;
+  }
+
+  async function failure(events: AsyncIterable<TextStreamEvent>): Promise<{ error: ProviderError; text: string }> {
+    let text = "";
+    try {
+      for await (const event of events) if (event.type === "text") text += event.text;
+    } catch (error) {
+      assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
+      assert.ok(!error.message.includes(API_KEY), "the key never appears in an error");
+      return { error, text };
+    }
+    throw new Error("expected the stream to fail");
+  }
+
+  it("streams text chunks, then the finish reason and usage", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, textChunks(["Hel", "lo", "!"], { promptTokens: 12 })),
+    );
+    const events = await collect(provider.stream(request()));
+    assert.deepEqual(events, [
+      { type: "text", text: "Hel" },
+      { type: "text", text: "lo" },
+      { type: "text", text: "!" },
+      { type: "finish", finishReason: "STOP", usage: { inputTokens: 12, outputTokens: 3 } },
+    ]);
+  });
+
+  it("sends the conversation, the system instruction and the key the way the API expects", async () => {
+    server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
+    const image = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+    await collect(
+      provider.stream(
+        request({ contents: [{ role: "user", text: "look", images: [{ mimeType: "image/png", data: image }] }] }),
+      ),
+    );
+    const [recorded] = server.requests;
+    assert.ok(recorded);
+    assert.equal(recorded.path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+    assert.equal(recorded.headers["x-goog-api-key"], API_KEY);
+    const body = recorded.body as {
+      contents: { role: string; parts: Record<string, unknown>[] }[];
+      systemInstruction: { parts: { text: string }[] };
+    };
+    assert.equal(body.systemInstruction.parts[0]?.text, "Be terse.");
+    assert.deepEqual(body.contents[0], {
+      role: "user",
+      parts: [{ text: "look" }, { inlineData: { mimeType: "image/png", data: image.toString("base64") } }],
+    });
+  });
+
+  it("ignores thought parts and empty chunks", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, [
+        { candidates: [{ content: { parts: [{ text: "thinking...", thought: true }], role: "model" } }] },
+        { candidates: [{ content: { parts: [], role: "model" } }] },
+        ...textChunks(["answer"]),
+      ]),
+    );
+    const events = await collect(provider.stream(request()));
+    assert.deepEqual(
+      events.filter((event) => event.type === "text"),
+      [{ type: "text", text: "answer" }],
+    );
+  });
+
+  it("retries a 429 before the first token, waiting the suggested delay, then succeeds", async () => {
+    server
+      .next("streamGenerateContent", (_, response) =>
+        jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "0.05s")),
+      )
+      .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["fine"])));
+    const events = await collect(provider.stream(request()));
+    assert.equal(server.count("streamGenerateContent"), 2);
+    assert.deepEqual(events[0], { type: "text", text: "fine" });
+  });
+
+  it("gives up on a 429 whose suggested delay is too long, with the delay attached", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", `quota exceeded for key ${API_KEY}`, "53s")),
+    );
+    const { error } = await failure(provider.stream(request()));
+    assert.equal(error.failure, "rate_limited");
+    assert.equal(error.retryAfterSeconds, 53);
+    assert.equal(server.count("streamGenerateContent"), 1);
+    assert.equal(error.toAppError().code, "unavailable");
+    assert.doesNotMatch(error.toAppError().message, /quota exceeded|AIza/);
+  });
+
+  it("retries 503 up to its limit, then reports the service unavailable", async () => {
+    server.setDefault("streamGenerateContent", (_, response) =>
+      jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "The model is overloaded.")),
+    );
+    const { error } = await failure(provider.stream(request()));
+    assert.equal(error.failure, "unavailable");
+    assert.equal(error.status, 503);
+    assert.equal(server.count("streamGenerateContent"), 3);
+    server.setDefault("streamGenerateContent", (_, response) => jsonResponse(response, 404, {}));
+  });
+
+  it("does not retry an error that arrives mid-stream after text was delivered", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, [
+        ...textChunks(["partial "]).map((chunk) => ({ ...(chunk as object) })),
+        { error: { code: 503, message: "backend died", status: "UNAVAILABLE" } },
+      ]),
+    );
+    const { error, text } = await failure(provider.stream(request()));
+    assert.equal(text, "partial ");
+    assert.equal(error.failure, "unavailable");
+    assert.equal(server.count("streamGenerateContent"), 1);
+  });
+
+  it("reports a blocked prompt as blocked, with the reason, and does not retry", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, [{ promptFeedback: { blockReason: "PROHIBITED_CONTENT" }, usageMetadata: {} }]),
+    );
+    const { error } = await failure(provider.stream(request()));
+    assert.equal(error.failure, "blocked");
+    assert.equal(error.reason, "PROHIBITED_CONTENT");
+    assert.equal(error.toAppError().code, "blocked");
+    assert.equal(server.count("streamGenerateContent"), 1);
+  });
+
+  it("reports withheld output (finish reason SAFETY) as blocked", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, [
+        ...textChunks(["Some "], { finishReason: "STOP" }).map(() => textChunks(["Some "])[0]),
+        { candidates: [{ content: { parts: [{ text: "" }], role: "model" }, finishReason: "SAFETY", index: 0 }] },
+      ]),
+    );
+    const { error, text } = await failure(provider.stream(request()));
+    assert.equal(text, "Some ");
+    assert.equal(error.failure, "blocked");
+    assert.equal(error.reason, "SAFETY");
+  });
+
+  it("times out a stream that stalls, without retrying once text was delivered", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, textChunks(["one ", "two ", "three"]), { stallAfter: 1 }),
+    );
+    const started = Date.now();
+    const { error, text } = await failure(provider.stream(request()));
+    assert.equal(text, "one ");
+    assert.equal(error.failure, "timeout");
+    assert.ok(Date.now() - started < 3_000);
+  });
+
+  it("retries a stall that happens before the first token", async () => {
+    server
+      .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["never"]), { stallAfter: 0 }))
+      .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["second try"])));
+    const events = await collect(provider.stream(request()));
+    assert.deepEqual(events[0], { type: "text", text: "second try" });
+    assert.equal(server.count("streamGenerateContent"), 2);
+  });
+
+  it("stops at once when the caller aborts, reporting aborted", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, textChunks(["a ", "b ", "c ", "d "]), { delayMs: 300 }),
+    );
+    const controller = new AbortController();
+    const events = provider.stream(request({ signal: controller.signal }));
+    let text = "";
+    const outcome = (async () => {
+      for await (const event of events) {
+        if (event.type === "text") {
+          text += event.text;
+          controller.abort();
+        }
+      }
+    })();
+    await assert.rejects(outcome, (error: unknown) => error instanceof ProviderError && error.failure === "aborted");
+    assert.equal(text, "a ");
+  });
+
+  it("treats a refused request (400) as final", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      jsonResponse(response, 400, googleError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")),
+    );
+    const { error } = await failure(provider.stream(request()));
+    assert.equal(error.failure, "rejected");
+    assert.equal(server.count("streamGenerateContent"), 1);
+  });
+});

@@ -1,0 +1,202 @@
+import type { GenerateContentResponse, GoogleGenAI, Part } from "@google/genai";
+import { abortableSleep, ProviderError, type ProviderName } from "./provider-error.ts";
+import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } from "./text-provider.ts";
+
+/**
+ * Gemini text over `@google/genai` 2.x (`generateContentStream`, API `v1beta`). What it adds to the SDK:
+ * - retries (429, 5xx, network, timeouts) only before the first token, honouring the API's `retryDelay` when
+ *   it is short; once text has reached the user a retry would repeat it, so later failures are final;
+ * - a timeout on progress (first chunk and every gap), on top of the caller's abort signal;
+ * - safety outcomes as `blocked` (a prompt block, or a finish reason that withholds the output);
+ * - errors classified into `ProviderError`s whose messages never carry the key.
+ */
+
+/** Finish reasons that mean the output was withheld, not completed. */
+const BLOCKING_FINISH_REASONS = new Set([
+  "SAFETY",
+  "RECITATION",
+  "BLOCKLIST",
+  "PROHIBITED_CONTENT",
+  "SPII",
+  "IMAGE_SAFETY",
+  "IMAGE_PROHIBITED_CONTENT",
+  "IMAGE_RECITATION",
+  "IMAGE_OTHER",
+  "NO_IMAGE",
+]);
+
+export interface GeminiClientOptions {
+  readonly apiKey: string;
+  /** Base URL override (`GEMINI_ENDPOINT`, `NANO_BANANA_ENDPOINT`, `VEO_ENDPOINT`, or a test server). */
+  readonly baseUrl?: string;
+}
+
+/** Builds an SDK client on first use: the SDK is loaded lazily to keep cold starts light. */
+export function lazyGeminiClient(options: GeminiClientOptions): () => Promise<GoogleGenAI> {
+  let client: Promise<GoogleGenAI> | undefined;
+  return () => {
+    client ??= import("@google/genai").then(
+      ({ GoogleGenAI }) =>
+        new GoogleGenAI({
+          apiKey: options.apiKey,
+          apiVersion: "v1beta",
+          ...(options.baseUrl === undefined ? {} : { httpOptions: { baseUrl: options.baseUrl } }),
+        }),
+    );
+    return client;
+  };
+}
+
+/** The `retryDelay` the API suggests in a 429 body (`"53s"`), in seconds. */
+function suggestedRetryDelay(message: string): number | undefined {
+  const match = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(message);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** Maps anything the SDK throws to a ProviderError. `timedOut` and `signal` tell our own aborts apart. */
+export function classifyGeminiError(
+  provider: ProviderName,
+  error: unknown,
+  context: { timedOut: boolean; callerSignal?: AbortSignal },
+): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (context.timedOut)
+    return new ProviderError(provider, "timeout", "No progress within the timeout", { cause: error });
+  if (context.callerSignal?.aborted === true)
+    return new ProviderError(provider, "aborted", "Cancelled", { cause: error });
+  const status =
+    typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
+      ? error.status
+      : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  if (status === 429) {
+    const retryAfterSeconds = suggestedRetryDelay(message);
+    return new ProviderError(provider, "rate_limited", `HTTP 429 from ${provider}`, {
+      status,
+      cause: error,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    });
+  }
+  if (status !== undefined && status >= 500) {
+    return new ProviderError(provider, "unavailable", `HTTP ${status} from ${provider}`, { status, cause: error });
+  }
+  if (status !== undefined && status >= 400) {
+    return new ProviderError(provider, "rejected", `HTTP ${status} from ${provider}`, { status, cause: error });
+  }
+  // Network failures, broken or malformed streams ("Incomplete JSON segment"), aborts from elsewhere.
+  return new ProviderError(provider, "unavailable", `Request to ${provider} failed`, { cause: error });
+}
+
+function textOf(chunk: GenerateContentResponse): string {
+  const parts: Part[] = chunk.candidates?.[0]?.content?.parts ?? [];
+  let text = "";
+  for (const part of parts) if (typeof part.text === "string" && part.thought !== true) text += part.text;
+  return text;
+}
+
+export interface GeminiTextProviderOptions extends GeminiClientOptions {
+  /** Longest wait for the first chunk and between chunks. */
+  readonly timeoutMs: number;
+  /** Attempts after the first, before any text was delivered. */
+  readonly maxRetries?: number;
+  /** First backoff; doubles each attempt. */
+  readonly retryBaseMs?: number;
+  /** A suggested retry delay longer than this is not waited for: the failure is final. */
+  readonly maxRetryWaitMs?: number;
+}
+
+export class GeminiTextProvider implements TextProvider {
+  readonly run = "live" as const;
+  readonly #client: () => Promise<GoogleGenAI>;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #retryBaseMs: number;
+  readonly #maxRetryWaitMs: number;
+
+  constructor(options: GeminiTextProviderOptions) {
+    this.#client = lazyGeminiClient(options);
+    this.#timeoutMs = options.timeoutMs;
+    this.#maxRetries = options.maxRetries ?? 2;
+    this.#retryBaseMs = options.retryBaseMs ?? 500;
+    this.#maxRetryWaitMs = options.maxRetryWaitMs ?? 5_000;
+  }
+
+  async *stream(request: TextGenerationRequest): AsyncGenerator<TextStreamEvent> {
+    const client = await this.#client();
+    let delivered = false;
+    for (let attempt = 0; ; attempt++) {
+      const controller = new AbortController();
+      let timedOut = false;
+      let timer: NodeJS.Timeout | undefined;
+      const armTimer = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort(new Error("Gemini made no progress within the timeout"));
+        }, this.#timeoutMs);
+      };
+      const forwardAbort = () => controller.abort(request.signal.reason);
+      if (request.signal.aborted) forwardAbort();
+      request.signal.addEventListener("abort", forwardAbort, { once: true });
+      try {
+        armTimer();
+        const chunks = await client.models.generateContentStream({
+          model: request.model,
+          contents: request.contents.map((turn) => ({
+            role: turn.role,
+            parts: [
+              { text: turn.text },
+              ...(turn.images ?? []).map((image) => ({
+                inlineData: { mimeType: image.mimeType, data: image.data.toString("base64") },
+              })),
+            ],
+          })),
+          config: { systemInstruction: request.systemInstruction, abortSignal: controller.signal },
+        });
+        let finishReason: string | undefined;
+        let usage: TextUsage | undefined;
+        for await (const chunk of chunks) {
+          armTimer();
+          const blockReason = chunk.promptFeedback?.blockReason;
+          if (blockReason !== undefined) {
+            throw new ProviderError("gemini", "blocked", "Prompt blocked", { reason: blockReason });
+          }
+          const text = textOf(chunk);
+          if (text !== "") {
+            delivered = true;
+            yield { type: "text", text };
+          }
+          const reason = chunk.candidates?.[0]?.finishReason;
+          if (reason !== undefined) {
+            if (BLOCKING_FINISH_REASONS.has(reason)) {
+              throw new ProviderError("gemini", "blocked", "Output blocked", { reason });
+            }
+            finishReason = reason;
+          }
+          const metadata = chunk.usageMetadata;
+          if (metadata !== undefined) {
+            usage = {
+              inputTokens: metadata.promptTokenCount ?? 0,
+              outputTokens: metadata.candidatesTokenCount ?? 0,
+            };
+          }
+        }
+        yield { type: "finish", finishReason: finishReason ?? "STOP", ...(usage === undefined ? {} : { usage }) };
+        return;
+      } catch (error) {
+        const failure = classifyGeminiError("gemini", error, { timedOut, callerSignal: request.signal });
+        const wait =
+          failure.retryAfterSeconds === undefined ? this.#retryBaseMs * 2 ** attempt : failure.retryAfterSeconds * 1000;
+        if (delivered || !failure.retryable || attempt >= this.#maxRetries || wait > this.#maxRetryWaitMs) {
+          throw failure;
+        }
+        await abortableSleep(wait, request.signal).catch(() => {
+          throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
+        });
+      } finally {
+        clearTimeout(timer);
+        request.signal.removeEventListener("abort", forwardAbort);
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { AppError } from "../errors/app-error.ts";
+
+/**
+ * How a provider call failed, in terms the rest of the code can act on. `retryable` failures may be tried
+ * again (before the first token, or by Cloud Tasks for a job); the others are final. The message of a
+ * ProviderError is for logs; what a user sees comes from {@link ProviderError.toAppError}, which never
+ * includes the provider's own text.
+ */
+export type ProviderFailure =
+  /** The provider refused for safety reasons (prompt or output). */
+  | "blocked"
+  /** 429: quota or rate limit. */
+  | "rate_limited"
+  /** 5xx, network trouble, a broken stream. */
+  | "unavailable"
+  /** No progress within the timeout. */
+  | "timeout"
+  /** The provider refused the request as invalid (4xx other than 429), including a bad key or model. */
+  | "rejected"
+  /** We cancelled the call. */
+  | "aborted";
+
+const RETRYABLE: ReadonlySet<ProviderFailure> = new Set(["rate_limited", "unavailable", "timeout"]);
+
+export type ProviderName = "gemini" | "nano_banana" | "veo" | "tavily";
+
+const SERVICE_NAME: Readonly<Record<ProviderName, string>> = {
+  gemini: "The text model",
+  nano_banana: "The image model",
+  veo: "The video model",
+  tavily: "Web search",
+};
+
+export class ProviderError extends Error {
+  readonly provider: ProviderName;
+  readonly failure: ProviderFailure;
+  readonly status: number | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  /** For blocked results: the provider's reason code (e.g. `SAFETY`), safe to show. */
+  readonly reason: string | undefined;
+
+  constructor(
+    provider: ProviderName,
+    failure: ProviderFailure,
+    message: string,
+    options: { status?: number; retryAfterSeconds?: number; reason?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ProviderError";
+    this.provider = provider;
+    this.failure = failure;
+    this.status = options.status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.reason = options.reason;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE.has(this.failure);
+  }
+
+  /** What the client sees: a contract code and a message that says what happened, not how. */
+  toAppError(): AppError {
+    const service = SERVICE_NAME[this.provider];
+    switch (this.failure) {
+      case "blocked":
+        return new AppError(
+          "blocked",
+          "The request was blocked by the model's safety filters. Try rephrasing it.",
+          this.reason === undefined ? { cause: this } : { cause: this, details: { reason: this.reason } },
+        );
+      case "aborted":
+        return new AppError("aborted", "The request was stopped.", { cause: this });
+      case "rate_limited":
+        return new AppError("unavailable", `${service} is busy right now. Please try again shortly.`, {
+          cause: this,
+          ...(this.retryAfterSeconds === undefined ? {} : { details: { retry_after_seconds: this.retryAfterSeconds } }),
+        });
+      case "timeout":
+        return new AppError("unavailable", `${service} took too long to answer. Please try again.`, { cause: this });
+      case "rejected":
+        return new AppError("unavailable", `${service} could not process this request.`, {
+          cause: this,
+          httpStatus: 502,
+        });
+      case "unavailable":
+        return new AppError("unavailable", `${service} is unavailable right now. Please try again.`, {
+          cause: this,
+          httpStatus: 502,
+        });
+    }
+  }
+}
+
+export function isProviderError(error: unknown): error is ProviderError {
+  return error instanceof ProviderError;
+}
+
+/** Sleeps, ending early (with a rejection) when the signal aborts. */
+export function abortableSleep(milliseconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, milliseconds);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

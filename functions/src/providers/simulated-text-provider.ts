@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { abortableSleep, ProviderError } from "./provider-error.ts";
+import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "./text-provider.ts";
+
+/**
+ * The offline text provider (labelled `simulated` in /health and on every message it writes). It streams a
+ * deterministic answer built from the prompt, word by word at `tokenDelayMs`, cites the numbered sources when
+ * there are any (so grounding works offline end to end), and honours the abort signal like the real one.
+ *
+ * For demos and tests, a prompt containing `simulate:blocked` is refused as a safety block, and
+ * `simulate:unavailable` fails after the first words, as a provider outage would.
+ */
+
+export interface SimulatedTextProviderOptions {
+  readonly tokenDelayMs: number;
+  /** Emit exactly this many tokens (benchmarks); otherwise the answer's natural length. */
+  readonly fixedTokens?: number;
+}
+
+const OPENINGS = ["Here is a thought on", "Let's look at", "A short answer about", "Some notes on"] as const;
+const BODY = [
+  "The key idea is to start small, check each step, and build on what works.",
+  "It helps to name the goal first, then choose the simplest path that reaches it.",
+  "A good approach balances clarity with detail, and keeps the reader's purpose in view.",
+  "Consider the constraints, sketch a first version, and refine it with feedback.",
+] as const;
+
+function words(text: string): string[] {
+  return text.split(/(?<=\s)/).filter((word) => word !== "");
+}
+
+export function simulatedAnswer(request: Pick<TextGenerationRequest, "contents" | "sources">): string {
+  const prompt = request.contents.at(-1)?.text.trim() ?? "";
+  const digest = createHash("sha256").update(prompt).digest();
+  const pick = <T>(items: readonly T[], byte: number): T => items[(digest[byte] ?? 0) % items.length] as T;
+  const topic = prompt.length > 60 ? `${prompt.slice(0, 57).trimEnd()}...` : prompt;
+  const sentences = [`${pick(OPENINGS, 0)} "${topic}".`, pick(BODY, 1)];
+  const sources = request.sources ?? [];
+  sources.slice(0, 3).forEach((source, position) => {
+    sentences.push(
+      position === 0
+        ? `According to ${source.title} [${source.index}], this is well documented.`
+        : `${source.title} adds further detail [${source.index}].`,
+    );
+  });
+  if (sources.length > 1) sentences.push(`Both perspectives agree on the essentials [1][2].`);
+  sentences.push(pick(BODY, 2));
+  return sentences.join(" ");
+}
+
+export class SimulatedTextProvider implements TextProvider {
+  readonly run = "simulated" as const;
+  readonly #tokenDelayMs: number;
+  readonly #fixedTokens: number | undefined;
+
+  constructor(options: SimulatedTextProviderOptions) {
+    this.#tokenDelayMs = options.tokenDelayMs;
+    this.#fixedTokens = options.fixedTokens;
+  }
+
+  async *stream(request: TextGenerationRequest): AsyncGenerator<TextStreamEvent> {
+    const prompt = request.contents.at(-1)?.text ?? "";
+    if (prompt.includes("simulate:blocked")) {
+      throw new ProviderError("gemini", "blocked", "Simulated safety block", { reason: "SAFETY" });
+    }
+    const tokens =
+      this.#fixedTokens === undefined
+        ? words(simulatedAnswer(request))
+        : Array.from({ length: this.#fixedTokens }, (_, index) => `token${index % 10} `);
+    let emitted = 0;
+    for (const token of tokens) {
+      if (request.signal.aborted) throw new ProviderError("gemini", "aborted", "Cancelled");
+      if (this.#tokenDelayMs > 0) {
+        await abortableSleep(this.#tokenDelayMs, request.signal).catch((error: unknown) => {
+          throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
+        });
+      }
+      if (emitted === 3 && prompt.includes("simulate:unavailable")) {
+        throw new ProviderError("gemini", "unavailable", "Simulated outage", { status: 503 });
+      }
+      emitted += 1;
+      yield { type: "text", text: token };
+    }
+    const inputTokens = request.contents.reduce((total, turn) => total + words(turn.text).length, 0);
+    yield { type: "finish", finishReason: "STOP", usage: { inputTokens, outputTokens: emitted } };
+  }
+}

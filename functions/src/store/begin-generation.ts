@@ -1,0 +1,199 @@
+import { createHash } from "node:crypto";
+import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
+import { AppError, notFound } from "../errors/app-error.ts";
+import { newId } from "./ids.ts";
+import { paths } from "./paths.ts";
+import type {
+  Attachment,
+  ChatRecord,
+  JobRecord,
+  MessageRecord,
+  MessageStatus,
+  MessageType,
+  ProviderRun,
+  RequestKind,
+  RequestRecord,
+} from "./records.ts";
+
+/**
+ * Starting a generation (a chat answer, an image, a video) is one transaction, so a request either creates all
+ * of its documents or none, and a `request_id` maps to exactly one set of them however many times, and however
+ * concurrently, it is sent:
+ *
+ * - `users/{uid}/requests/{request_id}` exists with the same kind and payload: nothing is created, the caller
+ *   replays or resumes what it points to; with another kind or payload: `409 conflict`.
+ * - otherwise: the chat (new, or the caller's existing one: someone else's is `404`), the user message, the
+ *   assistant message, the request mapping and, for media, the job, after every check (quotas, limits) passed
+ *   inside the same transaction, so concurrent requests cannot overshoot a limit.
+ */
+
+/**
+ * A check made inside the transaction. It does its reads and returns the writes to make if the generation goes
+ * ahead (Firestore needs every read before any write), or throws to refuse it.
+ */
+export type GenerationCheck = (transaction: Transaction) => Promise<((transaction: Transaction) => void) | undefined>;
+
+export interface BeginGenerationInput {
+  readonly uid: string;
+  readonly requestId: string;
+  readonly kind: RequestKind;
+  readonly payloadHash: string;
+  /** An existing chat of the caller's, or undefined for a new chat titled `title`. */
+  readonly chatId: string | undefined;
+  readonly title: string;
+  readonly userMessage: { readonly content: string; readonly attachments?: readonly Attachment[] };
+  readonly assistantMessage: {
+    readonly type: MessageType;
+    readonly status: Extract<MessageStatus, "streaming" | "pending">;
+    readonly model: string;
+    readonly provider: ProviderRun;
+    /** Extra fields for the assistant message (e.g. `grounding: []` while sources are fetched). */
+    readonly fields?: Partial<MessageRecord>;
+  };
+  /** For media generations: the job document, given the ids chosen here. */
+  readonly job?: {
+    readonly idPrefix: string;
+    readonly build: (ids: { jobId: string; chatId: string; messageId: string }) => JobRecord;
+  };
+  readonly checks: readonly GenerationCheck[];
+  readonly now: Date;
+  readonly requestRetentionDays: number;
+}
+
+export type GenerationStart =
+  | {
+      readonly created: true;
+      readonly request: RequestRecord;
+      readonly assistant: MessageRecord;
+      readonly job: JobRecord | undefined;
+    }
+  | { readonly created: false; readonly request: RequestRecord };
+
+/** A stable fingerprint of a request's meaning: the same payload always hashes the same. */
+export function payloadHash(kind: RequestKind, payload: unknown): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([, item]) => item !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([key, item]) => [key, canonical(item)]),
+      );
+    }
+    return value;
+  };
+  return createHash("sha256")
+    .update(JSON.stringify([kind, canonical(payload)]))
+    .digest("hex");
+}
+
+/** The text a new chat is titled with: the first line of its first message, shortened on a word boundary. */
+export function chatTitle(text: string, maxLength = 60): string {
+  const firstLine = text.trim().split(/\r?\n/)[0]?.replace(/\s+/g, " ").trim() ?? "";
+  if (firstLine === "") return "New chat";
+  if (firstLine.length <= maxLength) return firstLine;
+  const cut = firstLine.slice(0, maxLength - 1);
+  const boundary = cut.lastIndexOf(" ");
+  return `${(boundary > maxLength / 2 ? cut.slice(0, boundary) : cut).trimEnd()}…`;
+}
+
+const DAY_MILLISECONDS = 86_400_000;
+
+export async function beginGeneration(
+  database: DocumentDatabase,
+  input: BeginGenerationInput,
+): Promise<GenerationStart> {
+  const { uid, now } = input;
+  return database.transaction(async (transaction): Promise<GenerationStart> => {
+    const existing = await transaction.get<RequestRecord>(paths.request(uid, input.requestId));
+    if (existing !== null) {
+      if (existing.data.kind !== input.kind || existing.data.payload_hash !== input.payloadHash) {
+        throw new AppError("conflict", "This request_id was already used for a different request.", {
+          details: { request_id: input.requestId },
+        });
+      }
+      return { created: false, request: existing.data };
+    }
+
+    let chat: ChatRecord | undefined;
+    if (input.chatId !== undefined) {
+      const found = await transaction.get<ChatRecord>(paths.chat(uid, input.chatId));
+      if (found === null) throw notFound("Chat");
+      chat = found.data;
+    }
+    const writes: ((transaction: Transaction) => void)[] = [];
+    for (const check of input.checks) {
+      const write = await check(transaction);
+      if (write !== undefined) writes.push(write);
+    }
+
+    const chatId = chat?.chat_id ?? newId("chat");
+    const messageCount = chat?.message_count ?? 0;
+    const userMessageId = newId("msg");
+    const messageId = newId("msg");
+    const jobId = input.job === undefined ? undefined : newId(input.job.idPrefix);
+
+    const userMessage: MessageRecord = {
+      message_id: userMessageId,
+      chat_id: chatId,
+      seq: messageCount + 1,
+      role: "user",
+      type: "text",
+      content: input.userMessage.content,
+      status: "done",
+      request_id: input.requestId,
+      created_at: now,
+      updated_at: now,
+      ...(input.userMessage.attachments === undefined || input.userMessage.attachments.length === 0
+        ? {}
+        : { attachments: input.userMessage.attachments }),
+    };
+    const assistant: MessageRecord = {
+      message_id: messageId,
+      chat_id: chatId,
+      seq: messageCount + 2,
+      role: "assistant",
+      type: input.assistantMessage.type,
+      content: "",
+      status: input.assistantMessage.status,
+      request_id: input.requestId,
+      created_at: now,
+      updated_at: now,
+      model: input.assistantMessage.model,
+      provider: input.assistantMessage.provider,
+      ...(jobId === undefined ? {} : { job_id: jobId }),
+      ...input.assistantMessage.fields,
+    };
+    const request: RequestRecord = {
+      request_id: input.requestId,
+      kind: input.kind,
+      payload_hash: input.payloadHash,
+      chat_id: chatId,
+      user_message_id: userMessageId,
+      message_id: messageId,
+      status: input.assistantMessage.status === "streaming" ? "streaming" : "queued",
+      created_at: now,
+      updated_at: now,
+      expire_at: new Date(now.getTime() + input.requestRetentionDays * DAY_MILLISECONDS),
+      ...(jobId === undefined ? {} : { job_id: jobId }),
+    };
+    const job =
+      input.job !== undefined && jobId !== undefined ? input.job.build({ jobId, chatId, messageId }) : undefined;
+
+    for (const write of writes) write(transaction);
+    const chatRecord: ChatRecord = {
+      chat_id: chatId,
+      title: chat?.title ?? input.title,
+      created_at: chat?.created_at ?? now,
+      updated_at: now,
+      message_count: messageCount + 2,
+    };
+    transaction.set(paths.chat(uid, chatId), chatRecord);
+    transaction.create(paths.message(uid, userMessageId), userMessage);
+    transaction.create(paths.message(uid, messageId), assistant);
+    transaction.create(paths.request(uid, input.requestId), request);
+    if (job !== undefined) transaction.create(paths.job(uid, job.job_id), job);
+    return { created: true, request, assistant, job };
+  });
+}

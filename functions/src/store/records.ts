@@ -1,0 +1,145 @@
+/**
+ * The documents Atelier stores, as they are stored (snake_case, like the API and the seed's Firestore fields).
+ * Dates are `Date`s (Firestore Timestamps).
+ */
+
+export type MessageRole = "user" | "assistant";
+export type MessageType = "text" | "image" | "video";
+export type MessageStatus = "pending" | "streaming" | "done" | "error" | "aborted";
+export type ProviderRun = "live" | "simulated";
+
+export interface ChatRecord {
+  readonly chat_id: string;
+  readonly title: string;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  /** Messages ever added: the next message's `seq` is this plus one. */
+  readonly message_count: number;
+}
+
+export interface Citation {
+  readonly index: number;
+  readonly url: string;
+  readonly title: string;
+  /** (+) Whether the final answer cites it. */
+  readonly used?: boolean;
+}
+
+export interface GroundingResult {
+  readonly title: string;
+  readonly url: string;
+  readonly content: string;
+  readonly score: number;
+}
+
+export interface Attachment {
+  readonly path: string;
+  readonly mime_type: string;
+}
+
+export interface StoredImage {
+  readonly path: string;
+  readonly url: string;
+  readonly mime_type: string;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+export interface Usage {
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+}
+
+export interface MessageRecord {
+  readonly message_id: string;
+  readonly chat_id: string;
+  /** Position in the chat (1, 2, ...): history is ordered by it. */
+  readonly seq: number;
+  readonly role: MessageRole;
+  readonly type: MessageType;
+  readonly content: string;
+  readonly status: MessageStatus;
+  readonly request_id: string;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  readonly model?: string;
+  /** How the provider ran: a simulated answer is labelled as such. */
+  readonly provider?: ProviderRun;
+  /** The client asked for grounding (the search results land in `grounding` once the search succeeds). */
+  readonly grounding_requested?: boolean;
+  readonly grounding?: readonly GroundingResult[];
+  readonly citations?: readonly Citation[];
+  /** (+) Citation markers removed from the answer because they pointed at no source. */
+  readonly citations_removed?: number;
+  readonly attachments?: readonly Attachment[];
+  readonly images?: readonly StoredImage[];
+  readonly video_path?: string;
+  readonly video_url?: string;
+  readonly job_id?: string;
+  readonly progress?: number;
+  readonly error?: string;
+  readonly error_code?: string;
+  readonly usage?: Usage;
+  readonly latency_ms?: number;
+  readonly finish_reason?: string;
+  // Stream control, written by other connections and read by the streaming side on each coalesced write.
+  readonly stop_requested_at?: Date;
+  readonly attached_at?: Date;
+  readonly media_expired?: boolean;
+}
+
+export type RequestKind = "chat" | "image" | "image_edit" | "video";
+export type RequestStatus = "streaming" | "queued" | "running" | "done" | "error" | "aborted";
+
+/** `users/{uid}/requests/{request_id}`: what an idempotency key created (seed name). */
+export interface RequestRecord {
+  readonly request_id: string;
+  readonly kind: RequestKind;
+  /** SHA-256 of the normalised payload: a reuse with another payload is a conflict. */
+  readonly payload_hash: string;
+  readonly chat_id: string;
+  readonly user_message_id: string;
+  readonly message_id: string;
+  readonly job_id?: string;
+  readonly status: RequestStatus;
+  readonly error?: string;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  /** Firestore TTL field: the document may be deleted after this. */
+  readonly expire_at: Date;
+}
+
+export type JobKind = "image" | "image_edit" | "video";
+export type JobStatus = "queued" | "running" | "done" | "error";
+
+export interface JobRecord {
+  readonly job_id: string;
+  readonly kind: JobKind;
+  readonly chat_id: string;
+  readonly message_id: string;
+  readonly request_id: string;
+  readonly status: JobStatus;
+  readonly prompt: string;
+  readonly model: string;
+  readonly provider: ProviderRun;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly attempts: number;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  readonly lease_owner?: string;
+  readonly lease_expires_at?: Date;
+  readonly operation_name?: string;
+  readonly next_poll_at?: Date;
+  readonly poll_count?: number;
+  readonly started_at?: Date;
+  readonly completed_at?: Date;
+  readonly progress?: number;
+  readonly images?: readonly StoredImage[];
+  readonly video_path?: string;
+  readonly video_url?: string;
+  readonly error?: string;
+  readonly error_code?: string;
+  readonly media_deleted?: boolean;
+}
+
+export const TERMINAL_MESSAGE_STATUSES: ReadonlySet<MessageStatus> = new Set(["done", "error", "aborted"]);
