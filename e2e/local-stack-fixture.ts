@@ -25,7 +25,7 @@ export function localStack(): Promise<LocalStack> {
       dataDirectory,
       ports,
       echo: process.env.E2E_VERBOSE === "1",
-      environment: { SIMULATED_TOKEN_DELAY_MS: "5", SIMULATED_JOB_DELAY_MS: "100" },
+      environment: { SIMULATED_TOKEN_DELAY_MS: "5", SIMULATED_JOB_DELAY_MS: "100", VEO_POLL_INTERVAL_SECONDS: "1" },
     });
   })();
   return shared;

@@ -3,7 +3,9 @@
  * work, so a cold start loads only what the invoked function needs.
  */
 import { onCall, onRequest } from "firebase-functions/v2/https";
-import { defineSecret } from "firebase-functions/params";
+import { onTaskDispatched } from "firebase-functions/v2/tasks";
+import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
 import { PROVIDER_SECRET_NAMES } from "./config/secret-names.ts";
 
@@ -51,3 +53,34 @@ export const chat = onCall<unknown, Promise<Record<string, unknown>>, ChatChunk>
     return handleChatCallable(request, response);
   },
 );
+
+/** Deploy-time settings of the task queues (the same names the runtime settings use). */
+const globalTaskConcurrency = defineInt("RATE_LIMIT_GLOBAL_TASKS", { default: 15 });
+const jobMaxAttempts = defineInt("JOB_MAX_ATTEMPTS", { default: 5 });
+
+const workerOptions = {
+  region,
+  retryConfig: { maxAttempts: jobMaxAttempts, minBackoffSeconds: 10, maxBackoffSeconds: 300, maxDoublings: 4 },
+  rateLimits: { maxConcurrentDispatches: globalTaskConcurrency },
+  timeoutSeconds: 540,
+  memory: "1GiB" as const,
+  secrets: providerSecrets,
+};
+
+/** Image generation and editing (Nano Banana), one job per task; Cloud Tasks retries what it throws. */
+export const imageWorker = onTaskDispatched(workerOptions, async (request) => {
+  const { handleJobTask } = await import("./jobs/job-task-entry.ts");
+  await handleJobTask("imageWorker", request);
+});
+
+/** Video generation (Veo): a start task, then delayed poll tasks until the operation ends. */
+export const videoWorker = onTaskDispatched(workerOptions, async (request) => {
+  const { handleJobTask } = await import("./jobs/job-task-entry.ts");
+  await handleJobTask("videoWorker", request);
+});
+
+/** Firebase mode: carries each job write onto its message and request documents. */
+export const jobStatusTrigger = onDocumentWritten({ document: "users/{uid}/jobs/{jobId}", region }, async (event) => {
+  const { handleJobWritten } = await import("./jobs/job-trigger-entry.ts");
+  await handleJobWritten(event);
+});

@@ -42,3 +42,14 @@ export async function getJson<T>(url: string, token: string): Promise<T> {
   if (!response.ok) fail(`GET ${new URL(url).pathname} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
 }
+
+export async function postJson<T>(url: string, token: string, body: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!response.ok) fail(`POST ${new URL(url).pathname} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}

@@ -119,6 +119,11 @@ export const settingsSchema = z.object({
   RATE_LIMIT_USER_ACTIVE_JOBS: integer(10, 1),
 
   // --- Jobs -------------------------------------------------------------------------------------------------------
+  /** `auto`: Cloud Tasks in production and under the Cloud Tasks emulator, else in this process. */
+  TASK_QUEUE: z.enum(["auto", "cloud-tasks", "in-process"]).default("auto"),
+  MAX_PROMPT_CHARS: integer(4_000, 1),
+  IMAGE_MAX_COUNT: integer(4, 1),
+  VIDEO_MAX_DURATION_SECONDS: integer(8, 1),
   JOB_LEASE_SECONDS: integer(300, 1),
   JOB_MAX_ATTEMPTS: integer(5, 1),
   TASK_DISPATCH_DEADLINE_SECONDS: integer(900, 15),

@@ -5,6 +5,7 @@ import type { Route } from "./router.ts";
 import { accountRoutes } from "./routes/account-routes.ts";
 import { chatRoutes } from "./routes/chat-routes.ts";
 import { historyRoutes } from "./routes/history-routes.ts";
+import { jobRoutes } from "./routes/job-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { mediaRoutes } from "./routes/media-routes.ts";
 
@@ -15,6 +16,7 @@ export function apiRoutes(services: Services): Route[] {
     ...accountRoutes(),
     ...chatRoutes(services.chat, services.config.settings),
     ...historyRoutes(services.history),
+    ...jobRoutes(services.jobs, services.blobs, services.config.settings),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
   ];
 }

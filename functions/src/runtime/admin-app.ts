@@ -16,6 +16,9 @@ export async function getAdminApp(config: RuntimeConfig): Promise<App> {
     {
       projectId: config.projectId,
       storageBucket: config.storageBucket,
+      // Locally there is no metadata server to ask for the runtime's service account (task enqueues need one):
+      // name a placeholder so the SDK does not try, and wait, on every enqueue.
+      ...(config.production ? {} : { serviceAccountId: `atelier-local@${config.projectId}.iam.gserviceaccount.com` }),
       ...(clientEmail !== undefined && privateKey !== undefined
         ? {
             credential: cert({

@@ -3,6 +3,13 @@ import type { IdTokenVerifier } from "../auth/id-token-verifier.ts";
 import { ActiveStreams } from "../chat/active-streams.ts";
 import type { ChatService } from "../chat/chat-service.ts";
 import type { HistoryService } from "../chat/history-service.ts";
+import type { JobLedger } from "../jobs/job-ledger.ts";
+import type { JobService } from "../jobs/job-service.ts";
+import type { JobWorker } from "../jobs/job-worker.ts";
+import type { ImageProvider } from "../providers/image-provider.ts";
+import type { VideoProvider } from "../providers/video-provider.ts";
+import type { TaskQueue } from "../queue/task-queue.ts";
+import type { JobRecord } from "../store/records.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { FileBlobStore } from "../blobs/file-blob-store.ts";
 import { allowedModels, type RuntimeConfig } from "../config/runtime-config.ts";
@@ -34,6 +41,12 @@ export interface Services {
   readonly history: HistoryService;
   /** Per-user request rate limit on generating routes; undefined when `RATE_LIMIT_ENABLED` is false. */
   readonly rateLimiter: RateLimiter | undefined;
+  readonly jobs: JobService;
+  readonly jobWorker: JobWorker;
+  readonly ledger: JobLedger;
+  readonly queue: TaskQueue;
+  /** Carries a job's state onto its message and request mapping (the Firestore trigger's work). */
+  readonly propagate: (uid: string, job: JobRecord) => Promise<void>;
   readonly now: () => number;
   close(): Promise<void>;
 }
@@ -63,6 +76,47 @@ async function textProvider(config: RuntimeConfig): Promise<TextProvider | undef
     return new SimulatedTextProvider({ tokenDelayMs: settings.SIMULATED_TOKEN_DELAY_MS });
   }
   return undefined;
+}
+
+/** The image provider: live Nano Banana, the labelled simulation, or none. */
+async function imageProvider(config: RuntimeConfig): Promise<ImageProvider | undefined> {
+  const { settings } = config;
+  if (config.providers.nano_banana === "live" && settings.NANO_BANANA_API_KEY !== undefined) {
+    const { NanoBananaImageProvider } = await import("../providers/nano-banana-image-provider.ts");
+    return new NanoBananaImageProvider({
+      apiKey: settings.NANO_BANANA_API_KEY,
+      ...(settings.NANO_BANANA_ENDPOINT === undefined ? {} : { baseUrl: settings.NANO_BANANA_ENDPOINT }),
+    });
+  }
+  if (config.providers.nano_banana === "simulated") {
+    const { SimulatedImageProvider } = await import("../providers/simulated-image-provider.ts");
+    return new SimulatedImageProvider({ delayMs: settings.SIMULATED_JOB_DELAY_MS });
+  }
+  return undefined;
+}
+
+/** The video provider: live Veo, the labelled simulation, or none. */
+async function videoProvider(config: RuntimeConfig, now: () => number): Promise<VideoProvider | undefined> {
+  const { settings } = config;
+  if (config.providers.veo === "live" && settings.VEO_API_KEY !== undefined) {
+    const { VeoVideoProvider } = await import("../providers/veo-video-provider.ts");
+    return new VeoVideoProvider({
+      apiKey: settings.VEO_API_KEY,
+      ...(settings.VEO_ENDPOINT === undefined ? {} : { baseUrl: settings.VEO_ENDPOINT }),
+    });
+  }
+  if (config.providers.veo === "simulated") {
+    const { SimulatedVideoProvider } = await import("../providers/simulated-video-provider.ts");
+    return new SimulatedVideoProvider({ delayMs: settings.SIMULATED_JOB_DELAY_MS, now });
+  }
+  return undefined;
+}
+
+/** Cloud Tasks in production and under the Cloud Tasks emulator; otherwise this process runs the tasks. */
+function usesCloudTasks(config: RuntimeConfig): boolean {
+  const choice = config.settings.TASK_QUEUE;
+  if (choice !== "auto") return choice === "cloud-tasks";
+  return config.production || (process.env.CLOUD_TASKS_EMULATOR_HOST ?? "") !== "";
 }
 
 /** The search provider: live Tavily (only ever with a key), the labelled simulation, or none. */
@@ -156,6 +210,51 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     now,
   });
 
+  const [{ propagateJobStatus }, { JobLedger }, { JobService }, { JobWorker }] = await Promise.all([
+    import("../jobs/job-status-propagation.ts"),
+    import("../jobs/job-ledger.ts"),
+    import("../jobs/job-service.ts"),
+    import("../jobs/job-worker.ts"),
+  ]);
+  const propagate = async (uid: string, job: JobRecord) => {
+    await propagateJobStatus(database, uid, job, new Date(now()));
+  };
+  const ledger = new JobLedger(database, {
+    leaseMs: settings.JOB_LEASE_SECONDS * 1000,
+    now,
+    // Firebase mode leaves this to the Firestore trigger; embedded mode has no triggers, so it runs here.
+    ...(config.mode === "embedded" ? { afterWrite: propagate } : {}),
+  });
+  let queue: TaskQueue;
+  let inProcessQueue: import("../queue/in-process-task-queue.ts").InProcessTaskQueue | undefined;
+  if (usesCloudTasks(config)) {
+    const { CloudTaskQueue } = await import("../queue/cloud-task-queue.ts");
+    queue = new CloudTaskQueue(app, {
+      region: settings.FUNCTIONS_REGION,
+      dispatchDeadlineSeconds: settings.TASK_DISPATCH_DEADLINE_SECONDS,
+    });
+  } else {
+    const { InProcessTaskQueue } = await import("../queue/in-process-task-queue.ts");
+    queue = inProcessQueue = new InProcessTaskQueue({ maxAttempts: settings.JOB_MAX_ATTEMPTS });
+  }
+  const [images, videos] = [await imageProvider(config), await videoProvider(config, now)];
+  const jobWorker = new JobWorker({ ledger, blobs, queue, images, videos, settings, logger, now });
+  if (inProcessQueue !== undefined) {
+    for (const name of ["imageWorker", "videoWorker"] as const) {
+      inProcessQueue.register(name, (task, delivery) => jobWorker.handle(name, task, delivery));
+    }
+  }
+  const jobs = new JobService({
+    database,
+    blobs,
+    queue,
+    ledger,
+    settings,
+    logger,
+    now,
+    providers: { image: images?.run, video: videos?.run },
+  });
+
   return {
     config,
     logger,
@@ -167,10 +266,18 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     activeStreams,
     chat,
     history: new HistoryService(database, blobs),
+    jobs,
+    jobWorker,
+    ledger,
+    queue,
+    propagate,
     rateLimiter: settings.RATE_LIMIT_ENABLED
       ? new RateLimiter(database, { perMinute: settings.RATE_LIMIT_RPM, burst: settings.RATE_LIMIT_BURST, now })
       : undefined,
     now,
-    close: () => database.close(),
+    close: async () => {
+      await inProcessQueue?.close();
+      await database.close();
+    },
   };
 }

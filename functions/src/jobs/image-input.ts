@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
+import { AppError, invalidArgument, notFound } from "../errors/app-error.ts";
+import { inspectImage } from "../media/image-inspection.ts";
+
+/**
+ * An image a client hands us (to edit, as a mask, as a video's first frame, as an upload): either a path to one
+ * of their own uploads, or the bytes inline as base64. Whatever the client says, the bytes decide: the type is
+ * sniffed from the magic bytes (PNG, JPEG, WebP: else 415), the size is checked before decoding and after
+ * (413), the sides are read from the header (400 over `maxDimension`).
+ */
+export const imageInputSchema = z.union([
+  z.object({ path: z.string().min(1) }).strict(),
+  z.object({ data: z.string().min(1), mime_type: z.string().min(1) }).strict(),
+]);
+
+export type ImageInput = z.output<typeof imageInputSchema>;
+
+export interface ValidatedImage {
+  readonly mimeType: "image/png" | "image/jpeg" | "image/webp";
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+  /** Set when the image is one of the caller's uploads (no copy is needed). */
+  readonly path?: string;
+}
+
+export interface ImageLimits {
+  readonly maxBytes: number;
+  readonly maxDimension: number;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function tooLarge(field: string, limits: ImageLimits): AppError {
+  return new AppError("payload_too_large", `The image is larger than ${limits.maxBytes} bytes.`, {
+    details: { field, limit_bytes: limits.maxBytes },
+  });
+}
+
+/** Checks bytes that claim to be an image (`declared`: the client's mime type, when it gave one). */
+export function validateImageBytes(
+  data: Buffer,
+  field: string,
+  limits: ImageLimits,
+  declared?: string,
+): Omit<ValidatedImage, "path"> {
+  if (data.length > limits.maxBytes) throw tooLarge(field, limits);
+  const info = inspectImage(data);
+  if (info === undefined) {
+    throw new AppError("unsupported_media_type", "Images must be PNG, JPEG or WebP.", { details: { field } });
+  }
+  if (declared !== undefined && declared !== info.mimeType) {
+    throw new AppError("unsupported_media_type", `The image is ${info.mimeType}, not ${declared}.`, {
+      details: { field },
+    });
+  }
+  if (info.width > limits.maxDimension || info.height > limits.maxDimension) {
+    throw invalidArgument("The image is too large.", {
+      [field]: `At most ${limits.maxDimension} pixels per side (this one is ${info.width}x${info.height})`,
+    });
+  }
+  return { mimeType: info.mimeType, data, width: info.width, height: info.height };
+}
+
+export async function resolveImageInput(
+  uid: string,
+  input: ImageInput,
+  field: string,
+  blobs: BlobStore,
+  limits: ImageLimits,
+): Promise<ValidatedImage> {
+  if ("path" in input) {
+    const uploads = `users/${uid}/uploads/`;
+    try {
+      assertBlobPath(input.path);
+    } catch {
+      throw invalidArgument("Invalid image path.", { [`${field}.path`]: `Must be one of your uploads: ${uploads}...` });
+    }
+    if (!input.path.startsWith(uploads)) {
+      throw invalidArgument("Images must be your own uploads.", { [`${field}.path`]: `Must start with ${uploads}` });
+    }
+    const stored = await blobs.stat(input.path);
+    if (stored === null) throw notFound("Image");
+    if (stored.size > limits.maxBytes) throw tooLarge(field, limits);
+    const blob = await blobs.get(input.path);
+    if (blob === null) throw notFound("Image");
+    return { ...validateImageBytes(blob.bytes, field, limits), path: input.path };
+  }
+  const encoded = input.data.replace(/^data:[^,]*;base64,/, "").replace(/\s+/g, "");
+  if (Math.floor((encoded.length * 3) / 4) > limits.maxBytes + 3) throw tooLarge(field, limits);
+  if (!BASE64.test(encoded) || encoded.length % 4 === 1) {
+    throw invalidArgument("The image data is not valid base64.", { [`${field}.data`]: "Base64-encoded image bytes" });
+  }
+  return validateImageBytes(Buffer.from(encoded, "base64"), field, limits, input.mime_type);
+}

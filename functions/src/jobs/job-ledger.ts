@@ -1,0 +1,128 @@
+import type { DocumentDatabase } from "../database/document-database.ts";
+import type { ErrorCode } from "../errors/app-error.ts";
+import { paths } from "../store/paths.ts";
+import type { JobRecord } from "../store/records.ts";
+
+/**
+ * Every change of a job's state, each one transaction. Cloud Tasks delivers at least once, so a worker first
+ * **claims** the job: it takes a lease (`lease_owner`, `lease_expires_at`) that a second delivery respects; a
+ * lease that expired (its worker crashed) can be taken over. Writes that only the lease holder may make check
+ * the owner. A finished job (`done` or `error`) never changes again.
+ *
+ * After each write the `afterWrite` hook runs; embedded mode passes status propagation there (firebase mode
+ * leaves it to the Firestore trigger).
+ */
+
+export type Claim =
+  | { readonly outcome: "claimed"; readonly job: JobRecord }
+  | { readonly outcome: "missing" }
+  | { readonly outcome: "finished"; readonly job: JobRecord }
+  | { readonly outcome: "busy"; readonly job: JobRecord };
+
+export interface JobLedgerOptions {
+  readonly leaseMs: number;
+  readonly now: () => number;
+  readonly afterWrite?: (uid: string, job: JobRecord) => Promise<void>;
+}
+
+export class JobLedger {
+  readonly #database: DocumentDatabase;
+  readonly #options: JobLedgerOptions;
+
+  constructor(database: DocumentDatabase, options: JobLedgerOptions) {
+    this.#database = database;
+    this.#options = options;
+  }
+
+  async get(uid: string, jobId: string): Promise<JobRecord | undefined> {
+    return (await this.#database.get<JobRecord>(paths.job(uid, jobId)))?.data;
+  }
+
+  /** Takes the job's lease for `owner` (queued, or running with an expired lease), counting the attempt. */
+  async claim(uid: string, jobId: string, owner: string): Promise<Claim> {
+    const claim = await this.#database.transaction(async (transaction): Promise<Claim> => {
+      const path = paths.job(uid, jobId);
+      const job = (await transaction.get<JobRecord>(path))?.data;
+      if (job === undefined) return { outcome: "missing" };
+      if (job.status === "done" || job.status === "error") return { outcome: "finished", job };
+      const now = this.#options.now();
+      const leaseExpired = job.lease_expires_at === undefined || job.lease_expires_at.getTime() <= now;
+      if (job.status === "running" && !leaseExpired && job.lease_owner !== owner) return { outcome: "busy", job };
+      const claimed: JobRecord = {
+        ...job,
+        status: "running",
+        lease_owner: owner,
+        lease_expires_at: new Date(now + this.#options.leaseMs),
+        attempts: job.attempts + 1,
+        started_at: job.started_at ?? new Date(now),
+        updated_at: new Date(now),
+      };
+      transaction.set(path, claimed);
+      return { outcome: "claimed", job: claimed };
+    });
+    if (claim.outcome === "claimed") await this.#options.afterWrite?.(uid, claim.job);
+    return claim;
+  }
+
+  /** Changes a running job's fields, if `owner` still holds its lease. Returns the job, or undefined if not. */
+  update(uid: string, jobId: string, owner: string, fields: Partial<JobRecord>): Promise<JobRecord | undefined> {
+    return this.#write(uid, jobId, (job) =>
+      job.status === "running" && job.lease_owner === owner ? fields : undefined,
+    );
+  }
+
+  /** Ends a job `done`, if `owner` still holds its lease. */
+  complete(uid: string, jobId: string, owner: string, fields: Partial<JobRecord>): Promise<JobRecord | undefined> {
+    const now = new Date(this.#options.now());
+    return this.#write(uid, jobId, (job) =>
+      job.status === "running" && job.lease_owner === owner
+        ? { ...fields, status: "done", progress: 1, completed_at: now, lease_expires_at: now }
+        : undefined,
+    );
+  }
+
+  /**
+   * Ends an unfinished job `error` with a user-safe message. With `owner`, only while that worker holds the
+   * lease; without (enqueue failures, the cleanup sweep), whoever holds it.
+   */
+  fail(
+    uid: string,
+    jobId: string,
+    error: { readonly code: ErrorCode; readonly message: string },
+    owner?: string,
+  ): Promise<JobRecord | undefined> {
+    const now = new Date(this.#options.now());
+    return this.#write(uid, jobId, (job) =>
+      job.status !== "done" && job.status !== "error" && (owner === undefined || job.lease_owner === owner)
+        ? { status: "error", error: error.message, error_code: error.code, completed_at: now, lease_expires_at: now }
+        : undefined,
+    );
+  }
+
+  /** Gives the lease back early (a retry or the next poll may claim at once), keeping the job running. */
+  release(uid: string, jobId: string, owner: string, fields: Partial<JobRecord> = {}): Promise<JobRecord | undefined> {
+    const now = new Date(this.#options.now());
+    return this.#write(uid, jobId, (job) =>
+      job.status === "running" && job.lease_owner === owner ? { ...fields, lease_expires_at: now } : undefined,
+    );
+  }
+
+  async #write(
+    uid: string,
+    jobId: string,
+    change: (job: JobRecord) => Partial<JobRecord> | undefined,
+  ): Promise<JobRecord | undefined> {
+    const written = await this.#database.transaction(async (transaction) => {
+      const path = paths.job(uid, jobId);
+      const job = (await transaction.get<JobRecord>(path))?.data;
+      if (job === undefined) return undefined;
+      const fields = change(job);
+      if (fields === undefined) return undefined;
+      const next: JobRecord = { ...job, ...fields, updated_at: new Date(this.#options.now()) };
+      transaction.set(path, next);
+      return next;
+    });
+    if (written !== undefined) await this.#options.afterWrite?.(uid, written);
+    return written;
+  }
+}

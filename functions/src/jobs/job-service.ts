@@ -1,0 +1,319 @@
+import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
+import type { BlobStore } from "../blobs/blob-store.ts";
+import type { Settings } from "../config/settings.ts";
+import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
+import { AppError, invalidArgument, notFound, resourceExhausted, unavailable } from "../errors/app-error.ts";
+import { describeError, type Logger } from "../logging/logger.ts";
+import { monthlyQuotaCheck } from "../ops/usage-quotas.ts";
+import { parseInput } from "../http/validation.ts";
+import type { QueueName, TaskQueue } from "../queue/task-queue.ts";
+import { beginGeneration, chatTitle, payloadHash, type GenerationCheck } from "../store/begin-generation.ts";
+import { newId } from "../store/ids.ts";
+import { paths } from "../store/paths.ts";
+import type { JobKind, JobRecord, JobStatus, ProviderRun, RequestKind } from "../store/records.ts";
+import { resolveImageInput, type ImageInput, type ValidatedImage } from "./image-input.ts";
+import type { JobLedger } from "./job-ledger.ts";
+import { imageEditSchema, imageGenerateSchema, videoGenerateSchema } from "./job-request.ts";
+
+/** The answer to a submission (contract: Image, Video). */
+export interface Submission {
+  readonly ok: true;
+  readonly chat_id: string;
+  readonly message_id: string;
+  readonly job_id: string;
+  readonly request_id: string;
+  readonly status: JobStatus;
+}
+
+export interface JobServiceDependencies {
+  readonly database: DocumentDatabase;
+  readonly blobs: BlobStore;
+  readonly queue: TaskQueue;
+  readonly ledger: JobLedger;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** How each kind of job runs: live, simulated, or undefined when not configured. */
+  readonly providers: { readonly image: ProviderRun | undefined; readonly video: ProviderRun | undefined };
+}
+
+interface PreparedJob {
+  readonly kind: JobKind;
+  readonly requestKind: RequestKind;
+  readonly prompt: string;
+  readonly requestId: string | undefined;
+  readonly chatId: string | undefined;
+  readonly model: string;
+  readonly provider: ProviderRun;
+  /** What the request means, for the idempotency fingerprint. */
+  readonly fingerprint: Record<string, unknown>;
+  /** Job input fields; image paths are filled in once the job id is known. */
+  readonly options: Record<string, unknown>;
+  readonly images: Readonly<Record<string, ValidatedImage>>;
+}
+
+const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
+const ACTIVE: readonly JobStatus[] = ["queued", "running"];
+
+/**
+ * Image and video submissions: validate (before anything is written), start the generation in one transaction
+ * (chat, messages, request mapping, job, quota and active-job limits), store inline input images, enqueue the
+ * worker task. If the task cannot be enqueued, the job and its message end `error` and the caller gets 503:
+ * nothing is left pending.
+ */
+export class JobService {
+  readonly #dependencies: JobServiceDependencies;
+
+  constructor(dependencies: JobServiceDependencies) {
+    this.#dependencies = dependencies;
+  }
+
+  async submitImage(user: AuthenticatedUser, body: unknown): Promise<Submission> {
+    const { settings } = this.#dependencies;
+    const input = parseInput(imageGenerateSchema(settings), body);
+    return this.#submit(user, {
+      kind: "image",
+      requestKind: "image",
+      prompt: input.prompt,
+      requestId: input.request_id,
+      chatId: input.chat_id,
+      model: settings.NANO_BANANA_MODEL,
+      provider: this.#provider("image"),
+      fingerprint: {
+        prompt: input.prompt,
+        chat_id: input.chat_id,
+        aspect_ratio: input.aspect_ratio,
+        count: input.count,
+      },
+      options: { aspect_ratio: input.aspect_ratio, count: input.count },
+      images: {},
+    });
+  }
+
+  async submitImageEdit(user: AuthenticatedUser, body: unknown): Promise<Submission> {
+    const { settings } = this.#dependencies;
+    const input = parseInput(imageEditSchema(settings), body);
+    const image = await this.#image(user.uid, input.image, "image");
+    const mask = input.mask === undefined ? undefined : await this.#image(user.uid, input.mask, "mask");
+    if (mask !== undefined && (mask.width !== image.width || mask.height !== image.height)) {
+      throw invalidArgument("The mask must be the same size as the image.", {
+        mask: `Must be ${image.width}x${image.height} like the image (it is ${mask.width}x${mask.height})`,
+      });
+    }
+    return this.#submit(user, {
+      kind: "image_edit",
+      requestKind: "image_edit",
+      prompt: input.prompt,
+      requestId: input.request_id,
+      chatId: input.chat_id,
+      model: settings.NANO_BANANA_MODEL,
+      provider: this.#provider("image"),
+      fingerprint: {
+        prompt: input.prompt,
+        chat_id: input.chat_id,
+        aspect_ratio: input.aspect_ratio,
+        image: imageFingerprint(input.image),
+        mask: input.mask === undefined ? undefined : imageFingerprint(input.mask),
+      },
+      options: { aspect_ratio: input.aspect_ratio, count: 1, width: image.width, height: image.height },
+      images: { image, ...(mask === undefined ? {} : { mask }) },
+    });
+  }
+
+  async submitVideo(user: AuthenticatedUser, body: unknown): Promise<Submission> {
+    const { settings } = this.#dependencies;
+    const input = parseInput(videoGenerateSchema(settings), body);
+    const image = input.image === undefined ? undefined : await this.#image(user.uid, input.image, "image");
+    return this.#submit(user, {
+      kind: "video",
+      requestKind: "video",
+      prompt: input.prompt,
+      requestId: input.request_id,
+      chatId: input.chat_id,
+      model: settings.VEO_MODEL,
+      provider: this.#provider("video"),
+      fingerprint: {
+        prompt: input.prompt,
+        chat_id: input.chat_id,
+        aspect_ratio: input.aspect_ratio,
+        duration_seconds: input.duration_seconds,
+        image: input.image === undefined ? undefined : imageFingerprint(input.image),
+      },
+      options: { aspect_ratio: input.aspect_ratio, duration_seconds: input.duration_seconds },
+      images: image === undefined ? {} : { image },
+    });
+  }
+
+  /** A job of the caller's; someone else's is not found. */
+  async job(uid: string, jobId: string): Promise<JobRecord> {
+    const job = await this.#dependencies.ledger.get(uid, jobId);
+    if (job === undefined) throw notFound("Job");
+    return job;
+  }
+
+  #provider(kind: "image" | "video"): ProviderRun {
+    const run = this.#dependencies.providers[kind];
+    if (run === undefined) throw unavailable(`The ${kind} model is not configured on this server.`);
+    return run;
+  }
+
+  #image(uid: string, input: ImageInput, field: string): Promise<ValidatedImage> {
+    const { blobs, settings } = this.#dependencies;
+    return resolveImageInput(uid, input, field, blobs, {
+      maxBytes: settings.MAX_IMAGE_SIZE_BYTES,
+      maxDimension: settings.MAX_IMAGE_DIMENSION,
+    });
+  }
+
+  async #submit(user: AuthenticatedUser, prepared: PreparedJob): Promise<Submission> {
+    const { database, blobs, settings, now } = this.#dependencies;
+    const at = new Date(now());
+    const requestId = prepared.requestId ?? newId("req");
+    const inputPaths = (jobId: string): Record<string, string> =>
+      Object.fromEntries(
+        Object.entries(prepared.images).map(([name, image]) => [
+          `${name}_path`,
+          image.path ?? `users/${user.uid}/inputs/${jobId}/${name}.${EXTENSIONS[image.mimeType] ?? "bin"}`,
+        ]),
+      );
+    const start = await beginGeneration(database, {
+      uid: user.uid,
+      requestId,
+      kind: prepared.requestKind,
+      payloadHash: payloadHash(prepared.requestKind, prepared.fingerprint),
+      chatId: prepared.chatId,
+      title: chatTitle(prepared.prompt),
+      userMessage: { content: prepared.prompt },
+      assistantMessage: {
+        type: prepared.kind === "video" ? "video" : "image",
+        status: "pending",
+        model: prepared.model,
+        provider: prepared.provider,
+        fields: { progress: 0 },
+      },
+      job: {
+        idPrefix: prepared.kind === "video" ? "videojob" : "job",
+        build: ({ jobId, chatId, messageId }): JobRecord => ({
+          job_id: jobId,
+          kind: prepared.kind,
+          chat_id: chatId,
+          message_id: messageId,
+          request_id: requestId,
+          status: "queued",
+          prompt: prepared.prompt,
+          model: prepared.model,
+          provider: prepared.provider,
+          input: { ...prepared.options, ...inputPaths(jobId) },
+          attempts: 0,
+          progress: 0,
+          created_at: at,
+          updated_at: at,
+        }),
+      },
+      checks: [
+        monthlyQuotaCheck({
+          uid: user.uid,
+          claimTier: user.tier,
+          limits: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+          now: at,
+        }),
+        this.#activeJobsCheck(user.uid, prepared.chatId),
+      ],
+      now: at,
+      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
+    });
+
+    if (!start.created) {
+      const jobId = start.request.job_id;
+      if (jobId === undefined) throw new AppError("conflict", "This request_id belongs to another kind of request.");
+      const job = await this.job(user.uid, jobId);
+      // The first attempt may have died between its transaction and its enqueue: enqueue again (same task id).
+      if (job.status === "queued") await this.#enqueue(user.uid, job);
+      return this.#answer(job.status === "queued" ? job : await this.job(user.uid, jobId));
+    }
+
+    const job = start.job;
+    if (job === undefined) throw new Error("a media generation always creates a job");
+    try {
+      for (const [name, image] of Object.entries(prepared.images)) {
+        const path = (job.input as Record<string, unknown>)[`${name}_path`];
+        if (image.path === undefined && typeof path === "string") await blobs.put(path, image.data, image.mimeType);
+      }
+    } catch (error) {
+      await this.#abandon(user.uid, job, error, "Could not store the input image.");
+    }
+    await this.#enqueue(user.uid, job);
+    return this.#answer(job);
+  }
+
+  async #enqueue(uid: string, job: JobRecord): Promise<void> {
+    const queue: QueueName = job.kind === "video" ? "videoWorker" : "imageWorker";
+    try {
+      await this.#dependencies.queue.enqueue(queue, { uid, job_id: job.job_id, phase: "start" }, { id: job.job_id });
+    } catch (error) {
+      await this.#abandon(uid, job, error, "Could not queue the job. Please try again.");
+    }
+  }
+
+  /** Ends a job that cannot start, so nothing is left pending, and answers 503. */
+  async #abandon(uid: string, job: JobRecord, error: unknown, message: string): Promise<never> {
+    this.#dependencies.logger.error("job submission failed", { job_id: job.job_id, ...describeError(error) });
+    await this.#dependencies.ledger.fail(uid, job.job_id, { code: "unavailable", message });
+    throw unavailable(message, error);
+  }
+
+  #answer(job: JobRecord): Submission {
+    return {
+      ok: true,
+      chat_id: job.chat_id,
+      message_id: job.message_id,
+      job_id: job.job_id,
+      request_id: job.request_id,
+      status: job.status,
+    };
+  }
+
+  /** At most `RATE_LIMIT_CONVERSATION_TASKS` active jobs in a chat and `RATE_LIMIT_USER_ACTIVE_JOBS` per user. */
+  #activeJobsCheck(uid: string, chatId: string | undefined): GenerationCheck {
+    const { settings } = this.#dependencies;
+    return async (transaction: Transaction) => {
+      const active = await transaction.query<JobRecord>({
+        collection: paths.jobs(uid),
+        where: [{ field: "status", op: "in", value: ACTIVE }],
+        limit: settings.RATE_LIMIT_USER_ACTIVE_JOBS,
+      });
+      if (active.length >= settings.RATE_LIMIT_USER_ACTIVE_JOBS) {
+        throw resourceExhausted(
+          `You already have ${active.length} images or videos in progress. Wait for one to finish.`,
+          10,
+          { limit: settings.RATE_LIMIT_USER_ACTIVE_JOBS, scope: "user" },
+        );
+      }
+      if (chatId !== undefined) {
+        const inChat = await transaction.query<JobRecord>({
+          collection: paths.jobs(uid),
+          where: [
+            { field: "chat_id", op: "==", value: chatId },
+            { field: "status", op: "in", value: ACTIVE },
+          ],
+          limit: settings.RATE_LIMIT_CONVERSATION_TASKS,
+        });
+        if (inChat.length >= settings.RATE_LIMIT_CONVERSATION_TASKS) {
+          throw resourceExhausted(
+            `This chat already has ${inChat.length} images or videos in progress. Wait for one to finish.`,
+            10,
+            { limit: settings.RATE_LIMIT_CONVERSATION_TASKS, scope: "chat" },
+          );
+        }
+      }
+      return undefined;
+    };
+  }
+}
+
+/** What identifies an image input for idempotency: its path, or a hash of its bytes. */
+function imageFingerprint(input: ImageInput): unknown {
+  return "path" in input
+    ? { path: input.path }
+    : { data: payloadHash("image", input.data), mime_type: input.mime_type };
+}

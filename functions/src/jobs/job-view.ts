@@ -1,0 +1,33 @@
+import type { BlobStore } from "../blobs/blob-store.ts";
+import type { JobRecord } from "../store/records.ts";
+
+/** A job as clients see it (`GET /jobs/{job_id}`, `GET /video/status/{job_id}`): fresh media URLs, ISO dates. */
+export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Record<string, unknown>> {
+  const done = job.status === "done" && job.media_deleted !== true;
+  return {
+    ok: true,
+    job_id: job.job_id,
+    kind: job.kind,
+    status: job.status,
+    progress: job.status === "done" ? 1 : (job.progress ?? 0),
+    chat_id: job.chat_id,
+    message_id: job.message_id,
+    request_id: job.request_id,
+    provider: job.provider,
+    ...(done && job.video_path !== undefined ? { video_url: await blobs.url(job.video_path) } : {}),
+    ...(done && job.images !== undefined
+      ? {
+          images: await Promise.all(
+            job.images.map(async (image) => ({
+              url: await blobs.url(image.path),
+              mime_type: image.mime_type,
+              ...(image.width === undefined ? {} : { width: image.width, height: image.height }),
+            })),
+          ),
+        }
+      : {}),
+    ...(job.status === "error" ? { error: job.error ?? "The job failed.", error_code: job.error_code } : {}),
+    created_at: job.created_at.toISOString(),
+    updated_at: job.updated_at.toISOString(),
+  };
+}

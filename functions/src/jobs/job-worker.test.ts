@@ -1,0 +1,362 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileBlobStore } from "../blobs/file-blob-store.ts";
+import { loadRuntimeConfig } from "../config/runtime-config.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
+import { Logger } from "../logging/logger.ts";
+import { encodePng } from "../media/png.ts";
+import { createCanvas } from "../media/canvas.ts";
+import { NanoBananaImageProvider } from "../providers/nano-banana-image-provider.ts";
+import { VeoVideoProvider } from "../providers/veo-video-provider.ts";
+import { InProcessTaskQueue } from "../queue/in-process-task-queue.ts";
+import type { JobTask } from "../queue/task-queue.ts";
+import { beginGeneration } from "../store/begin-generation.ts";
+import { paths } from "../store/paths.ts";
+import type { JobKind, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import { googleError, jsonResponse, ProviderWireServer } from "../test-support/provider-wire-server.ts";
+import { JobLedger } from "./job-ledger.ts";
+import { propagateJobStatus } from "./job-status-propagation.ts";
+import { JobWorker, RetryLaterError } from "./job-worker.ts";
+
+/**
+ * The workers' delivery semantics, with the test playing Cloud Tasks: it delivers tasks (again, concurrently,
+ * late) straight to the worker. Everything else is real: SQLite, files, the SDK adapters against a local Gemini
+ * wire-format server, status propagation.
+ */
+describe("job workers", function () {
+  this.timeout(30_000);
+  let directory: string;
+  let database: DocumentDatabase;
+  let blobs: FileBlobStore;
+  let server: ProviderWireServer;
+  let queue: InProcessTaskQueue;
+  let worker: JobWorker;
+  let ledger: JobLedger;
+  const uid = "worker-user";
+  const settings = loadRuntimeConfig({
+    VEO_POLL_INTERVAL_SECONDS: "1",
+    VEO_MAX_WAIT_SECONDS: "30",
+    JOB_LEASE_SECONDS: "1",
+  }).settings;
+  const png = encodePng(createCanvas(4, 4, { r: 10, g: 200, b: 30, a: 255 }));
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), "atelier-workers-"));
+    database = await openSqliteDocumentDatabase(join(directory, "db.sqlite"));
+    blobs = await FileBlobStore.open({
+      root: join(directory, "media"),
+      baseUrl: "http://localhost",
+      urlTtlSeconds: 3600,
+    });
+    server = await ProviderWireServer.start();
+    ledger = new JobLedger(database, {
+      leaseMs: settings.JOB_LEASE_SECONDS * 1000,
+      now: Date.now,
+      afterWrite: async (owner, job) => {
+        await propagateJobStatus(database, owner, job, new Date());
+      },
+    });
+    queue = new InProcessTaskQueue({ maxAttempts: 3, backoffMs: 10 });
+    worker = new JobWorker({
+      ledger,
+      blobs,
+      queue,
+      images: new NanoBananaImageProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
+      videos: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
+      settings,
+      logger: new Logger({ sink: () => undefined }),
+      now: Date.now,
+    });
+    queue.register("videoWorker", (task, delivery) => worker.handle("videoWorker", task, delivery));
+  });
+  after(async () => {
+    await queue.close();
+    await server.close();
+    await database.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+  beforeEach(() => server.reset());
+
+  async function newJob(kind: JobKind, requestId: string): Promise<JobRecord> {
+    const now = new Date();
+    const start = await beginGeneration(database, {
+      uid,
+      requestId,
+      kind,
+      payloadHash: requestId,
+      chatId: undefined,
+      title: "t",
+      userMessage: { content: "a lighthouse at dusk" },
+      assistantMessage: { type: kind === "video" ? "video" : "image", status: "pending", model: "m", provider: "live" },
+      job: {
+        idPrefix: kind === "video" ? "videojob" : "job",
+        build: ({ jobId, chatId, messageId }) => ({
+          job_id: jobId,
+          kind,
+          chat_id: chatId,
+          message_id: messageId,
+          request_id: requestId,
+          status: "queued",
+          prompt: "a lighthouse at dusk",
+          model: kind === "video" ? "veo-3.0-generate-001" : "gemini-2.5-flash-image",
+          provider: "live",
+          input: { count: 1 },
+          attempts: 0,
+          created_at: now,
+          updated_at: now,
+        }),
+      },
+      checks: [],
+      now,
+      requestRetentionDays: 1,
+    });
+    assert.ok(start.created && start.job !== undefined);
+    return start.job;
+  }
+
+  const task = (job: JobRecord): JobTask => ({ uid, job_id: job.job_id, phase: "start" });
+  const delivery = (retryCount = 0) => ({ retryCount, maxAttempts: 3 });
+  const message = async (job: JobRecord) =>
+    (await database.get<MessageRecord>(paths.message(uid, job.message_id)))?.data;
+  const request = async (job: JobRecord) =>
+    (await database.get<RequestRecord>(paths.request(uid, job.request_id)))?.data;
+  const imageAnswer = () => ({
+    candidates: [
+      {
+        content: { parts: [{ inlineData: { mimeType: "image/png", data: png.toString("base64") } }] },
+        finishReason: "STOP",
+      },
+    ],
+  });
+  const slowImage = (delayMs: number) =>
+    server.setDefault("generateContent", async (_, response) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      jsonResponse(response, 200, imageAnswer());
+    });
+
+  describe("image jobs", () => {
+    it("generate, store the image and carry it onto the message and request", async () => {
+      slowImage(0);
+      const job = await newJob("image", "img-happy");
+      await worker.handle("imageWorker", task(job), delivery());
+      const done = await ledger.get(uid, job.job_id);
+      assert.equal(done?.status, "done");
+      assert.equal(done.images?.length, 1);
+      assert.equal(done.images[0]?.path, `users/${uid}/images/${job.job_id}/0.png`);
+      assert.deepEqual([done.images[0].width, done.images[0].height], [4, 4]);
+      assert.deepEqual((await blobs.get(`users/${uid}/images/${job.job_id}/0.png`))?.bytes, png);
+      const answer = await message(job);
+      assert.equal(answer?.status, "done");
+      assert.equal(answer.images?.[0]?.mime_type, "image/png");
+      assert.equal((await request(job))?.status, "done");
+    });
+
+    it("do one generation when the same task is delivered twice at once, and none when delivered after completion", async () => {
+      slowImage(400);
+      const job = await newJob("image", "img-duplicate");
+      const outcomes = await Promise.allSettled([
+        worker.handle("imageWorker", task(job), delivery()),
+        new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+          worker.handle("imageWorker", task(job), delivery()),
+        ),
+      ]);
+      assert.equal(outcomes[0].status, "fulfilled");
+      assert.ok(
+        outcomes[1].status === "rejected" && outcomes[1].reason instanceof RetryLaterError,
+        "the duplicate waits",
+      );
+      await worker.handle("imageWorker", task(job), delivery(1));
+      assert.equal(server.count("generateContent"), 1, "one generation");
+      assert.equal(await blobs.deletePrefix(`users/${uid}/images/${job.job_id}/`), 1, "one set of files");
+      assert.equal((await ledger.get(uid, job.job_id))?.attempts, 1);
+    });
+
+    it("take over a job whose worker crashed once its lease expires", async () => {
+      slowImage(0);
+      const job = await newJob("image", "img-crash");
+      const crashed = await ledger.claim(uid, job.job_id, "worker-that-crashed");
+      assert.equal(crashed.outcome, "claimed");
+      await assert.rejects(worker.handle("imageWorker", task(job), delivery(0)), RetryLaterError);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await worker.handle("imageWorker", task(job), delivery(1));
+      const done = await ledger.get(uid, job.job_id);
+      assert.equal(done?.status, "done");
+      assert.equal(done.attempts, 2);
+      assert.equal(
+        await ledger.complete(uid, job.job_id, "worker-that-crashed", {}),
+        undefined,
+        "the crashed worker cannot write",
+      );
+    });
+
+    it("throw transient provider failures for Cloud Tasks to retry, then end the job on the last attempt", async () => {
+      server.setDefault("generateContent", (_, response) =>
+        jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
+      );
+      const job = await newJob("image", "img-transient");
+      await assert.rejects(worker.handle("imageWorker", task(job), delivery(0)), RetryLaterError);
+      const between = await ledger.get(uid, job.job_id);
+      assert.equal(between?.status, "running");
+      assert.ok((between.lease_expires_at?.getTime() ?? Infinity) <= Date.now(), "the lease was given back");
+      await assert.rejects(worker.handle("imageWorker", task(job), delivery(1)), RetryLaterError);
+      await worker.handle("imageWorker", task(job), delivery(2));
+      const failed = await ledger.get(uid, job.job_id);
+      assert.equal(failed?.status, "error");
+      assert.equal(failed.error_code, "unavailable");
+      assert.equal((await message(job))?.status, "error");
+      assert.equal((await request(job))?.status, "error");
+      assert.equal(typeof (await request(job))?.error, "string");
+    });
+
+    it("end the job at once on a permanent failure, with a user-safe message", async () => {
+      server.setDefault("generateContent", (_, response) =>
+        jsonResponse(response, 200, { promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }),
+      );
+      const job = await newJob("image", "img-blocked");
+      await worker.handle("imageWorker", task(job), delivery(0));
+      const failed = await ledger.get(uid, job.job_id);
+      assert.equal(failed?.status, "error");
+      assert.equal(failed.error_code, "blocked");
+      assert.match(failed.error ?? "", /safety/);
+      assert.equal(server.count("generateContent"), 1);
+    });
+  });
+
+  describe("video jobs", () => {
+    const operation = "models/veo-3.0-generate-001/operations/op-worker";
+    /** A worker on a queue nobody listens to: only the deliveries the test makes reach it. */
+    const silentWorker = () =>
+      new JobWorker({
+        ledger,
+        blobs,
+        queue: new InProcessTaskQueue({ maxAttempts: 1 }),
+        images: undefined,
+        videos: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
+        settings,
+        logger: new Logger({ sink: () => undefined }),
+        now: Date.now,
+      });
+
+    it("start the operation, poll it from delayed tasks, and store the video", async () => {
+      let polls = 0;
+      server
+        .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
+        .setDefault("operation", (_, response) => {
+          polls += 1;
+          jsonResponse(
+            response,
+            200,
+            polls < 2
+              ? { name: operation }
+              : {
+                  name: operation,
+                  done: true,
+                  response: {
+                    generateVideoResponse: {
+                      generatedSamples: [
+                        {
+                          video: {
+                            uri: "https://generativelanguage.googleapis.com/v1beta/files/vid123:download?alt=media",
+                          },
+                        },
+                      ],
+                    },
+                  },
+                },
+          );
+        })
+        .setDefault("download", (_, response) => {
+          response.writeHead(200, { "Content-Type": "video/mp4" });
+          response.end(Buffer.from("mp4 bytes"));
+        });
+      const job = await newJob("video", "vid-happy");
+      await queue.enqueue("videoWorker", task(job), { id: job.job_id });
+      const started = await until(
+        () => ledger.get(uid, job.job_id),
+        (current) => current?.operation_name !== undefined,
+      );
+      assert.equal(started?.operation_name, operation);
+      assert.ok((started.progress ?? 0) > 0);
+      const done = await until(
+        () => ledger.get(uid, job.job_id),
+        (current) => current?.status === "done",
+        15_000,
+      );
+      assert.equal(done?.video_path, `users/${uid}/videos/${job.job_id}.mp4`);
+      assert.equal((await blobs.get(done.video_path ?? ""))?.contentType, "video/mp4");
+      assert.equal(server.count("predictLongRunning"), 1, "started once");
+      assert.ok(polls >= 2);
+      const answer = await message(job);
+      assert.equal(answer?.status, "done");
+      assert.equal(answer.video_path, done.video_path);
+    });
+
+    it("end the job with a clean error when Veo reports op.error", async () => {
+      server
+        .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
+        .setDefault("operation", (_, response) =>
+          jsonResponse(response, 200, {
+            name: operation,
+            done: true,
+            error: { code: 13, message: "internal failure" },
+          }),
+        );
+      const silent = silentWorker();
+      const job = await newJob("video", "vid-op-error");
+      await silent.handle("videoWorker", task(job), delivery());
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery(2));
+      const failed = await ledger.get(uid, job.job_id);
+      assert.equal(failed?.status, "error");
+      assert.doesNotMatch(failed.error ?? "", /internal failure/, "Veo's own text stays out");
+    });
+
+    it("ignore a repeated poll that already ran", async () => {
+      server
+        .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
+        .setDefault("operation", (_, response) => jsonResponse(response, 200, { name: operation }));
+      const silent = silentWorker();
+      const job = await newJob("video", "vid-repeat");
+      await silent.handle("videoWorker", task(job), delivery());
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
+      const polled = server.count("operation");
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
+      assert.equal(server.count("operation"), polled, "no second poll for poll 1");
+      assert.equal((await ledger.get(uid, job.job_id))?.poll_count, 1);
+      await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });
+    });
+  });
+
+  describe("status propagation", () => {
+    it("only moves forward: a late event never moves a finished message back", async () => {
+      slowImage(0);
+      const job = await newJob("image", "img-forward");
+      await worker.handle("imageWorker", task(job), delivery());
+      const finished = await message(job);
+      const stale: JobRecord = { ...job, status: "running", progress: 0.3 };
+      assert.deepEqual(await propagateJobStatus(database, uid, stale, new Date()), { message: false, request: false });
+      assert.deepEqual(await message(job), finished);
+      assert.equal((await request(job))?.status, "done");
+    });
+
+    it("raises progress but never lowers it", async () => {
+      const job = await newJob("image", "img-progress");
+      await propagateJobStatus(database, uid, { ...job, status: "running", progress: 0.6 }, new Date());
+      await propagateJobStatus(database, uid, { ...job, status: "running", progress: 0.2 }, new Date());
+      assert.equal((await message(job))?.progress, 0.6);
+      assert.equal((await request(job))?.status, "running");
+    });
+  });
+});
+
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 8_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) assert.fail(`condition not met in time; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

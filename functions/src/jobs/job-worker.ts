@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import type { BlobStore } from "../blobs/blob-store.ts";
+import type { Settings } from "../config/settings.ts";
+import { AppError } from "../errors/app-error.ts";
+import { toAppError } from "../errors/error-mapping.ts";
+import { describeError, type Logger } from "../logging/logger.ts";
+import { inspectImage } from "../media/image-inspection.ts";
+import type { ImageData, ImageProvider } from "../providers/image-provider.ts";
+import { isProviderError } from "../providers/provider-error.ts";
+import type { VideoProvider } from "../providers/video-provider.ts";
+import type { JobTask, QueueName, TaskDelivery, TaskQueue } from "../queue/task-queue.ts";
+import { taskId } from "../queue/task-queue.ts";
+import type { JobRecord, StoredImage } from "../store/records.ts";
+import type { JobLedger } from "./job-ledger.ts";
+
+/**
+ * The task-queue workers' logic. Each delivery claims the job (a lease, so a duplicate delivery of a running
+ * job does no second generation; a finished job is left as it is), does one step, and gives the lease back.
+ *
+ * - Transient failures (provider 429/5xx/timeouts, storage hiccups) are thrown so Cloud Tasks retries, unless
+ *   this is the last attempt, which ends the job `error`.
+ * - Permanent failures (a safety block, a refused request) end the job `error` with a user-safe message at once.
+ * - Results go to deterministic paths (`users/{uid}/images/{job}/{n}.png`, `users/{uid}/videos/{job}.mp4`), so a
+ *   worker taking over an expired lease overwrites rather than adds: one job, one set of files.
+ * - Veo is started once; each later step is a poll task scheduled `VEO_POLL_INTERVAL_SECONDS` ahead (no worker
+ *   sleeps through a generation). A poll delivered early (the Cloud Tasks emulator ignores schedule times)
+ *   waits out the rest of its interval first.
+ */
+
+/** Thrown to make Cloud Tasks deliver the task again later. */
+export class RetryLaterError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RetryLaterError";
+  }
+}
+
+export interface JobWorkerDependencies {
+  readonly ledger: JobLedger;
+  readonly blobs: BlobStore;
+  readonly queue: TaskQueue;
+  readonly images: ImageProvider | undefined;
+  readonly videos: VideoProvider | undefined;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
+
+export class JobWorker {
+  readonly #dependencies: JobWorkerDependencies;
+
+  constructor(dependencies: JobWorkerDependencies) {
+    this.#dependencies = dependencies;
+  }
+
+  /** Handles one task delivery; throws {@link RetryLaterError} when it should be delivered again. */
+  async handle(queue: QueueName, task: JobTask, delivery: TaskDelivery): Promise<void> {
+    const { ledger, logger } = this.#dependencies;
+    const owner = `${String(process.pid)}-${randomUUID()}`;
+    const lastAttempt = delivery.retryCount + 1 >= delivery.maxAttempts;
+    const claim = await ledger.claim(task.uid, task.job_id, owner);
+    const log = { job_id: task.job_id, queue, phase: task.phase, retry_count: delivery.retryCount };
+    if (claim.outcome === "missing" || claim.outcome === "finished") {
+      logger.info("job task skipped", { ...log, reason: claim.outcome });
+      return;
+    }
+    if (claim.outcome === "busy") {
+      logger.info("job task deferred: another delivery holds the lease", log);
+      if (lastAttempt) return;
+      throw new RetryLaterError("Another delivery is working on this job.");
+    }
+    const job = claim.job;
+    try {
+      if (job.kind === "video") await this.#videoStep(task, job, owner);
+      else await this.#imageStep(task.uid, job, owner);
+    } catch (error) {
+      const transient = isProviderError(error) ? error.retryable : !(error instanceof AppError);
+      if (transient && !lastAttempt) {
+        logger.warn("job step failed; will retry", { ...log, ...describeError(error, false) });
+        await ledger.release(task.uid, job.job_id, owner, { progress: job.progress ?? 0 });
+        throw new RetryLaterError("Transient failure; retry.", { cause: error });
+      }
+      const appError = isProviderError(error) ? error.toAppError() : toAppError(error);
+      const level = appError.code === "internal" ? "error" : "warn";
+      logger[level]("job failed", {
+        ...log,
+        code: appError.code,
+        ...describeError(error, appError.code === "internal"),
+      });
+      await ledger.fail(task.uid, job.job_id, { code: appError.code, message: appError.message }, owner);
+    }
+  }
+
+  async #input(job: JobRecord, name: string): Promise<ImageData | undefined> {
+    const path = job.input[`${name}_path`];
+    if (typeof path !== "string") return undefined;
+    const blob = await this.#dependencies.blobs.get(path);
+    if (blob === null) throw new AppError("invalid_argument", "The input image is no longer available.");
+    return { mimeType: blob.contentType, data: blob.bytes };
+  }
+
+  async #imageStep(uid: string, job: JobRecord, owner: string): Promise<void> {
+    const { images, blobs, ledger } = this.#dependencies;
+    if (images === undefined) throw new AppError("unavailable", "The image model is not configured on this server.");
+    const image = await this.#input(job, "image");
+    const mask = await this.#input(job, "mask");
+    const aspectRatio = job.input.aspect_ratio;
+    const generated = await images.generate({
+      model: job.model,
+      prompt: job.prompt,
+      count: typeof job.input.count === "number" ? job.input.count : 1,
+      ...(typeof aspectRatio === "string" ? { aspectRatio } : {}),
+      ...(image === undefined ? {} : { edit: { image, ...(mask === undefined ? {} : { mask }) } }),
+    });
+    const stored: StoredImage[] = [];
+    for (const [index, result] of generated.entries()) {
+      const path = `users/${uid}/images/${job.job_id}/${String(index)}.${EXTENSIONS[result.mimeType] ?? "png"}`;
+      const url = await blobs.put(path, result.data, result.mimeType);
+      const info = inspectImage(result.data);
+      stored.push({
+        path,
+        url,
+        mime_type: result.mimeType,
+        ...(info === undefined ? {} : { width: info.width, height: info.height }),
+      });
+    }
+    await ledger.complete(uid, job.job_id, owner, { images: stored });
+  }
+
+  async #videoStep(task: JobTask, job: JobRecord, owner: string): Promise<void> {
+    const { videos, ledger, settings, now } = this.#dependencies;
+    if (videos === undefined) throw new AppError("unavailable", "The video model is not configured on this server.");
+    const intervalMs = settings.VEO_POLL_INTERVAL_SECONDS * 1000;
+
+    if (job.operation_name === undefined) {
+      const image = await this.#input(job, "image");
+      const aspectRatio = job.input.aspect_ratio;
+      const durationSeconds = job.input.duration_seconds;
+      const operationName = await videos.start({
+        model: job.model,
+        prompt: job.prompt,
+        ...(typeof aspectRatio === "string" ? { aspectRatio } : {}),
+        ...(typeof durationSeconds === "number" ? { durationSeconds } : {}),
+        ...(image === undefined ? {} : { image }),
+      });
+      await ledger.update(task.uid, job.job_id, owner, {
+        operation_name: operationName,
+        poll_count: 0,
+        next_poll_at: new Date(now() + intervalMs),
+        progress: 0.05,
+      });
+      await this.#schedulePoll(task.uid, job.job_id, 1);
+      await ledger.release(task.uid, job.job_id, owner);
+      return;
+    }
+
+    const pollNumber = task.phase === "poll" ? (task.poll ?? 1) : (job.poll_count ?? 0) + 1;
+    if ((job.poll_count ?? 0) >= pollNumber) {
+      // A repeated delivery of a poll that already ran: its successor is scheduled.
+      await ledger.release(task.uid, job.job_id, owner);
+      return;
+    }
+    const early = (job.next_poll_at?.getTime() ?? 0) - now();
+    if (early > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(early, intervalMs)));
+
+    const result = await videos.poll(job.operation_name);
+    const startedAt = job.started_at?.getTime() ?? job.created_at.getTime();
+    const elapsed = now() - startedAt;
+    if (!result.done) {
+      if (elapsed > settings.VEO_MAX_WAIT_SECONDS * 1000) {
+        throw new AppError("unavailable", "The video took too long to generate. Please try again.");
+      }
+      // Veo reports no progress: estimate one that always grows and never reaches 1 before the end.
+      const progress = Math.min(0.95, Math.max(job.progress ?? 0, 1 - Math.exp(-elapsed / 60_000)));
+      await ledger.update(task.uid, job.job_id, owner, {
+        poll_count: pollNumber,
+        next_poll_at: new Date(now() + intervalMs),
+        progress: Math.round(progress * 100) / 100,
+      });
+      await this.#schedulePoll(task.uid, job.job_id, pollNumber + 1);
+      await ledger.release(task.uid, job.job_id, owner);
+      return;
+    }
+    const path = `users/${task.uid}/videos/${job.job_id}.mp4`;
+    const url = await this.#dependencies.blobs.put(path, result.video.data, result.video.mimeType);
+    await ledger.complete(task.uid, job.job_id, owner, { poll_count: pollNumber, video_path: path, video_url: url });
+  }
+
+  async #schedulePoll(uid: string, jobId: string, pollNumber: number): Promise<void> {
+    await this.#dependencies.queue.enqueue(
+      "videoWorker",
+      { uid, job_id: jobId, phase: "poll", poll: pollNumber },
+      {
+        id: taskId(jobId, "poll", String(pollNumber)),
+        delaySeconds: this.#dependencies.settings.VEO_POLL_INTERVAL_SECONDS,
+      },
+    );
+  }
+}

@@ -1,0 +1,403 @@
+import assert from "node:assert/strict";
+import { createCanvas, fillRect } from "../media/canvas.ts";
+import { inspectImage } from "../media/image-inspection.ts";
+import { decodePng, encodePng } from "../media/png.ts";
+import { paths } from "../store/paths.ts";
+import type { JobRecord, MessageRecord } from "../store/records.ts";
+import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
+import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
+
+/**
+ * Images and videos through the real `api` handler: submissions, the job lifecycle run by the task-queue
+ * workers (in this process here; through the Cloud Tasks emulator in the end-to-end tier), media served by
+ * URL, and every refusal leaving nothing behind. Providers are the labelled simulations, which make real PNG
+ * and MP4 files (the live adapters are tested against wire-format servers elsewhere).
+ */
+describe("image and video jobs", function () {
+  this.timeout(30_000);
+  let server: ApiServer;
+  let user: TestUser;
+  let stranger: TestUser;
+
+  const png = (width: number, height: number, fill = { r: 20, g: 40, b: 200, a: 255 }) =>
+    encodePng(createCanvas(width, height, fill));
+
+  before(async () => {
+    server = await startApiServer({
+      SIMULATED_JOB_DELAY_MS: "20",
+      VEO_POLL_INTERVAL_SECONDS: "1",
+      MAX_IMAGE_SIZE_BYTES: "60000",
+      MAX_IMAGE_DIMENSION: "256",
+      RATE_LIMIT_FREE: "0",
+      RATE_LIMIT_BURST: "1000",
+      RATE_LIMIT_RPM: "6000",
+    });
+    const emulator = await authEmulator();
+    [user, stranger] = [await emulator.createUser(), await emulator.createUser()];
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const call = async (method: string, path: string, body?: unknown, who = user) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${who.idToken}`, "Content-Type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  };
+  const untilJob = async (jobId: string, accept: (job: Record<string, unknown>) => boolean, who = user) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { body } = await call("GET", `/jobs/${jobId}`, undefined, who);
+      if (accept(body)) return body;
+      if (Date.now() > deadline) assert.fail(`job ${jobId} stuck at ${JSON.stringify(body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const fetchBytes = async (url: string) => {
+    const response = await fetch(url);
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      bytes: Buffer.from(await response.arrayBuffer()),
+    };
+  };
+
+  describe("image generation", () => {
+    it("queues a job, runs it, and shows the image on the chat's assistant message", async () => {
+      const submitted = await call("POST", "/image/generate", { prompt: "a red fox in snow", aspect_ratio: "16:9" });
+      assert.equal(submitted.status, 200);
+      assert.deepEqual(Object.keys(submitted.body).sort(), [
+        "chat_id",
+        "job_id",
+        "message_id",
+        "ok",
+        "request_id",
+        "status",
+      ]);
+      assert.equal(submitted.body.status, "queued");
+      assert.match(String(submitted.body.job_id), /^job-/);
+      const job = await untilJob(String(submitted.body.job_id), (body) => body.status === "done");
+      assert.equal(job.kind, "image");
+      assert.equal(job.progress, 1);
+      const { body } = await call("GET", `/history/chats/${String(submitted.body.chat_id)}`);
+      const messages = body.messages as Record<string, unknown>[];
+      assert.deepEqual(
+        messages.map((message) => [message.role, message.type, message.status]),
+        [
+          ["user", "text", "done"],
+          ["assistant", "image", "done"],
+        ],
+      );
+      const images = messages[1]?.images as { url: string; mime_type: string; width: number; height: number }[];
+      assert.equal(images.length, 1);
+      assert.deepEqual([images[0]?.mime_type, images[0]?.width, images[0]?.height], ["image/png", 640, 360]);
+      const served = await fetchBytes(images[0]?.url ?? "");
+      assert.equal(served.status, 200);
+      assert.equal(served.type, "image/png");
+      assert.deepEqual(inspectImage(served.bytes), { mimeType: "image/png", width: 640, height: 360 });
+      assert.equal(messages[1]?.provider, "simulated");
+    });
+
+    it("makes count images, each different", async () => {
+      const submitted = await call("POST", "/image/generate", { prompt: "three moons", count: 3 });
+      const job = await untilJob(String(submitted.body.job_id), (body) => body.status === "done");
+      const images = job.images as { url: string }[];
+      assert.equal(images.length, 3);
+      const bytes = await Promise.all(
+        images.map(async (image) => (await fetchBytes(image.url)).bytes.toString("base64")),
+      );
+      assert.equal(new Set(bytes).size, 3);
+    });
+
+    it("replays a request_id without a second job, and refuses it with another prompt", async () => {
+      const first = await call("POST", "/image/generate", { prompt: "once", request_id: "image-idem-1" });
+      const again = await call("POST", "/image/generate", { prompt: "once", request_id: "image-idem-1" });
+      assert.equal(again.body.job_id, first.body.job_id);
+      const conflict = await call("POST", "/image/generate", { prompt: "twice", request_id: "image-idem-1" });
+      assert.equal(conflict.status, 409);
+      const chatAsVideo = await call("POST", "/video/generate", { prompt: "once", request_id: "image-idem-1" });
+      assert.equal(chatAsVideo.status, 409, "another kind with the same id");
+    });
+
+    it("ends a blocked prompt as an error on the job, message and request", async () => {
+      const submitted = await call("POST", "/image/generate", {
+        prompt: "simulate:blocked please",
+        request_id: "image-blocked-1",
+      });
+      const job = await untilJob(String(submitted.body.job_id), (body) => body.status === "error");
+      assert.equal(job.error_code, "blocked");
+      const message = await server.services.database.get<MessageRecord>(
+        paths.message(user.uid, String(submitted.body.message_id)),
+      );
+      assert.equal(message?.data.status, "error");
+      assert.equal(
+        (await server.services.database.get(paths.request(user.uid, "image-blocked-1")))?.data.status,
+        "error",
+      );
+    });
+  });
+
+  describe("image editing", () => {
+    it("edits only inside the mask, keeping the size", async () => {
+      const original = png(64, 48);
+      const mask = createCanvas(64, 48, { r: 0, g: 0, b: 0, a: 255 });
+      fillRect(mask, 16, 12, 16, 12, { r: 255, g: 255, b: 255, a: 255 });
+      const submitted = await call("POST", "/image/edit", {
+        prompt: "add a yellow sun",
+        image: { data: original.toString("base64"), mime_type: "image/png" },
+        mask: { data: encodePng(mask).toString("base64"), mime_type: "image/png" },
+      });
+      assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+      const job = await untilJob(String(submitted.body.job_id), (body) => body.status === "done");
+      const edited = decodePng((await fetchBytes((job.images as { url: string }[])[0]?.url ?? "")).bytes);
+      const before = decodePng(original);
+      assert.deepEqual([edited.width, edited.height], [64, 48]);
+      const at = (image: typeof edited, x: number, y: number) => [
+        ...image.pixels.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 4),
+      ];
+      assert.deepEqual(at(edited, 2, 2), at(before, 2, 2), "outside the mask: untouched");
+      assert.notDeepEqual(at(edited, 20, 15), at(before, 20, 15), "inside the mask: redrawn");
+      const stored = await server.services.database.get<JobRecord>(paths.job(user.uid, String(submitted.body.job_id)));
+      assert.match(String(stored?.data.input.image_path), new RegExp(`^users/${user.uid}/inputs/job-`));
+    });
+
+    it("edits an image uploaded first through POST /uploads", async () => {
+      const upload = await call("POST", "/uploads", { data: png(32, 32).toString("base64"), mime_type: "image/png" });
+      assert.equal(upload.status, 200, JSON.stringify(upload.body));
+      assert.match(String(upload.body.path), new RegExp(`^users/${user.uid}/uploads/upload-.*\\.png$`));
+      assert.deepEqual([upload.body.width, upload.body.height, upload.body.mime_type], [32, 32, "image/png"]);
+      const submitted = await call("POST", "/image/edit", {
+        prompt: "make it green",
+        image: { path: upload.body.path },
+      });
+      const job = await untilJob(String(submitted.body.job_id), (body) => body.status === "done");
+      assert.equal((job.images as { width: number }[])[0]?.width, 32);
+    });
+  });
+
+  describe("video generation", () => {
+    it("runs a long operation to a playable MP4, reporting progress, at /video/status", async () => {
+      const submitted = await call("POST", "/video/generate", { prompt: "waves at sunset", duration_seconds: 4 });
+      assert.equal(submitted.status, 200);
+      const jobId = String(submitted.body.job_id);
+      assert.match(jobId, /^videojob-/);
+      const running = await untilJob(jobId, (body) => body.status === "running" || body.status === "done");
+      assert.ok(typeof running.progress === "number");
+      const { body: done } = await (async () => {
+        await untilJob(jobId, (body) => body.status === "done");
+        return call("GET", `/video/status/${jobId}`);
+      })();
+      assert.deepEqual(
+        Object.keys(done)
+          .filter((key) =>
+            [
+              "ok",
+              "job_id",
+              "status",
+              "progress",
+              "video_url",
+              "chat_id",
+              "message_id",
+              "created_at",
+              "updated_at",
+            ].includes(key),
+          )
+          .sort(),
+        ["chat_id", "created_at", "job_id", "message_id", "ok", "progress", "status", "updated_at", "video_url"],
+      );
+      const video = await fetchBytes(String(done.video_url));
+      assert.equal(video.status, 200);
+      assert.equal(video.type, "video/mp4");
+      assert.equal(video.bytes.subarray(4, 8).toString("latin1"), "ftyp");
+      const ranged = await fetch(String(done.video_url), { headers: { Range: "bytes=0-7" } });
+      assert.equal(ranged.status, 206, "seekable");
+      const { body: history } = await call("GET", `/history/chats/${String(done.chat_id)}`);
+      const answer = (history.messages as Record<string, unknown>[])[1];
+      assert.equal(answer?.type, "video");
+      assert.equal(answer.status, "done");
+      assert.equal(typeof answer.video_url, "string");
+    });
+
+    it("accepts a first frame image", async () => {
+      const submitted = await call("POST", "/video/generate", {
+        prompt: "animate this",
+        image: { data: png(32, 32).toString("base64"), mime_type: "image/png" },
+      });
+      assert.equal(submitted.status, 200);
+      await untilJob(String(submitted.body.job_id), (body) => body.status === "done");
+    });
+  });
+
+  describe("someone else's jobs", () => {
+    it("are not found", async () => {
+      const submitted = await call("POST", "/image/generate", { prompt: "mine" });
+      assert.equal((await call("GET", `/jobs/${String(submitted.body.job_id)}`, undefined, stranger)).status, 404);
+      assert.equal(
+        (await call("GET", `/video/status/${String(submitted.body.job_id)}`, undefined, stranger)).status,
+        404,
+      );
+    });
+  });
+
+  describe("bad input creates nothing", () => {
+    async function refused(path: string, body: unknown, status: number, code: string) {
+      const who = stranger;
+      const chatsBefore = ((await call("GET", "/history/chats?limit=100", undefined, who)).body.chats as unknown[])
+        .length;
+      const jobsBefore = (await server.services.database.query({ collection: paths.jobs(who.uid) })).length;
+      const response = await call("POST", path, body, who);
+      assert.equal(response.status, status, JSON.stringify(response.body));
+      assert.equal((response.body.error as { code: string }).code, code);
+      assert.equal(
+        ((await call("GET", "/history/chats?limit=100", undefined, who)).body.chats as unknown[]).length,
+        chatsBefore,
+      );
+      assert.equal((await server.services.database.query({ collection: paths.jobs(who.uid) })).length, jobsBefore);
+      return response;
+    }
+    const inline = (bytes: Buffer, mime = "image/png") => ({ data: bytes.toString("base64"), mime_type: mime });
+
+    it("prompts, counts, aspect ratios and durations out of range", async () => {
+      await refused("/image/generate", { prompt: "" }, 400, "invalid_argument");
+      await refused("/image/generate", { prompt: "x", count: 5 }, 400, "invalid_argument");
+      await refused("/image/generate", { prompt: "x", aspect_ratio: "7:3" }, 400, "invalid_argument");
+      await refused("/video/generate", { prompt: "x", duration_seconds: 60 }, 400, "invalid_argument");
+      await refused("/video/generate", { prompt: "x", aspect_ratio: "1:1" }, 400, "invalid_argument");
+      await refused("/image/edit", { prompt: "x" }, 400, "invalid_argument");
+    });
+
+    it("images that are not PNG, JPEG or WebP by their bytes, or not what they claim", async () => {
+      const gif = Buffer.from("GIF89a\u0001\u0000\u0001\u0000", "latin1");
+      await refused("/image/edit", { prompt: "x", image: inline(gif, "image/gif") }, 415, "unsupported_media_type");
+      await refused(
+        "/image/edit",
+        { prompt: "x", image: inline(png(8, 8), "image/jpeg") },
+        415,
+        "unsupported_media_type",
+      );
+      await refused(
+        "/image/edit",
+        { prompt: "x", image: { data: "!!!not base64!!!", mime_type: "image/png" } },
+        400,
+        "invalid_argument",
+      );
+    });
+
+    it("images over MAX_IMAGE_SIZE_BYTES or MAX_IMAGE_DIMENSION, and masks of another size", async () => {
+      await refused("/image/edit", { prompt: "x", image: inline(Buffer.alloc(70_000, 7)) }, 413, "payload_too_large");
+      await refused("/image/edit", { prompt: "x", image: inline(png(300, 10)) }, 400, "invalid_argument");
+      const response = await refused(
+        "/image/edit",
+        { prompt: "x", image: inline(png(32, 32)), mask: inline(png(16, 16)) },
+        400,
+        "invalid_argument",
+      );
+      assert.ok((response.body.error as { details: { fields: Record<string, string> } }).details.fields.mask);
+    });
+
+    it("image paths outside the caller's uploads, or missing", async () => {
+      await server.services.blobs.put(`users/${user.uid}/uploads/theirs.png`, png(8, 8), "image/png");
+      await refused(
+        "/image/edit",
+        { prompt: "x", image: { path: `users/${user.uid}/uploads/theirs.png` } },
+        400,
+        "invalid_argument",
+      );
+      await refused(
+        "/image/edit",
+        { prompt: "x", image: { path: `users/${stranger.uid}/images/a.png` } },
+        400,
+        "invalid_argument",
+      );
+      await refused(
+        "/image/edit",
+        { prompt: "x", image: { path: `users/${stranger.uid}/uploads/none.png` } },
+        404,
+        "not_found",
+      );
+    });
+
+    it("uploads that are too large or not images", async () => {
+      const response = await call(
+        "POST",
+        "/uploads",
+        { data: Buffer.from("hello").toString("base64"), mime_type: "text/plain" },
+        stranger,
+      );
+      assert.equal(response.status, 415);
+    });
+  });
+
+  describe("limits", () => {
+    it("refuse more active jobs per chat and per user than allowed, with Retry-After", async () => {
+      const limited = await startApiServer({
+        SIMULATED_JOB_DELAY_MS: "3000",
+        RATE_LIMIT_CONVERSATION_TASKS: "1",
+        RATE_LIMIT_USER_ACTIVE_JOBS: "2",
+        RATE_LIMIT_FREE: "0",
+      });
+      try {
+        const post = async (body: unknown) => {
+          const response = await fetch(`${limited.url}/image/generate`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+            body: JSON.stringify(body),
+          });
+          return {
+            status: response.status,
+            retryAfter: response.headers.get("retry-after"),
+            body: (await response.json()) as Record<string, unknown>,
+          };
+        };
+        const first = await post({ prompt: "slow one" });
+        assert.equal(first.status, 200);
+        const sameChat = await post({ prompt: "slow two", chat_id: first.body.chat_id });
+        assert.equal(sameChat.status, 429);
+        assert.ok(Number(sameChat.retryAfter) > 0);
+        assert.equal((sameChat.body.error as { details: { scope: string } }).details.scope, "chat");
+        assert.equal((await post({ prompt: "another chat" })).status, 200);
+        const third = await post({ prompt: "one too many" });
+        assert.equal(third.status, 429);
+        assert.equal((third.body.error as { details: { scope: string } }).details.scope, "user");
+      } finally {
+        await limited.close();
+      }
+    });
+  });
+
+  describe("a queue that cannot be reached", () => {
+    it("ends the job and its message as errors and answers 503, leaving nothing pending", async () => {
+      // Cloud Tasks "emulator" on a port nothing listens on: every enqueue is refused.
+      const previous = process.env.CLOUD_TASKS_EMULATOR_HOST;
+      process.env.CLOUD_TASKS_EMULATOR_HOST = "127.0.0.1:9";
+      const broken = await startApiServer({ TASK_QUEUE: "cloud-tasks", RATE_LIMIT_FREE: "0" });
+      try {
+        const response = await fetch(`${broken.url}/image/generate`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ prompt: "never queued", request_id: "unqueued-1" }),
+        });
+        assert.equal(response.status, 503);
+        const jobs = await broken.services.database.query<JobRecord>({ collection: paths.jobs(user.uid) });
+        assert.equal(jobs.length, 1);
+        assert.equal(jobs[0]?.data.status, "error");
+        const message = await broken.services.database.get<MessageRecord>(
+          paths.message(user.uid, jobs[0].data.message_id),
+        );
+        assert.equal(message?.data.status, "error");
+        assert.equal((await broken.services.database.get(paths.request(user.uid, "unqueued-1")))?.data.status, "error");
+      } finally {
+        if (previous === undefined) delete process.env.CLOUD_TASKS_EMULATOR_HOST;
+        else process.env.CLOUD_TASKS_EMULATOR_HOST = previous;
+        await broken.close();
+      }
+    });
+  });
+});

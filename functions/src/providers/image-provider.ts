@@ -1,0 +1,27 @@
+import type { ProviderRun } from "../store/records.ts";
+
+export interface ImageData {
+  readonly mimeType: string;
+  readonly data: Buffer;
+}
+
+export interface ImageGenerationRequest {
+  readonly model: string;
+  readonly prompt: string;
+  readonly aspectRatio?: string;
+  /** How many images (1-4). */
+  readonly count: number;
+  /** Inpainting: the image to edit and, optionally, a mask (white = the region to change). */
+  readonly edit?: { readonly image: ImageData; readonly mask?: ImageData };
+}
+
+export interface GeneratedImage extends ImageData {
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** The image port. Throws a `ProviderError` (provider `nano_banana`) on failure. */
+export interface ImageProvider {
+  readonly run: ProviderRun;
+  generate(request: ImageGenerationRequest): Promise<GeneratedImage[]>;
+}
