@@ -16,6 +16,11 @@ const steps: readonly { name: string; command: string; args: string[] }[] = [
   { name: "type-check", command: bin("tsc"), args: ["-p", "."] },
   { name: "build", command: bin("tsc"), args: ["-p", "functions"] },
   { name: "unit and integration tests", command: bin("mocha"), args: [] },
+  {
+    name: "security rules tests",
+    command: join(repositoryRoot, "node_modules", ".bin", "node"),
+    args: ["security-rules/run.ts"],
+  },
   { name: "end-to-end tests", command: bin("mocha"), args: ["--config", "e2e/.mocharc.json"] },
 ];
 

@@ -5,6 +5,7 @@
 import { onCall, onRequest } from "firebase-functions/v2/https";
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import { onSchedule } from "firebase-functions/v2/scheduler";
 import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
 import { PROVIDER_SECRET_NAMES } from "./config/secret-names.ts";
@@ -46,6 +47,8 @@ export const chat = onCall<unknown, Promise<Record<string, unknown>>, ChatChunk>
     memory: "512MiB",
     timeoutSeconds: 900,
     heartbeatSeconds: 15,
+    // APP_CHECK=enforce at deploy time also makes the callable runtime refuse unverified apps itself.
+    enforceAppCheck: process.env.APP_CHECK === "enforce",
     secrets: providerSecrets,
   },
   async (request, response) => {
@@ -84,3 +87,18 @@ export const jobStatusTrigger = onDocumentWritten({ document: "users/{uid}/jobs/
   const { handleJobWritten } = await import("./jobs/job-trigger-entry.ts");
   await handleJobWritten(event);
 });
+
+/** The maintenance sweep (the same one `POST /admin/cleanup` runs), on `CLEANUP_SCHEDULE` (UTC). */
+export const cleanup = onSchedule(
+  {
+    region,
+    // Read at deploy time (functions/.env is loaded then); the settings schema documents the default.
+    schedule: process.env.CLEANUP_SCHEDULE ?? "every day 03:00",
+    timeZone: "Etc/UTC",
+    timeoutSeconds: 300,
+  },
+  async () => {
+    const { runScheduledCleanup } = await import("./ops/cleanup-entry.ts");
+    await runScheduledCleanup();
+  },
+);

@@ -29,11 +29,26 @@ export async function handleChatCallable(
     const token = /^Bearer\s+(\S+)$/i.exec(request.rawRequest.headers.authorization ?? "")?.[1];
     if (request.auth === undefined || token === undefined) throw new AppError("unauthenticated", "Sign in first.");
     const user = await services.verifier.verify(token);
+    if (services.appCheck !== undefined && request.app === undefined) {
+      services.logger.warn("app check failed", {
+        path: "callable:chat",
+        problem: "missing or invalid",
+        mode: services.appCheck.mode,
+      });
+      if (services.appCheck.mode === "enforce") {
+        throw new AppError("unauthenticated", "This app is not verified (App Check token missing or invalid).");
+      }
+    }
     await services.rateLimiter?.consume(user.uid);
     const prepared = await services.chat.begin(user, request.data, Date.now());
     const sink = new CallableSink(response, request.acceptsStreaming);
-    await services.chat.stream(prepared, sink);
-    await sink.flushed();
+    const release = services.connections.acquire();
+    try {
+      await services.chat.stream(prepared, sink);
+      await sink.flushed();
+    } finally {
+      release();
+    }
     const terminal = sink.terminal;
     if (terminal?.event === "error") throw new AppError(terminal.data.code, terminal.data.message);
     return sink.result();

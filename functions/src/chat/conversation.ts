@@ -1,7 +1,7 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { ConversationTurn } from "../providers/text-provider.ts";
-import { paths } from "../store/paths.ts";
+import { queries } from "../store/queries.ts";
 import type { MessageRecord } from "../store/records.ts";
 
 /**
@@ -30,15 +30,9 @@ export async function loadConversation(
   assistant: Pick<MessageRecord, "chat_id" | "seq">,
   limits: ConversationLimits,
 ): Promise<ConversationTurn[]> {
-  const recent = await database.query<MessageRecord>({
-    collection: paths.messages(uid),
-    where: [
-      { field: "chat_id", op: "==", value: assistant.chat_id },
-      { field: "seq", op: "<", value: assistant.seq },
-    ],
-    orderBy: [{ field: "seq", direction: "desc" }],
-    limit: limits.maxMessages,
-  });
+  const recent = await database.query<MessageRecord>(
+    queries.recentChatMessages(uid, assistant.chat_id, assistant.seq, limits.maxMessages),
+  );
   const turns: ConversationTurn[] = [];
   let characters = 0;
   for (const [position, { data: message }] of recent.entries()) {

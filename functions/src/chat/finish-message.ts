@@ -22,12 +22,15 @@ export async function finishMessage(
   messageId: string,
   outcome: MessageOutcome,
   now: Date,
+  /** Only if nobody has written the message since this moment (the cleanup sweep's "still stale" check). */
+  unchangedSince?: Date,
 ): Promise<MessageRecord | null> {
   return database.transaction(async (transaction) => {
     const found = await transaction.get<MessageRecord>(paths.message(uid, messageId));
     if (found === null) return null;
     const message = found.data;
     if (message.status !== "streaming" && message.status !== "pending") return message;
+    if (unchangedSince !== undefined && message.updated_at.getTime() > unchangedSince.getTime()) return message;
     const request = await transaction.get<RequestRecord>(paths.request(uid, message.request_id));
     const finished: MessageRecord = {
       ...message,

@@ -1,7 +1,8 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
-import { DOCUMENT_ID, type DocumentDatabase } from "../database/document-database.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
 import { invalidArgument, notFound } from "../errors/app-error.ts";
 import { paths } from "../store/paths.ts";
+import { queries } from "../store/queries.ts";
 import type { ChatRecord, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 
 /** The API's chat summary. */
@@ -107,15 +108,13 @@ export class HistoryService {
 
   /** The caller's chats, most recently active first. */
   async listChats(uid: string, page: Page): Promise<{ chats: ApiChat[]; next_cursor: string | null }> {
-    const found = await this.#database.query<ChatRecord>({
-      collection: paths.chats(uid),
-      orderBy: [
-        { field: "updated_at", direction: "desc" },
-        { field: DOCUMENT_ID, direction: "desc" },
-      ],
-      limit: page.limit + 1,
-      ...(page.cursor === undefined ? {} : { startAfter: decodeCursor(page.cursor, ["date", "string"]) }),
-    });
+    const found = await this.#database.query<ChatRecord>(
+      queries.chatsByActivity(
+        uid,
+        page.limit + 1,
+        page.cursor === undefined ? undefined : decodeCursor(page.cursor, ["date", "string"]),
+      ),
+    );
     const visible = found.slice(0, page.limit);
     const last = visible.at(-1);
     return {
@@ -133,13 +132,14 @@ export class HistoryService {
   ): Promise<{ chat: ApiChat; messages: ApiMessage[]; next_cursor: string | null }> {
     const chat = await this.#database.get<ChatRecord>(paths.chat(uid, chatId));
     if (chat === null) throw notFound("Chat");
-    const found = await this.#database.query<MessageRecord>({
-      collection: paths.messages(uid),
-      where: [{ field: "chat_id", op: "==", value: chatId }],
-      orderBy: [{ field: "seq", direction: "asc" }],
-      limit: page.limit + 1,
-      ...(page.cursor === undefined ? {} : { startAfter: decodeCursor(page.cursor, ["number"]) }),
-    });
+    const found = await this.#database.query<MessageRecord>(
+      queries.chatMessages(
+        uid,
+        chatId,
+        page.limit + 1,
+        page.cursor === undefined ? undefined : (decodeCursor(page.cursor, ["number"])[0] as number),
+      ),
+    );
     const visible = found.slice(0, page.limit);
     const last = visible.at(-1);
     return {
@@ -171,11 +171,7 @@ export class HistoryService {
   async #deleteAll<T extends object>(collection: string, chatId: string): Promise<T[]> {
     const deleted: T[] = [];
     for (;;) {
-      const batch = await this.#database.query<T>({
-        collection,
-        where: [{ field: "chat_id", op: "==", value: chatId }],
-        limit: DELETE_BATCH,
-      });
+      const batch = await this.#database.query<T>(queries.chatDocuments(collection, chatId, DELETE_BATCH));
       for (const document of batch) await this.#database.delete(document.path);
       deleted.push(...batch.map((document) => document.data));
       if (batch.length < DELETE_BATCH) return deleted;

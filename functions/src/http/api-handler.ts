@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { AppCheckVerifier } from "../auth/app-check-verifier.ts";
 import type { AuthenticatedUser, IdTokenVerifier } from "../auth/id-token-verifier.ts";
 import { AppError } from "../errors/app-error.ts";
 import { toHttpErrorResponse } from "../errors/error-mapping.ts";
@@ -15,6 +16,11 @@ export interface ApiDependencies {
   readonly corsOrigins: readonly (string | undefined)[];
   /** Checks per-user limits before a generating route runs; throws `resource_exhausted`. */
   readonly beforeGenerating?: (user: AuthenticatedUser, context: RequestContext) => Promise<void>;
+  /**
+   * App Check on every signed-in route: `monitor` logs requests without a valid token, `enforce` refuses them
+   * with 401.
+   */
+  readonly appCheck?: { readonly mode: "monitor" | "enforce"; readonly verifier: AppCheckVerifier };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -55,6 +61,7 @@ export function createApiHandler(dependencies: ApiDependencies): RequestHandler 
       context.params = match.params;
       if (match.route.access !== "public") {
         context.user = await authenticate(context, dependencies.verifier);
+        if (dependencies.appCheck !== undefined) await checkApp(context, dependencies.appCheck, logger);
         if (match.route.access === "admin" && !context.user.admin) {
           throw new AppError("permission_denied", "This route needs an admin account.");
         }
@@ -76,6 +83,28 @@ async function authenticate(context: RequestContext, verifier: IdTokenVerifier):
     throw new AppError("unauthenticated", "Send a Firebase ID token as 'Authorization: Bearer <token>'.");
   }
   return verifier.verify(match[1]);
+}
+
+async function checkApp(
+  context: RequestContext,
+  appCheck: NonNullable<ApiDependencies["appCheck"]>,
+  logger: Logger,
+): Promise<void> {
+  const token = context.header("x-firebase-appcheck");
+  let problem: string | undefined;
+  if (token === undefined || token === "") problem = "missing";
+  else {
+    try {
+      await appCheck.verifier.verify(token);
+    } catch {
+      problem = "invalid";
+    }
+  }
+  if (problem === undefined) return;
+  logger.warn("app check failed", { request_id: context.requestId, path: context.path, problem, mode: appCheck.mode });
+  if (appCheck.mode === "enforce") {
+    throw new AppError("unauthenticated", "This app is not verified (App Check token missing or invalid).");
+  }
 }
 
 export function respondWithError(logger: Logger, context: RequestContext, error: unknown): void {

@@ -3,6 +3,7 @@ import { createApiHandler } from "./api-handler.ts";
 import type { RequestHandler } from "./request-context.ts";
 import type { Route } from "./router.ts";
 import { accountRoutes } from "./routes/account-routes.ts";
+import { adminRoutes } from "./routes/admin-routes.ts";
 import { chatRoutes } from "./routes/chat-routes.ts";
 import { historyRoutes } from "./routes/history-routes.ts";
 import { jobRoutes } from "./routes/job-routes.ts";
@@ -14,9 +15,10 @@ export function apiRoutes(services: Services): Route[] {
   return [
     ...healthRoutes(services),
     ...accountRoutes(),
-    ...chatRoutes(services.chat, services.config.settings),
+    ...chatRoutes(services.chat, services.config.settings, services.connections),
     ...historyRoutes(services.history),
     ...jobRoutes(services.jobs, services.blobs, services.config.settings),
+    ...adminRoutes(services.cleanup),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
   ];
 }
@@ -30,6 +32,7 @@ export function createApi(services: Services): RequestHandler {
     routes: apiRoutes(services),
     maxRequestBytes: settings.MAX_REQUEST_BYTES,
     corsOrigins: [settings.FRONTEND_ORIGIN, ...settings.CORS_ALLOWED_ORIGINS],
+    ...(services.appCheck === undefined ? {} : { appCheck: services.appCheck }),
     ...(services.rateLimiter === undefined
       ? {}
       : { beforeGenerating: (user) => services.rateLimiter?.consume(user.uid) ?? Promise.resolve() }),

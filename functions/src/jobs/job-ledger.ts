@@ -83,20 +83,29 @@ export class JobLedger {
 
   /**
    * Ends an unfinished job `error` with a user-safe message. With `owner`, only while that worker holds the
-   * lease; without (enqueue failures, the cleanup sweep), whoever holds it.
+   * lease; without (enqueue failures, the cleanup sweep), whoever holds it. With `unchangedSince`, only if
+   * nobody has written the job since then (the sweep never races a live worker).
    */
   fail(
     uid: string,
     jobId: string,
     error: { readonly code: ErrorCode; readonly message: string },
-    owner?: string,
+    conditions: { readonly owner?: string; readonly unchangedSince?: Date } = {},
   ): Promise<JobRecord | undefined> {
     const now = new Date(this.#options.now());
     return this.#write(uid, jobId, (job) =>
-      job.status !== "done" && job.status !== "error" && (owner === undefined || job.lease_owner === owner)
+      job.status !== "done" &&
+      job.status !== "error" &&
+      (conditions.owner === undefined || job.lease_owner === conditions.owner) &&
+      (conditions.unchangedSince === undefined || job.updated_at.getTime() <= conditions.unchangedSince.getTime())
         ? { status: "error", error: error.message, error_code: error.code, completed_at: now, lease_expires_at: now }
         : undefined,
     );
+  }
+
+  /** Marks a finished job's media deleted (retention). */
+  markMediaDeleted(uid: string, jobId: string): Promise<JobRecord | undefined> {
+    return this.#write(uid, jobId, (job) => (job.media_deleted === true ? undefined : { media_deleted: true }));
   }
 
   /** Gives the lease back early (a retry or the next poll may claim at once), keeping the job running. */

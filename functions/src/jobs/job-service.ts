@@ -9,7 +9,7 @@ import { parseInput } from "../http/validation.ts";
 import type { QueueName, TaskQueue } from "../queue/task-queue.ts";
 import { beginGeneration, chatTitle, payloadHash, type GenerationCheck } from "../store/begin-generation.ts";
 import { newId } from "../store/ids.ts";
-import { paths } from "../store/paths.ts";
+import { queries } from "../store/queries.ts";
 import type { JobKind, JobRecord, JobStatus, ProviderRun, RequestKind } from "../store/records.ts";
 import { resolveImageInput, type ImageInput, type ValidatedImage } from "./image-input.ts";
 import type { JobLedger } from "./job-ledger.ts";
@@ -53,7 +53,6 @@ interface PreparedJob {
 }
 
 const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
-const ACTIVE: readonly JobStatus[] = ["queued", "running"];
 
 /**
  * Image and video submissions: validate (before anything is written), start the generation in one transaction
@@ -206,6 +205,7 @@ export class JobService {
           input: { ...prepared.options, ...inputPaths(jobId) },
           attempts: 0,
           progress: 0,
+          media_deleted: false,
           created_at: at,
           updated_at: at,
         }),
@@ -277,11 +277,9 @@ export class JobService {
   #activeJobsCheck(uid: string, chatId: string | undefined): GenerationCheck {
     const { settings } = this.#dependencies;
     return async (transaction: Transaction) => {
-      const active = await transaction.query<JobRecord>({
-        collection: paths.jobs(uid),
-        where: [{ field: "status", op: "in", value: ACTIVE }],
-        limit: settings.RATE_LIMIT_USER_ACTIVE_JOBS,
-      });
+      const active = await transaction.query<JobRecord>(
+        queries.activeJobsOfUser(uid, settings.RATE_LIMIT_USER_ACTIVE_JOBS),
+      );
       if (active.length >= settings.RATE_LIMIT_USER_ACTIVE_JOBS) {
         throw resourceExhausted(
           `You already have ${active.length} images or videos in progress. Wait for one to finish.`,
@@ -290,14 +288,9 @@ export class JobService {
         );
       }
       if (chatId !== undefined) {
-        const inChat = await transaction.query<JobRecord>({
-          collection: paths.jobs(uid),
-          where: [
-            { field: "chat_id", op: "==", value: chatId },
-            { field: "status", op: "in", value: ACTIVE },
-          ],
-          limit: settings.RATE_LIMIT_CONVERSATION_TASKS,
-        });
+        const inChat = await transaction.query<JobRecord>(
+          queries.activeJobsOfChat(uid, chatId, settings.RATE_LIMIT_CONVERSATION_TASKS),
+        );
         if (inChat.length >= settings.RATE_LIMIT_CONVERSATION_TASKS) {
           throw resourceExhausted(
             `This chat already has ${inChat.length} images or videos in progress. Wait for one to finish.`,

@@ -89,7 +89,7 @@ export class JobWorker {
         code: appError.code,
         ...describeError(error, appError.code === "internal"),
       });
-      await ledger.fail(task.uid, job.job_id, { code: appError.code, message: appError.message }, owner);
+      await ledger.fail(task.uid, job.job_id, { code: appError.code, message: appError.message }, { owner });
     }
   }
 

@@ -51,8 +51,20 @@ export class Redactor {
   }
 }
 
+/** Errors that know which of their facts are safe to log (provider errors: never the provider's text). */
+interface SelfDescribingError {
+  toLogFields(): Record<string, unknown>;
+}
+
+function describesItself(error: unknown): error is SelfDescribingError {
+  return (
+    typeof error === "object" && error !== null && "toLogFields" in error && typeof error.toLogFields === "function"
+  );
+}
+
 /** Plain, loggable facts about an error: its class and message, and the stack for bugs. */
 export function describeError(error: unknown, includeStack = true): Record<string, unknown> {
+  if (describesItself(error)) return error.toLogFields();
   if (error instanceof Error) {
     const described: Record<string, unknown> = { error_name: error.name, error_message: error.message };
     if ("code" in error && (typeof error.code === "string" || typeof error.code === "number")) {

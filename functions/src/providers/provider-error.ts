@@ -58,6 +58,24 @@ export class ProviderError extends Error {
     return RETRYABLE.has(this.failure);
   }
 
+  /**
+   * What logs may say about this failure. Not the cause: a provider's error body can quote the prompt back,
+   * so only its error status name (e.g. `RESOURCE_EXHAUSTED`) is kept.
+   */
+  toLogFields(): Record<string, unknown> {
+    const body = this.cause instanceof Error ? this.cause.message : "";
+    const statusName = /"status"\s*:\s*"([A-Z_]+)"/.exec(body)?.[1];
+    return {
+      error_name: this.name,
+      error_message: this.message,
+      provider: this.provider,
+      failure: this.failure,
+      ...(this.status === undefined ? {} : { provider_status: this.status }),
+      ...(statusName === undefined ? {} : { provider_error: statusName }),
+      ...(this.reason === undefined ? {} : { reason: this.reason }),
+    };
+  }
+
   /** What the client sees: a contract code and a message that says what happened, not how. */
   toAppError(): AppError {
     const service = SERVICE_NAME[this.provider];

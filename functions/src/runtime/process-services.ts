@@ -1,5 +1,6 @@
 import { ConfigurationError, loadRuntimeConfig } from "../config/runtime-config.ts";
 import { Logger } from "../logging/logger.ts";
+import { shutDownOnSigterm } from "../ops/graceful-shutdown.ts";
 import { createServices, type Services } from "./services.ts";
 
 let services: Promise<Services> | undefined;
@@ -10,7 +11,11 @@ let services: Promise<Services> | undefined;
  * failure is retried on the next call.
  */
 export function processServices(): Promise<Services> {
-  services ??= (async () => createServices(loadRuntimeConfig(process.env)))().catch((error: unknown) => {
+  services ??= (async () => {
+    const built = await createServices(loadRuntimeConfig(process.env));
+    shutDownOnSigterm(built.activeStreams, built.logger, built.config.settings.SHUTDOWN_GRACE_SECONDS);
+    return built;
+  })().catch((error: unknown) => {
     if (error instanceof ConfigurationError) {
       new Logger().error("configuration invalid", error.toJSON());
     } else {

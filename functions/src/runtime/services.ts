@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { AppCheckVerifier } from "../auth/app-check-verifier.ts";
 import type { IdTokenVerifier } from "../auth/id-token-verifier.ts";
 import { ActiveStreams } from "../chat/active-streams.ts";
 import type { ChatService } from "../chat/chat-service.ts";
@@ -16,6 +17,8 @@ import { allowedModels, type RuntimeConfig } from "../config/runtime-config.ts";
 import { SECRET_SETTINGS } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { Logger, Redactor, type LogSink } from "../logging/logger.ts";
+import type { CleanupService } from "../ops/cleanup-service.ts";
+import { ConnectionGauge } from "../ops/connection-gauge.ts";
 import type { RateLimiter } from "../ops/rate-limiter.ts";
 import type { SearchProvider } from "../providers/search-provider.ts";
 import type { TextProvider } from "../providers/text-provider.ts";
@@ -35,8 +38,12 @@ export interface Services {
   /** Embedded mode only: the file store whose signed URLs the `api` function serves. */
   readonly fileBlobs: FileBlobStore | undefined;
   readonly verifier: IdTokenVerifier;
+  /** App Check on the signed-in routes (`APP_CHECK`), or undefined when off. */
+  readonly appCheck: { readonly mode: "monitor" | "enforce"; readonly verifier: AppCheckVerifier } | undefined;
   readonly version: string;
   readonly activeStreams: ActiveStreams;
+  /** This instance's open streaming connections, with threshold logging. */
+  readonly connections: ConnectionGauge;
   readonly chat: ChatService;
   readonly history: HistoryService;
   /** Per-user request rate limit on generating routes; undefined when `RATE_LIMIT_ENABLED` is false. */
@@ -45,6 +52,7 @@ export interface Services {
   readonly jobWorker: JobWorker;
   readonly ledger: JobLedger;
   readonly queue: TaskQueue;
+  readonly cleanup: CleanupService;
   /** Carries a job's state onto its message and request mapping (the Firestore trigger's work). */
   readonly propagate: (uid: string, job: JobRecord) => Promise<void>;
   readonly now: () => number;
@@ -182,6 +190,12 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   }
 
   if (options.wrapDatabase !== undefined) database = options.wrapDatabase(database);
+  const appCheckMode = settings.APP_CHECK;
+  let appCheck: Services["appCheck"];
+  if (appCheckMode !== "off") {
+    const { FirebaseAppCheckVerifier } = await import("../auth/app-check-verifier.ts");
+    appCheck = { mode: appCheckMode, verifier: new FirebaseAppCheckVerifier(app) };
+  }
 
   const { getAuth } = await import("firebase-admin/auth");
   const { FirebaseIdTokenVerifier } = await import("../auth/firebase-id-token-verifier.ts");
@@ -210,11 +224,12 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     now,
   });
 
-  const [{ propagateJobStatus }, { JobLedger }, { JobService }, { JobWorker }] = await Promise.all([
+  const [{ propagateJobStatus }, { JobLedger }, { JobService }, { JobWorker }, { CleanupService }] = await Promise.all([
     import("../jobs/job-status-propagation.ts"),
     import("../jobs/job-ledger.ts"),
     import("../jobs/job-service.ts"),
     import("../jobs/job-worker.ts"),
+    import("../ops/cleanup-service.ts"),
   ]);
   const propagate = async (uid: string, job: JobRecord) => {
     await propagateJobStatus(database, uid, job, new Date(now()));
@@ -262,14 +277,20 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     blobs,
     fileBlobs,
     verifier,
+    appCheck,
     version: packageVersion(),
     activeStreams,
+    connections: new ConnectionGauge(logger, {
+      warning: settings.SSE_CONNECTIONS_WARNING,
+      critical: settings.SSE_CONNECTIONS_CRITICAL,
+    }),
     chat,
     history: new HistoryService(database, blobs),
     jobs,
     jobWorker,
     ledger,
     queue,
+    cleanup: new CleanupService({ database, blobs, ledger, settings, logger, now }),
     propagate,
     rateLimiter: settings.RATE_LIMIT_ENABLED
       ? new RateLimiter(database, { perMinute: settings.RATE_LIMIT_RPM, burst: settings.RATE_LIMIT_BURST, now })

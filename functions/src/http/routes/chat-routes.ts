@@ -1,5 +1,6 @@
 import type { ChatService } from "../../chat/chat-service.ts";
 import type { Settings } from "../../config/settings.ts";
+import type { ConnectionGauge } from "../../ops/connection-gauge.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import { z } from "zod";
 import { clientId } from "../../chat/chat-request.ts";
@@ -13,10 +14,11 @@ import { parseInput } from "../validation.ts";
  * (resume from `Last-Event-ID` or `?after=`), `POST /chat/stop`. Every refusal happens before the stream opens,
  * so it is an ordinary JSON error; once the stream is open, failures arrive as an `error` event.
  */
-export function chatRoutes(chat: ChatService, settings: Settings): Route[] {
+export function chatRoutes(chat: ChatService, settings: Settings, connections: ConnectionGauge): Route[] {
   const openStream = (context: RequestContext) => {
     const stream = new SseStream(context.response, settings.SSE_HEARTBEAT_SECONDS);
     stream.open();
+    context.response.once("close", connections.acquire());
     return stream;
   };
 

@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { paths } from "../store/paths.ts";
+import type { JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
+import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
+import { echoStream, ProviderWireServer } from "../test-support/provider-wire-server.ts";
+import { openSse } from "../test-support/sse-client.ts";
+
+/** The maintenance sweep on a seeded store, through `POST /admin/cleanup`, beside live traffic. */
+describe("cleanup", function () {
+  this.timeout(30_000);
+  let gemini: ProviderWireServer;
+  let server: ApiServer;
+  let admin: TestUser;
+  let user: TestUser;
+  const minutes = (count: number) => new Date(Date.now() - count * 60_000);
+  const days = (count: number) => new Date(Date.now() - count * 86_400_000);
+
+  before(async () => {
+    gemini = await ProviderWireServer.start();
+    gemini.setDefault("streamGenerateContent", echoStream({ pieceCount: 30, delayMs: 100 }));
+    server = await startApiServer({
+      GEMINI_API_KEY: "AIzaCleanupTest",
+      GEMINI_ENDPOINT: gemini.url,
+      REQUEST_RETENTION_DAYS: "1",
+      STALE_STREAM_SECONDS: "1",
+      STALE_JOB_SECONDS: "600",
+      MEDIA_RETENTION_DAYS: "2",
+      CLEANUP_BATCH_SIZE: "3",
+      STREAM_UPDATE_INTERVAL_MS: "200",
+      RATE_LIMIT_FREE: "0",
+    });
+    const emulator = await authEmulator();
+    user = await emulator.createUser();
+    admin = await emulator.withClaims(await emulator.createUser(), { admin: true });
+  });
+  after(async () => {
+    await server.close();
+    await gemini.close();
+  });
+
+  const sweep = async (who: TestUser) => {
+    const response = await fetch(`${server.url}/admin/cleanup`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${who.idToken}` },
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  async function seed() {
+    const { database, blobs } = server.services;
+    const uid = user.uid;
+    const message = (
+      id: string,
+      status: MessageRecord["status"],
+      updatedAt: Date,
+      extra: Partial<MessageRecord> = {},
+    ) =>
+      database.set(paths.message(uid, id), {
+        message_id: id,
+        chat_id: "chat-seeded",
+        seq: 1,
+        role: "assistant",
+        type: "text",
+        content: "partial",
+        status,
+        request_id: `req-${id}`,
+        created_at: updatedAt,
+        updated_at: updatedAt,
+        ...extra,
+      } satisfies MessageRecord);
+    const request = (id: string, createdAt: Date) =>
+      database.set(paths.request(uid, id), {
+        request_id: id,
+        kind: "chat",
+        payload_hash: "h",
+        chat_id: "chat-seeded",
+        user_message_id: "m",
+        message_id: "m",
+        status: "done",
+        created_at: createdAt,
+        updated_at: createdAt,
+        expire_at: createdAt,
+      } satisfies RequestRecord);
+    const job = (id: string, status: JobRecord["status"], updatedAt: Date, extra: Partial<JobRecord> = {}) =>
+      database.set(paths.job(uid, id), {
+        job_id: id,
+        kind: "image",
+        chat_id: "chat-seeded",
+        message_id: `msg-of-${id}`,
+        request_id: `req-of-${id}`,
+        status,
+        prompt: "p",
+        model: "m",
+        provider: "simulated",
+        input: {},
+        attempts: 1,
+        created_at: updatedAt,
+        updated_at: updatedAt,
+        media_deleted: false,
+        ...extra,
+      } satisfies JobRecord);
+
+    for (const index of [1, 2, 3, 4]) await request(`old-request-${String(index)}`, days(2));
+    for (const index of [1, 2]) await request(`new-request-${String(index)}`, minutes(5));
+    await message("msg-stale-stream-1", "streaming", minutes(5));
+    await message("msg-stale-stream-2", "streaming", minutes(5));
+    await message("msg-of-job-stale", "pending", minutes(20), { type: "image", job_id: "job-stale" });
+    await job("job-stale", "running", minutes(20), { lease_owner: "gone", lease_expires_at: minutes(19) });
+    await message("msg-of-job-orphan-running", "pending", minutes(1), { type: "image", job_id: "job-orphan-running" });
+    await job("job-orphan-running", "queued", minutes(30));
+    await job("job-fresh", "running", minutes(1), { lease_expires_at: new Date(Date.now() + 60_000) });
+    for (const id of ["job-old-media-1", "job-old-media-2"]) {
+      await job(id, "done", days(3), { completed_at: days(3) });
+      await message(`msg-of-${id}`, "done", days(3), { type: "image" });
+      await blobs.put(`users/${uid}/images/${id}/0.png`, Buffer.from("png"), "image/png");
+    }
+    await job("job-new-media", "done", minutes(5), { completed_at: minutes(5) });
+    await blobs.put(`users/${uid}/images/job-new-media/0.png`, Buffer.from("png"), "image/png");
+  }
+
+  it("refuses anyone but an admin", async () => {
+    assert.equal((await sweep(user)).status, 403);
+    const anonymous = await fetch(`${server.url}/admin/cleanup`, { method: "POST" });
+    assert.equal(anonymous.status, 401);
+  });
+
+  it("sweeps in bounded, resumable rounds with exact counts, never touching a live stream, and then finds nothing", async () => {
+    await seed();
+    const live = await openSse(`${server.url}/chat/stream`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ message: "a long live answer while the sweep runs" }),
+    });
+    await live.waitFor((event) => event.event === "token");
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+    const rounds: Record<string, unknown>[] = [];
+    for (;;) {
+      const { status, body } = await sweep(admin);
+      assert.equal(status, 200);
+      rounds.push(body);
+      if (body.more !== true) break;
+      assert.ok(rounds.length < 5, "the sweep converges");
+    }
+    const total = (key: string) =>
+      rounds.reduce((sum, round) => sum + Number((round.removed as Record<string, number>)[key]), 0);
+    assert.equal((rounds[0]?.removed as Record<string, number>).requests, 3, "bounded by CLEANUP_BATCH_SIZE");
+    assert.equal(total("requests"), 4);
+    assert.equal(total("aborted_streams"), 2);
+    assert.equal(total("stale_jobs"), 2, "the stale pending message with its job, and the job stuck in the queue");
+    assert.equal(total("media"), 2);
+
+    const { database, blobs } = server.services;
+    const get = async <T extends object>(path: string) => (await database.get<T>(path))?.data;
+    assert.equal(await get(paths.request(user.uid, "old-request-1")), undefined);
+    assert.ok(await get(paths.request(user.uid, "new-request-1")));
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-stale-stream-1")))?.status, "aborted");
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-stale-stream-1")))?.content, "partial");
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-stale")))?.status, "error");
+    assert.equal((await get<JobRecord>(paths.job(user.uid, "job-stale")))?.status, "error");
+    assert.equal((await get<JobRecord>(paths.job(user.uid, "job-orphan-running")))?.status, "error");
+    assert.equal(
+      (await get<JobRecord>(paths.job(user.uid, "job-fresh")))?.status,
+      "running",
+      "a working job is left alone",
+    );
+    assert.equal(await blobs.stat(`users/${user.uid}/images/job-old-media-1/0.png`), null);
+    assert.ok(await blobs.stat(`users/${user.uid}/images/job-new-media/0.png`));
+    assert.equal((await get<JobRecord>(paths.job(user.uid, "job-old-media-1")))?.media_deleted, true);
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-old-media-1")))?.media_expired, true);
+
+    const again = await sweep(admin);
+    assert.deepEqual(again.body, {
+      ok: true,
+      removed: { requests: 0, aborted_streams: 0, stale_jobs: 0, media: 0 },
+      more: false,
+    });
+
+    await live.finished;
+    assert.equal(live.events.at(-1)?.event, "done", "the live stream was never touched");
+  });
+
+  it("runs safely beside itself: two concurrent sweeps change each thing once", async () => {
+    const { database } = server.services;
+    for (const index of [1, 2]) {
+      await database.set(paths.message(user.uid, `msg-race-${String(index)}`), {
+        message_id: `msg-race-${String(index)}`,
+        chat_id: "chat-race",
+        seq: index,
+        role: "assistant",
+        type: "text",
+        content: "",
+        status: "streaming",
+        request_id: "r",
+        created_at: minutes(10),
+        updated_at: minutes(10),
+      } satisfies MessageRecord);
+    }
+    const [first, second] = await Promise.all([sweep(admin), sweep(admin)]);
+    const aborted = [first, second].reduce(
+      (sum, result) => sum + Number((result.body.removed as Record<string, number>).aborted_streams),
+      0,
+    );
+    assert.equal(aborted, 2);
+  });
+});

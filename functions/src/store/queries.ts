@@ -1,0 +1,132 @@
+import { DOCUMENT_ID, type Query } from "../database/document-database.ts";
+import type { JobStatus, MessageStatus } from "./records.ts";
+import { paths } from "./paths.ts";
+
+/**
+ * Every query Atelier makes, by name. Firestore serves a query only if an index covers it, so the code queries
+ * through this catalog only (a test fails on a query written anywhere else) and a second test checks each entry
+ * against `firestore.indexes.json`. `QUERY_EXAMPLES` lists one instance of each shape for that check.
+ */
+
+const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["queued", "running"];
+
+export const queries = {
+  /** A user's chats, most recently active first (history list). */
+  chatsByActivity: (uid: string, limit: number, startAfter?: readonly unknown[]): Query => ({
+    collection: paths.chats(uid),
+    orderBy: [
+      { field: "updated_at", direction: "desc" },
+      { field: DOCUMENT_ID, direction: "desc" },
+    ],
+    limit,
+    ...(startAfter === undefined ? {} : { startAfter }),
+  }),
+
+  /** A chat's messages in order (history of one chat). */
+  chatMessages: (uid: string, chatId: string, limit: number, afterSeq?: number): Query => ({
+    collection: paths.messages(uid),
+    where: [{ field: "chat_id", op: "==", value: chatId }],
+    orderBy: [{ field: "seq", direction: "asc" }],
+    limit,
+    ...(afterSeq === undefined ? {} : { startAfter: [afterSeq] }),
+  }),
+
+  /** The newest messages of a chat before a given one (the conversation sent to the model). */
+  recentChatMessages: (uid: string, chatId: string, beforeSeq: number, limit: number): Query => ({
+    collection: paths.messages(uid),
+    where: [
+      { field: "chat_id", op: "==", value: chatId },
+      { field: "seq", op: "<", value: beforeSeq },
+    ],
+    orderBy: [{ field: "seq", direction: "desc" }],
+    limit,
+  }),
+
+  /** Documents of one chat in a user collection (for deleting the chat). */
+  chatDocuments: (collection: string, chatId: string, limit: number): Query => ({
+    collection,
+    where: [{ field: "chat_id", op: "==", value: chatId }],
+    limit,
+  }),
+
+  /** A user's unfinished jobs (the per-user active-job limit). */
+  activeJobsOfUser: (uid: string, limit: number): Query => ({
+    collection: paths.jobs(uid),
+    where: [{ field: "status", op: "in", value: ACTIVE_JOB_STATUSES }],
+    limit,
+  }),
+
+  /** A chat's unfinished jobs (the per-chat active-job limit). */
+  activeJobsOfChat: (uid: string, chatId: string, limit: number): Query => ({
+    collection: paths.jobs(uid),
+    where: [
+      { field: "chat_id", op: "==", value: chatId },
+      { field: "status", op: "in", value: ACTIVE_JOB_STATUSES },
+    ],
+    limit,
+  }),
+
+  /** Request mappings past their retention, every user (cleanup). */
+  requestsCreatedBefore: (cutoff: Date, limit: number): Query => ({
+    collection: "requests",
+    group: true,
+    where: [{ field: "created_at", op: "<", value: cutoff }],
+    orderBy: [{ field: "created_at", direction: "asc" }],
+    limit,
+  }),
+
+  /** Messages left `streaming` or `pending` with no write since `cutoff`, every user (cleanup). */
+  staleMessages: (status: Extract<MessageStatus, "streaming" | "pending">, cutoff: Date, limit: number): Query => ({
+    collection: "messages",
+    group: true,
+    where: [
+      { field: "status", op: "==", value: status },
+      { field: "updated_at", op: "<", value: cutoff },
+    ],
+    orderBy: [{ field: "updated_at", direction: "asc" }],
+    limit,
+  }),
+
+  /** Unfinished jobs with no write since `cutoff` (their lease and retries long over), every user (cleanup). */
+  staleJobs: (cutoff: Date, limit: number): Query => ({
+    collection: "jobs",
+    group: true,
+    where: [
+      { field: "status", op: "in", value: ACTIVE_JOB_STATUSES },
+      { field: "updated_at", op: "<", value: cutoff },
+    ],
+    orderBy: [{ field: "updated_at", direction: "asc" }],
+    limit,
+  }),
+
+  /** Finished jobs whose media outlived `MEDIA_RETENTION_DAYS`, every user (cleanup). */
+  jobsWithExpiredMedia: (cutoff: Date, limit: number): Query => ({
+    collection: "jobs",
+    group: true,
+    where: [
+      { field: "status", op: "==", value: "done" },
+      { field: "media_deleted", op: "==", value: false },
+      { field: "completed_at", op: "<", value: cutoff },
+    ],
+    orderBy: [{ field: "completed_at", direction: "asc" }],
+    limit,
+  }),
+} as const;
+
+export type QueryName = keyof typeof queries;
+
+const when = new Date(0);
+
+/** One query of each shape, for the index coverage test. */
+export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
+  chatsByActivity: queries.chatsByActivity("u", 10, [when, "c"]),
+  chatMessages: queries.chatMessages("u", "c", 10, 3),
+  recentChatMessages: queries.recentChatMessages("u", "c", 3, 10),
+  chatDocuments: queries.chatDocuments(paths.messages("u"), "c", 10),
+  activeJobsOfUser: queries.activeJobsOfUser("u", 10),
+  activeJobsOfChat: queries.activeJobsOfChat("u", "c", 10),
+  requestsCreatedBefore: queries.requestsCreatedBefore(when, 10),
+  staleMessages: queries.staleMessages("streaming", when, 10),
+  staleJobs: queries.staleJobs(when, 10),
+  jobsWithExpiredMedia: queries.jobsWithExpiredMedia(when, 10),
+};
