@@ -4,7 +4,6 @@
  */
 import { onCall, onRequest } from "firebase-functions/v2/https";
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
-import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
@@ -82,11 +81,17 @@ export const videoWorker = onTaskDispatched(workerOptions, async (request) => {
   await handleJobTask("videoWorker", request);
 });
 
-/** Firebase mode: carries each job write onto its message and request documents. */
-export const jobStatusTrigger = onDocumentWritten({ document: "users/{uid}/jobs/{jobId}", region }, async (event) => {
-  const { handleJobWritten } = await import("./jobs/job-trigger-entry.ts");
-  await handleJobWritten(event);
-});
+/**
+ * Firebase mode: carries each job write onto its message and request documents. Its definition module
+ * (`firebase-functions/v2/firestore`, about 180 ms to import) is loaded only where it can run: in this function's
+ * own instances (`FUNCTION_TARGET`) and when no target is set (deploy discovery, the emulator's function
+ * loader). Every other instance starts without it.
+ */
+const target = process.env.FUNCTION_TARGET;
+export const jobStatusTrigger =
+  target === undefined || target === "" || target === "jobStatusTrigger"
+    ? (await import("./triggers/job-status-trigger.ts")).defineJobStatusTrigger(region)
+    : undefined;
 
 /** The maintenance sweep (the same one `POST /admin/cleanup` runs), on `CLEANUP_SCHEDULE` (UTC). */
 export const cleanup = onSchedule(

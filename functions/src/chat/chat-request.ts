@@ -19,7 +19,19 @@ const ID_RULE = "1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'";
 
 export const clientId = () => z.string().regex(CLIENT_ID_PATTERN, ID_RULE);
 
+/** Schemas are built once per settings object: zod compiles each schema on first use, per instance. */
+const schemas = new WeakMap<Settings, ReturnType<typeof buildChatBodySchema>>();
+
 function chatBodySchema(settings: Settings) {
+  let schema = schemas.get(settings);
+  if (schema === undefined) {
+    schema = buildChatBodySchema(settings);
+    schemas.set(settings, schema);
+  }
+  return schema;
+}
+
+function buildChatBodySchema(settings: Settings) {
   return z.object({
     message: z
       .string({ error: "Required: the message text" })

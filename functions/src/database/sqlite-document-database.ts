@@ -60,14 +60,37 @@ export function fieldExpression(field: string): string {
   return `coalesce(json_extract(data, '$.${field}.__date__'), json_extract(data, '$.${field}'))`;
 }
 
-/** Indexes for the queries the store makes most; their expressions match {@link fieldExpression} exactly. */
-const INDEXES: readonly (readonly [name: string, scope: "collection_path" | "collection_id", fields: string[]])[] = [
-  ["documents_collection_updated", "collection_path", ["updated_at"]],
-  ["documents_collection_chat_seq", "collection_path", ["chat_id", "seq"]],
-  ["documents_collection_chat_status", "collection_path", ["chat_id", "status"]],
-  ["documents_group_status_updated", "collection_id", ["status", "updated_at"]],
-  ["documents_group_created", "collection_id", ["created_at"]],
+/**
+ * Indexes for the queries the store makes, each partial to one collection id, so a write only maintains the
+ * indexes of its own collection (every expression index costs JSON extraction on every write). Their expressions
+ * match {@link fieldExpression} exactly, and queries carry a literal `collection_id = '...'` term so the planner
+ * can prove a partial index applies.
+ */
+const INDEXES: readonly (readonly [
+  name: string,
+  collectionId: string,
+  scope: "collection_path" | "collection_id",
+  fields: string[],
+])[] = [
+  ["chats_by_activity", "chats", "collection_path", ["updated_at"]],
+  ["messages_by_chat", "messages", "collection_path", ["chat_id", "seq"]],
+  ["jobs_by_chat", "jobs", "collection_path", ["chat_id", "status"]],
+  ["messages_by_staleness", "messages", "collection_id", ["status", "updated_at"]],
+  ["jobs_by_staleness", "jobs", "collection_id", ["status", "updated_at"]],
+  ["requests_by_age", "requests", "collection_id", ["created_at"]],
 ];
+const RETIRED_INDEXES = [
+  "documents_collection_updated",
+  "documents_collection_chat_seq",
+  "documents_collection_chat_status",
+  "documents_group_status_updated",
+  "documents_group_created",
+];
+
+/** A collection id as an SQL string literal (ids are plain path segments; quotes are doubled all the same). */
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
 
 function encode(data: object): string {
   return JSON.stringify(data, function (this: Record<string, unknown>, key: string, value: unknown) {
@@ -161,9 +184,11 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
       ) WITHOUT ROWID`);
       this.#writer.exec("CREATE INDEX IF NOT EXISTS documents_collection ON documents(collection_path, id)");
       this.#writer.exec("CREATE INDEX IF NOT EXISTS documents_group ON documents(collection_id)");
-      for (const [name, scope, fields] of INDEXES) {
+      for (const name of RETIRED_INDEXES) this.#writer.exec(`DROP INDEX IF EXISTS ${name}`);
+      for (const [name, collectionId, scope, fields] of INDEXES) {
         this.#writer.exec(
-          `CREATE INDEX IF NOT EXISTS ${name} ON documents(${scope}, ${fields.map(fieldExpression).join(", ")})`,
+          `CREATE INDEX IF NOT EXISTS ${name} ON documents(${scope}, ${fields.map(fieldExpression).join(", ")}) ` +
+            `WHERE collection_id = ${literal(collectionId)}`,
         );
       }
     });
@@ -329,8 +354,12 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
   }
 
   #runQuery<T extends object = DocumentData>(connection: DatabaseSync, query: Query): StoredDocument<T>[] {
-    const conditions: string[] = [query.group === true ? "collection_id = ?" : "collection_path = ?"];
-    const parameters: SQLInputValue[] = [query.collection];
+    const collectionId = query.group === true ? query.collection : (query.collection.split("/").at(-1) ?? "");
+    const conditions: string[] = [
+      `collection_id = ${literal(collectionId)}`,
+      ...(query.group === true ? [] : ["collection_path = ?"]),
+    ];
+    const parameters: SQLInputValue[] = query.group === true ? [] : [query.collection];
     for (const filter of query.where ?? []) this.#addFilter(filter, conditions, parameters);
     const orderings = query.orderBy ?? [];
     for (const order of orderings) {

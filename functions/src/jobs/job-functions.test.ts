@@ -131,7 +131,9 @@ describe("exported job functions (firebase-functions-test)", function () {
         { path: `users/${uid}/images/${job.job_id}/0.png`, url: "https://example.test/0.png", mime_type: "image/png" },
       ],
     };
-    const wrapped = testEnvironment.wrap(index.jobStatusTrigger);
+    const trigger = index.jobStatusTrigger;
+    assert.ok(trigger, "defined when no FUNCTION_TARGET narrows the module to another function");
+    const wrapped = testEnvironment.wrap(trigger);
     const snapshot = (data: object): DocumentSnapshot =>
       testEnvironment.firestore.makeDocumentSnapshot(data, paths.job(uid, job.job_id)) as DocumentSnapshot;
     await wrapped({

@@ -17,28 +17,41 @@ const common = (settings: Settings) => ({
   chat_id: clientId().optional(),
 });
 
-export function imageGenerateSchema(settings: Settings) {
-  return z.object({
+/** Builds a schema once per settings object (zod compiles each schema instance on first use). */
+function memoized<Schema>(build: (settings: Settings) => Schema): (settings: Settings) => Schema {
+  const built = new WeakMap<Settings, Schema>();
+  return (settings) => {
+    let schema = built.get(settings);
+    if (schema === undefined) {
+      schema = build(settings);
+      built.set(settings, schema);
+    }
+    return schema;
+  };
+}
+
+export const imageGenerateSchema = memoized((settings: Settings) =>
+  z.object({
     ...common(settings),
     aspect_ratio: z.enum(IMAGE_ASPECT_RATIOS).optional(),
     count: z.number().int().min(1).max(settings.IMAGE_MAX_COUNT).default(1),
-  });
-}
+  }),
+);
 
-export function imageEditSchema(settings: Settings) {
-  return z.object({
+export const imageEditSchema = memoized((settings: Settings) =>
+  z.object({
     ...common(settings),
     image: imageInputSchema,
     mask: imageInputSchema.optional(),
     aspect_ratio: z.enum(IMAGE_ASPECT_RATIOS).optional(),
-  });
-}
+  }),
+);
 
-export function videoGenerateSchema(settings: Settings) {
-  return z.object({
+export const videoGenerateSchema = memoized((settings: Settings) =>
+  z.object({
     ...common(settings),
     aspect_ratio: z.enum(VIDEO_ASPECT_RATIOS).optional(),
     duration_seconds: z.number().int().min(1).max(settings.VIDEO_MAX_DURATION_SECONDS).optional(),
     image: imageInputSchema.optional(),
-  });
-}
+  }),
+);

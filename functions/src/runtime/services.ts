@@ -66,6 +66,8 @@ export interface ServiceOptions {
   readonly now?: () => number;
   /** Wraps the data port, e.g. to count writes in tests and benchmarks. */
   readonly wrapDatabase?: (database: DocumentDatabase) => DocumentDatabase;
+  /** A text provider chosen by the caller (benchmarks feed one token source to every contender). */
+  readonly textProvider?: TextProvider;
 }
 
 /** The text provider for the configured mode: live Gemini, the labelled simulation, or none. */
@@ -215,7 +217,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   const chat = new ChatService({
     database,
     blobs,
-    text: await textProvider(config),
+    text: options.textProvider ?? (await textProvider(config)),
     grounder: new Grounder(await searchProvider(config), settings),
     logger,
     activeStreams,

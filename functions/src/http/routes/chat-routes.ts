@@ -54,13 +54,15 @@ export function chatRoutes(chat: ChatService, settings: Settings, connections: C
       path: "/chat/stop",
       access: "user",
       handle: async (context) => {
-        const body = parseInput(z.object({ message_id: clientId() }), await context.readJson());
+        const body = parseInput(stopBody, await context.readJson());
         const status = await chat.stop(context.caller.uid, body.message_id);
         context.sendJson(200, { ok: true, message_id: body.message_id, status });
       },
     },
   ];
 }
+
+const stopBody = z.object({ message_id: clientId() });
 
 /** The content offset to resume from: `Last-Event-ID` (what EventSource sends on reconnect) or `?after=`. */
 function resumeOffset(context: RequestContext): number {

@@ -1,0 +1,158 @@
+/**
+ * A benchmark contender in a process of its own, so its CPU time, memory and event-loop delay are its alone:
+ *
+ * - `ours`: the real `api` handler (auth, validation, limits, idempotency, persistence in embedded SQLite) served by
+ *   plain `node:http`, as the Functions Framework serves it;
+ * - `floor`: a bare `node:http` SSE relay of the same tokens, with no auth and no persistence;
+ * - `peer`: the Vercel AI SDK's `streamText` over a mock model emitting the same tokens, relayed as its UI message
+ *   stream through `node:http`.
+ *
+ * All three stream the same token source: the simulated text provider with a fixed token count and delay.
+ * `GET /__bench/stats` reports process CPU time, memory and event-loop delay; `POST /__bench/reset` restarts the
+ * delay histogram. Prints `listening <url>` when ready.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
+import { SimulatedTextProvider } from "../functions/src/providers/simulated-text-provider.ts";
+
+const kind = process.env.BENCH_KIND ?? "ours";
+const tokens = Number(process.env.BENCH_TOKENS ?? "1000");
+const tokenDelayMs = Number(process.env.BENCH_TOKEN_DELAY_MS ?? "0");
+const provider = new SimulatedTextProvider({ tokenDelayMs, fixedTokens: tokens });
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+
+async function readBody(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
+}
+
+/** The floor: what relaying these tokens as SSE costs with nothing else around it. */
+const floor: Handler = async (request, response) => {
+  const body = await readBody(request);
+  response.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  response.write(`id: 0\nevent: meta\ndata: ${JSON.stringify({ message_id: "m", resumed: false })}\n\n`);
+  let offset = 0;
+  const signal = new AbortController().signal;
+  for await (const event of provider.stream({
+    model: "m",
+    systemInstruction: "",
+    contents: [{ role: "user", text: typeof body.message === "string" ? body.message : "" }],
+    signal,
+  })) {
+    if (event.type !== "text") continue;
+    offset += event.text.length;
+    response.write(`id: ${String(offset)}\nevent: token\ndata: ${JSON.stringify({ text: event.text })}\n\n`);
+  }
+  response.end(`id: ${String(offset)}\nevent: done\ndata: ${JSON.stringify({ status: "done" })}\n\n`);
+};
+
+async function peerHandler(): Promise<Handler> {
+  const { pipeUIMessageStreamToResponse, streamText, toUIMessageStream } = await import("ai");
+  const { MockLanguageModelV4 } = await import("ai/test");
+  const model = new MockLanguageModelV4({
+    doStream: () => {
+      const answer = provider.stream({
+        model: "m",
+        systemInstruction: "",
+        contents: [{ role: "user", text: "hi" }],
+        signal: new AbortController().signal,
+      });
+      const iterator = answer[Symbol.asyncIterator]();
+      let started = false;
+      const stream = new ReadableStream<LanguageModelV4StreamPart>({
+        async pull(controller) {
+          if (!started) {
+            started = true;
+            controller.enqueue({ type: "stream-start", warnings: [] });
+            controller.enqueue({ type: "text-start", id: "t" });
+            return;
+          }
+          const next = await iterator.next();
+          if (next.done === true) {
+            controller.close();
+            return;
+          }
+          const event = next.value;
+          if (event.type === "text") controller.enqueue({ type: "text-delta", id: "t", delta: event.text });
+          else {
+            controller.enqueue({ type: "text-end", id: "t" });
+            controller.enqueue({
+              type: "finish",
+              finishReason: { unified: "stop", raw: "STOP" },
+              usage: {
+                inputTokens: {
+                  total: event.usage?.inputTokens,
+                  noCache: undefined,
+                  cacheRead: undefined,
+                  cacheWrite: undefined,
+                },
+                outputTokens: { total: event.usage?.outputTokens, text: undefined, reasoning: undefined },
+              },
+            });
+          }
+        },
+      });
+      return Promise.resolve({ stream });
+    },
+  });
+  return async (request, response) => {
+    const body = await readBody(request);
+    const result = streamText({ model, prompt: typeof body.message === "string" ? body.message : "" });
+    await pipeUIMessageStreamToResponse({ response, stream: toUIMessageStream({ stream: result.stream }) });
+  };
+}
+
+async function oursHandler(): Promise<Handler> {
+  const { loadRuntimeConfig } = await import("../functions/src/config/runtime-config.ts");
+  const { createServices } = await import("../functions/src/runtime/services.ts");
+  const { createApi } = await import("../functions/src/http/api.ts");
+  const services = await createServices(loadRuntimeConfig(process.env), {
+    textProvider: provider,
+    logSink: () => undefined,
+  });
+  return createApi(services);
+}
+
+const handler: Handler = kind === "floor" ? floor : kind === "peer" ? await peerHandler() : await oursHandler();
+
+const server = createServer((request, response) => {
+  if (request.url === "/__bench/stats") {
+    const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
+    response.writeHead(200, { "Content-Type": "application/json" });
+    response.end(
+      JSON.stringify({
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        eventLoopP99Ms: delay.percentile(99) / 1e6,
+        eventLoopMaxMs: delay.max / 1e6,
+      }),
+    );
+    return;
+  }
+  if (request.url === "/__bench/exit") {
+    // A clean exit lets `--cpu-prof` write its profile.
+    response.writeHead(204).end(() => process.exit(0));
+    return;
+  }
+  if (request.url === "/__bench/reset") {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    collect?.();
+    delay.reset();
+    response.writeHead(204).end();
+    return;
+  }
+  void handler(request, response);
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, "127.0.0.1", () => {
+  const address = server.address();
+  if (typeof address === "object" && address !== null)
+    process.stdout.write(`listening http://127.0.0.1:${String(address.port)}\n`);
+});

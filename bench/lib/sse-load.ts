@@ -1,0 +1,87 @@
+import { parseSse } from "../../scripts/lib/sse-parser.ts";
+
+/** What one streamed answer looked like from the client's side. */
+export interface StreamOutcome {
+  readonly ok: boolean;
+  /** Milliseconds from the request to the first event (our `meta`; the peer's `start`). */
+  readonly firstEventMs: number;
+  /** Milliseconds from the request to the end of the stream. */
+  readonly doneMs: number;
+  readonly tokens: number;
+  /** Longest silence between two things received (events or heartbeat comments), in milliseconds. */
+  readonly longestGapMs: number;
+  readonly error?: string;
+}
+
+export interface StreamRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+  /** Hang up after this long (long-lived streams in the concurrency benchmark). */
+  readonly holdMs?: number;
+}
+
+/** Streams one answer and measures it. Tokens are `token` events (ours, floor) or `text-delta` data (peer). */
+export async function streamOnce(request: StreamRequest): Promise<StreamOutcome> {
+  const started = performance.now();
+  const controller = new AbortController();
+  let firstEventMs = Number.NaN;
+  let tokens = 0;
+  let last = started;
+  let longestGapMs = 0;
+  let terminal = "";
+  const mark = () => {
+    const now = performance.now();
+    longestGapMs = Math.max(longestGapMs, now - last);
+    last = now;
+    if (Number.isNaN(firstEventMs)) firstEventMs = now - started;
+  };
+  const timer = request.holdMs === undefined ? undefined : setTimeout(() => controller.abort(), request.holdMs);
+  try {
+    const response = await fetch(request.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...request.headers },
+      body: JSON.stringify(request.body),
+      signal: controller.signal,
+    });
+    if (!response.ok || response.body === null) {
+      return {
+        ok: false,
+        firstEventMs,
+        doneMs: performance.now() - started,
+        tokens,
+        longestGapMs,
+        error: `HTTP ${String(response.status)}`,
+      };
+    }
+    await parseSse(response.body, {
+      onEvent: (event) => {
+        mark();
+        if (event.event === "token" || event.data.includes('"type":"text-delta"')) tokens += 1;
+        if (event.event === "done" || event.event === "error" || event.data === "[DONE]")
+          terminal = event.event === "error" ? "error" : "done";
+      },
+      onComment: mark,
+    });
+    return {
+      ok: terminal === "done",
+      firstEventMs,
+      doneMs: performance.now() - started,
+      tokens,
+      longestGapMs,
+      ...(terminal === "done" ? {} : { error: `ended with ${terminal || "nothing"}` }),
+    };
+  } catch (error) {
+    const held = controller.signal.aborted && request.holdMs !== undefined;
+    return {
+      ok: held && !Number.isNaN(firstEventMs),
+      firstEventMs,
+      doneMs: performance.now() - started,
+      tokens,
+      longestGapMs: Math.max(longestGapMs, performance.now() - last),
+      ...(held ? {} : { error: error instanceof Error ? error.message : String(error) }),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,152 @@
+import { randomUUID } from "node:crypto";
+import type { BenchContext, BenchResult, Budget } from "./lib/bench-context.ts";
+import { startContender, type Contender } from "./lib/contender.ts";
+import { streamOnce } from "./lib/sse-load.ts";
+import { median, percentile, round } from "./lib/stats.ts";
+import { markdownTable } from "./lib/table.ts";
+
+/**
+ * Streaming relay cost: the same 1,000 tokens (zero delay) relayed by our `api` handler, by a bare SSE relay
+ * (the floor) and by the Vercel AI SDK (the peer), at 1, 10 and 100 concurrent streams. CPU time is the serving
+ * process's own; rounds are interleaved across contenders and summarised by their median.
+ */
+const TOKENS = 1000;
+
+interface RoundMeasure {
+  readonly cpuPerThousandTokensMs: number;
+  readonly firstEventP50Ms: number;
+  readonly firstEventP99Ms: number;
+  readonly doneP50Ms: number;
+  readonly failures: number;
+}
+
+export async function streamingRelay(context: BenchContext): Promise<BenchResult> {
+  const concurrencies = [1, 10, 100];
+  const rounds = context.quick ? 1 : 3;
+  const environment = { BENCH_TOKENS: String(TOKENS), BENCH_TOKEN_DELAY_MS: "0" };
+  const contenders: Record<string, Contender> = {
+    floor: await startContender("floor", environment),
+    peer: await startContender("peer", environment),
+    ours: await startContender("ours", { ...environment, ...context.oursEnvironment() }),
+  };
+  const request = (kind: string, index: number) => ({
+    url: `${contenders[kind]?.url ?? ""}${kind === "peer" ? "/api/chat" : "/chat/stream"}`,
+    headers: (kind === "ours" ? { Authorization: `Bearer ${context.idToken(index)}` } : {}) as Record<string, string>,
+    body: { message: "Relay a long answer, please.", request_id: `bench-${randomUUID()}` },
+  });
+
+  async function measure(kind: string, concurrency: number): Promise<RoundMeasure> {
+    const contender = contenders[kind];
+    if (contender === undefined) throw new Error(kind);
+    await contender.reset();
+    const before = await contender.stats();
+    const outcomes = await Promise.all(
+      Array.from({ length: concurrency }, (_, index) => streamOnce(request(kind, index))),
+    );
+    const after = await contender.stats();
+    const tokens = outcomes.reduce((sum, outcome) => sum + outcome.tokens, 0);
+    return {
+      cpuPerThousandTokensMs: (after.cpuMs - before.cpuMs) / (tokens / 1000),
+      firstEventP50Ms: percentile(
+        outcomes.map((outcome) => outcome.firstEventMs),
+        0.5,
+      ),
+      firstEventP99Ms: percentile(
+        outcomes.map((outcome) => outcome.firstEventMs),
+        0.99,
+      ),
+      doneP50Ms: percentile(
+        outcomes.map((outcome) => outcome.doneMs),
+        0.5,
+      ),
+      failures: outcomes.filter((outcome) => !outcome.ok || outcome.tokens !== TOKENS).length,
+    };
+  }
+
+  try {
+    for (const kind of Object.keys(contenders)) await measure(kind, 10);
+    const measured: Record<string, Record<number, RoundMeasure[]>> = { floor: {}, peer: {}, ours: {} };
+    for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
+      for (const concurrency of concurrencies) {
+        for (const kind of ["floor", "peer", "ours"]) {
+          const byKind = measured[kind] ?? {};
+          (byKind[concurrency] ??= []).push(await measure(kind, concurrency));
+          measured[kind] = byKind;
+        }
+      }
+    }
+    const summary = (kind: string, concurrency: number) => {
+      const samples = measured[kind]?.[concurrency] ?? [];
+      const pick = (key: keyof RoundMeasure) => median(samples.map((sample) => sample[key]));
+      return {
+        cpuPerThousandTokensMs: round(pick("cpuPerThousandTokensMs")),
+        firstEventP50Ms: round(pick("firstEventP50Ms")),
+        firstEventP99Ms: round(pick("firstEventP99Ms")),
+        doneP50Ms: round(pick("doneP50Ms")),
+        failures: samples.reduce((sum, sample) => sum + sample.failures, 0),
+      };
+    };
+    const rows: (string | number)[][] = [];
+    const data: Record<string, unknown> = {};
+    const budgets: Budget[] = [];
+    for (const concurrency of concurrencies) {
+      const floor = summary("floor", concurrency);
+      const peer = summary("peer", concurrency);
+      const ours = summary("ours", concurrency);
+      const versusFloor = round(ours.cpuPerThousandTokensMs / floor.cpuPerThousandTokensMs);
+      const versusPeer = round(ours.cpuPerThousandTokensMs / peer.cpuPerThousandTokensMs);
+      for (const [kind, value] of [
+        ["floor", floor],
+        ["peer (AI SDK)", peer],
+        ["ours", ours],
+      ] as const) {
+        rows.push([
+          concurrency,
+          kind,
+          value.cpuPerThousandTokensMs,
+          value.firstEventP50Ms,
+          value.firstEventP99Ms,
+          value.doneP50Ms,
+          value.failures,
+          kind === "ours" ? `${String(versusFloor)} / ${String(versusPeer)}` : "",
+        ]);
+      }
+      data[`concurrency_${String(concurrency)}`] = {
+        floor,
+        peer,
+        ours,
+        ours_over_floor: versusFloor,
+        ours_over_peer: versusPeer,
+      };
+      budgets.push(
+        { name: `CPU per token, ours/floor, ${String(concurrency)} streams`, value: versusFloor, limit: 1.5 },
+        { name: `CPU per token, ours/peer, ${String(concurrency)} streams`, value: versusPeer, limit: 1.0 },
+        {
+          name: `failed streams, ${String(concurrency)} streams`,
+          value: floor.failures + peer.failures + ours.failures,
+          limit: 0,
+        },
+      );
+    }
+    return {
+      title: `1. Streaming relay cost (${String(TOKENS)} tokens per stream, zero delay; medians of ${String(rounds)} rounds)`,
+      table: markdownTable(
+        [
+          "streams",
+          "contender",
+          "CPU ms / 1k tokens",
+          "first event p50 ms",
+          "first event p99 ms",
+          "done p50 ms",
+          "failed",
+          "ours/floor / ours/peer",
+        ],
+        rows,
+      ),
+      data,
+      budgets,
+    };
+  } finally {
+    await Promise.all(Object.values(contenders).map((contender) => contender.stop()));
+  }
+}
