@@ -8,6 +8,7 @@ import { onSchedule } from "firebase-functions/v2/scheduler";
 import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
 import { PROVIDER_SECRET_NAMES } from "./config/secret-names.ts";
+import { defineJobStatusTrigger } from "./triggers/job-status-trigger.ts";
 
 const region = process.env.FUNCTIONS_REGION ?? "us-central1";
 
@@ -85,13 +86,12 @@ export const videoWorker = onTaskDispatched(workerOptions, async (request) => {
  * Firebase mode: carries each job write onto its message and request documents. Its definition module
  * (`firebase-functions/v2/firestore`, about 180 ms to import) is loaded only where it can run: in this function's
  * own instances (`FUNCTION_TARGET`) and when no target is set (deploy discovery, the emulator's function
- * loader). Every other instance starts without it.
+ * loader). Every other instance starts without it. No top-level `await` here: the emulator and deploy discovery
+ * `require()` this module.
  */
 const target = process.env.FUNCTION_TARGET;
 export const jobStatusTrigger =
-  target === undefined || target === "" || target === "jobStatusTrigger"
-    ? (await import("./triggers/job-status-trigger.ts")).defineJobStatusTrigger(region)
-    : undefined;
+  target === undefined || target === "" || target === "jobStatusTrigger" ? defineJobStatusTrigger(region) : undefined;
 
 /** The maintenance sweep (the same one `POST /admin/cleanup` runs), on `CLEANUP_SCHEDULE` (UTC). */
 export const cleanup = onSchedule(
