@@ -1,6 +1,7 @@
 /**
- * `npm start`: the whole backend locally, offline, in embedded mode. Builds the functions, starts the Auth,
- * Functions and Cloud Tasks emulators, waits until the API answers, then prints `BACKEND_URL=...`.
+ * `npm start`: the whole backend locally, offline, in embedded mode. Builds the functions and the web client, starts
+ * the Auth, Functions, Cloud Tasks and Hosting emulators, waits until the API and the client answer, then prints
+ * `BACKEND_URL=...` and `WEB_URL=...`.
  * Data (SQLite database, media, Auth emulator users) persists in `.data/`. Ctrl-C stops everything.
  */
 import { join } from "node:path";
@@ -17,8 +18,9 @@ console.log(`
 Atelier is running in embedded mode (data in .data/, Auth emulator at ${stack.authEmulatorHost}).
 
 BACKEND_URL=${stack.backendUrl}
+WEB_URL=${stack.webUrl}
 
-Try it:
+Open WEB_URL in a browser for the web client, or try the API:
   export BACKEND_URL=${stack.backendUrl}
   export FIREBASE_ID_TOKEN=$(npm run -s token)      # a test user's ID token from the Auth emulator
   curl -s $BACKEND_URL/health

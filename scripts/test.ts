@@ -1,8 +1,8 @@
 /**
  * `npm test`: everything CI checks, in order, stopping at the first failure: lint and formatting, type-check,
  * the build, the unit and integration suite (real SQLite, real Auth emulator, provider SDKs against local
- * wire-format servers), then the end-to-end suite against the local stack (real Auth, Functions and Cloud
- * Tasks emulators). Prints each step's duration.
+ * wire-format servers), then the end-to-end suite against the local stack (real Auth, Functions, Cloud Tasks
+ * and Hosting emulators), the web client's tests in Chromium among them. Prints each step's duration.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";

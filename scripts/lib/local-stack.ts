@@ -1,20 +1,25 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { buildWebClient, WEB_DIST } from "../../web/build.ts";
 import { AuthEmulatorClient } from "./auth-emulator-client.ts";
 import { spawnEmulators, waitUntil, type EmulatorProcess } from "./firebase-emulators.ts";
+import { freePort } from "./free-port.ts";
 import { repositoryRoot } from "./paths.ts";
 
 /**
  * The local stack in embedded mode: the real firebase-tools emulators for Auth, Functions and Cloud Tasks
- * (pure Node, no Java), with the functions keeping their data in SQLite and files under `dataDirectory`.
- * `npm start` runs it on the ports in firebase.json; the end-to-end tests run a second one on free ports.
+ * (pure Node, no Java), with the functions keeping their data in SQLite and files under `dataDirectory`, and the
+ * Hosting emulator serving the web client. `npm start` runs it on the ports in firebase.json; the end-to-end
+ * tests run a second one on free ports.
  */
 
 export interface Ports {
   readonly auth: number;
   readonly functions: number;
   readonly tasks: number;
+  /** The Hosting emulator's (the web client); a free port when left out. */
+  readonly hosting?: number;
   readonly hub: number;
   readonly logging: number;
 }
@@ -34,6 +39,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   readonly backendUrl: string;
+  /** The web client, served by the Hosting emulator. */
+  readonly webUrl: string;
   readonly authEmulatorHost: string;
   readonly projectId: string;
   readonly auth: AuthEmulatorClient;
@@ -54,6 +61,14 @@ const EMULATOR_VARIABLES = [
 
 interface FirebaseJson {
   emulators: Record<string, { port?: number } | boolean | undefined>;
+  hosting: { public: string };
+}
+
+/** What the web client reads at start-up (web/src/app-config.ts): where the API and the Auth emulator are. */
+export interface WebClientConfig {
+  readonly backendUrl: string;
+  readonly firebase: { readonly apiKey: string; readonly projectId: string };
+  readonly authEmulatorUrl: string;
 }
 
 export function configuredPorts(): Ports {
@@ -67,6 +82,7 @@ export function configuredPorts(): Ports {
     auth: port("auth"),
     functions: port("functions"),
     tasks: port("tasks"),
+    hosting: port("hosting"),
     hub: port("hub"),
     logging: port("logging"),
   };
@@ -84,13 +100,18 @@ export function buildFunctions(): Promise<void> {
   });
 }
 
-/** Writes a firebase.json with other ports beside the real one (functions paths stay relative to the repo). */
-function configWithPorts(ports: Ports): string {
+/**
+ * Writes a firebase.json with other ports beside the real one (functions paths stay relative to the repo), and
+ * Hosting serving `webDirectory`, so this stack's client config does not replace the one `npm start` serves.
+ */
+function configWithPorts(ports: Required<Ports>, webDirectory: string): string {
   const config = JSON.parse(readFileSync(join(repositoryRoot, "firebase.json"), "utf8")) as FirebaseJson;
-  for (const [name, port] of Object.entries(ports) as [string, number][]) {
+  for (const [name, port] of Object.entries(ports)) {
     const entry = config.emulators[name];
     config.emulators[name] = { ...(typeof entry === "object" ? entry : {}), port };
   }
+  // Relative to the project folder: the Hosting emulator serves nothing from an absolute path.
+  config.hosting.public = relative(repositoryRoot, webDirectory);
   const file = join(repositoryRoot, `firebase.${String(ports.functions)}.local.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
@@ -98,19 +119,30 @@ function configWithPorts(ports: Ports): string {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const projectId = options.projectId ?? DEFAULT_PROJECT_ID;
-  const ports = options.ports ?? configuredPorts();
+  const requestedPorts = options.ports ?? configuredPorts();
+  const ports = { ...requestedPorts, hosting: requestedPorts.hosting ?? (await freePort()) };
   const backendUrl = `http://127.0.0.1:${String(ports.functions)}/${projectId}/${REGION}/api`;
   const authEmulatorHost = `127.0.0.1:${String(ports.auth)}`;
+  const webUrl = `http://127.0.0.1:${String(ports.hosting)}`;
   mkdirSync(options.dataDirectory, { recursive: true });
   await buildFunctions();
+  const webDirectory = options.ports === undefined ? WEB_DIST : join(options.dataDirectory, "web");
+  await buildWebClient(webDirectory);
+  const webConfig: WebClientConfig = {
+    backendUrl,
+    // The Auth emulator accepts any API key; the SDK only needs one to be present.
+    firebase: { apiKey: "local-emulator-api-key", projectId },
+    authEmulatorUrl: `http://${authEmulatorHost}`,
+  };
+  writeFileSync(join(webDirectory, "config.json"), `${JSON.stringify(webConfig, null, 2)}\n`);
 
-  const generatedConfig = options.ports === undefined ? undefined : configWithPorts(ports);
+  const generatedConfig = options.ports === undefined ? undefined : configWithPorts(ports, webDirectory);
   const exportDirectory = join(options.dataDirectory, "emulators");
   const environment: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !EMULATOR_VARIABLES.includes(name)),
   );
   const emulators = spawnEmulators({
-    only: ["auth", "functions", "tasks"],
+    only: ["auth", "functions", "tasks", "hosting"],
     projectId,
     configFile: generatedConfig ?? join(repositoryRoot, "firebase.json"),
     ...(options.persistAuth === true
@@ -128,6 +160,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       EMBEDDED_DATA_DIR: options.dataDirectory,
       PUBLIC_API_URL: backendUrl,
       FUNCTIONS_REGION: REGION,
+      // The client calls the api directly (Hosting would buffer the streams), so the api must allow its origins.
+      FRONTEND_ORIGIN: environment.FRONTEND_ORIGIN ?? webUrl,
+      CORS_ALLOWED_ORIGINS: [environment.CORS_ALLOWED_ORIGINS, webUrl, `http://localhost:${String(ports.hosting)}`]
+        .filter(Boolean)
+        .join(","),
       NODE_OPTIONS: [environment.NODE_OPTIONS, "--disable-warning=ExperimentalWarning"].filter(Boolean).join(" "),
       ...options.environment,
     },
@@ -145,9 +182,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       emulators,
       "the api function to answer /healthz",
     );
+    await waitUntil(
+      async () => (await fetch(`${webUrl}/config.json`, { signal: AbortSignal.timeout(10_000) })).ok,
+      emulators,
+      "the Hosting emulator to serve the web client",
+    );
   } catch (error) {
     await stop();
     throw error;
   }
-  return { backendUrl, authEmulatorHost, projectId, auth, emulators, stop };
+  return { backendUrl, webUrl, authEmulatorHost, projectId, auth, emulators, stop };
 }

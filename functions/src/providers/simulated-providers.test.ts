@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ProviderError } from "./provider-error.ts";
 import { SimulatedSearchProvider } from "./simulated-search-provider.ts";
-import { SimulatedTextProvider, simulatedAnswer } from "./simulated-text-provider.ts";
+import { SimulatedTextProvider, SLOW_TOKEN_DELAY_MS, simulatedAnswer } from "./simulated-text-provider.ts";
 import type { TextStreamEvent } from "./text-provider.ts";
 
 describe("simulated providers (offline, labelled)", () => {
@@ -37,6 +37,24 @@ describe("simulated providers (offline, labelled)", () => {
       finishReason: "STOP",
       usage: { inputTokens: 1, outputTokens: 5 },
     });
+  });
+
+  it("text: streams `simulate:slow` at SLOW_TOKEN_DELAY_MS per word whatever the configured delay", async () => {
+    const provider = new SimulatedTextProvider({ tokenDelayMs: 0, fixedTokens: 3 });
+    const timed = async (text: string) => {
+      const started = Date.now();
+      const events: TextStreamEvent[] = [];
+      for await (const event of provider.stream(request(text))) events.push(event);
+      return { elapsed: Date.now() - started, texts: events.filter((event) => event.type === "text").length };
+    };
+    const slow = await timed("take it easy simulate:slow");
+    assert.ok(
+      slow.elapsed >= 3 * SLOW_TOKEN_DELAY_MS - 5,
+      `three words at ${SLOW_TOKEN_DELAY_MS} ms took ${slow.elapsed}`,
+    );
+    assert.equal(slow.texts, 3);
+    const fast = await timed("take it easy");
+    assert.ok(fast.elapsed < SLOW_TOKEN_DELAY_MS, `without the phrase the configured 0 ms holds (${fast.elapsed} ms)`);
   });
 
   it("text: cites the numbered sources it is given", () => {

@@ -7,8 +7,10 @@ import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "./tex
  * deterministic answer built from the prompt, word by word at `tokenDelayMs`, cites the numbered sources when
  * there are any (so grounding works offline end to end), and honours the abort signal like the real one.
  *
- * For demos and tests, a prompt containing `simulate:blocked` is refused as a safety block, and
- * `simulate:unavailable` fails after the first words, as a provider outage would.
+ * For demos and tests, a prompt containing `simulate:blocked` is refused as a safety block,
+ * `simulate:unavailable` fails after the first words, as a provider outage would, and `simulate:slow` streams at
+ * `SLOW_TOKEN_DELAY_MS` per word whatever the configured delay, so a person or a browser test has time to stop the
+ * answer or reload the page mid-stream.
  */
 
 export interface SimulatedTextProviderOptions {
@@ -16,6 +18,9 @@ export interface SimulatedTextProviderOptions {
   /** Emit exactly this many tokens (benchmarks); otherwise the answer's natural length. */
   readonly fixedTokens?: number;
 }
+
+/** The per-word delay of a `simulate:slow` answer: long enough to act on mid-stream, short enough for tests. */
+export const SLOW_TOKEN_DELAY_MS = 150;
 
 const OPENINGS = ["Here is a thought on", "Let's look at", "A short answer about", "Some notes on"] as const;
 const BODY = [
@@ -67,11 +72,12 @@ export class SimulatedTextProvider implements TextProvider {
       this.#fixedTokens === undefined
         ? words(simulatedAnswer(request))
         : Array.from({ length: this.#fixedTokens }, (_, index) => `token${index % 10} `);
+    const tokenDelayMs = prompt.includes("simulate:slow") ? SLOW_TOKEN_DELAY_MS : this.#tokenDelayMs;
     let emitted = 0;
     for (const token of tokens) {
       if (request.signal.aborted) throw new ProviderError("gemini", "aborted", "Cancelled");
-      if (this.#tokenDelayMs > 0) {
-        await abortableSleep(this.#tokenDelayMs, request.signal).catch((error: unknown) => {
+      if (tokenDelayMs > 0) {
+        await abortableSleep(tokenDelayMs, request.signal).catch((error: unknown) => {
           throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
         });
       }

@@ -1,0 +1,139 @@
+import { parseSse } from "../../scripts/lib/sse-parser.ts";
+import { ApiError, type ApiClient } from "./api-client.ts";
+import type { Citation, MetaEvent, StreamErrorEvent } from "./api-types.ts";
+import { streamMemory, type StreamProgress } from "./stream-memory.ts";
+
+/**
+ * One assistant answer arriving over SSE: POST /chat/stream to ask, GET /chat/stream/{message_id} with
+ * `Last-Event-ID` to resume. It keeps the text and the character offset (the events' `id`), so a resumed or
+ * reconnected stream continues exactly where this one stopped, and saves both to the tab's stream memory.
+ * `fetch` with a body reader is used rather than EventSource, which can neither POST nor send a token.
+ */
+
+export type StreamOutcome =
+  | { readonly kind: "done" }
+  | { readonly kind: "error"; readonly code: string; readonly message: string }
+  /** The connection ended with no `done` or `error` after every reconnect attempt. */
+  | { readonly kind: "interrupted" }
+  /** The caller aborted (e.g. the user opened another chat); the answer goes on on the server. */
+  | { readonly kind: "detached" };
+
+export interface ReplyHandlers {
+  meta(meta: MetaEvent): void;
+  sources(citations: readonly Citation[]): void;
+  text(content: string): void;
+}
+
+const RECONNECT_DELAYS_MS = [500, 1_000, 2_000] as const;
+
+export class ReplyStream {
+  readonly #api: ApiClient;
+  readonly #handlers: ReplyHandlers;
+  #chatId: string | undefined;
+  #messageId: string | undefined;
+  #offset: number;
+  #content: string;
+
+  /** `from`: what is already shown of a message being resumed. */
+  constructor(api: ApiClient, handlers: ReplyHandlers, from?: StreamProgress) {
+    this.#api = api;
+    this.#handlers = handlers;
+    this.#chatId = from?.chatId;
+    this.#messageId = from?.messageId;
+    this.#offset = from?.offset ?? 0;
+    this.#content = from?.content ?? "";
+  }
+
+  get messageId(): string | undefined {
+    return this.#messageId;
+  }
+
+  /** Asks for a new answer. A refusal before the stream starts (429, 400, ...) throws an `ApiError`. */
+  async send(body: Record<string, unknown>, signal: AbortSignal): Promise<StreamOutcome> {
+    let stream: ReadableStream<Uint8Array>;
+    try {
+      stream = await this.#api.stream("/chat/stream", { method: "POST", body, signal });
+    } catch (error) {
+      if (signal.aborted) return { kind: "detached" };
+      throw error;
+    }
+    const outcome = await this.#read(stream, signal);
+    return outcome.kind === "interrupted" ? this.resume(signal) : outcome;
+  }
+
+  /** Follows the answer from the current offset, reconnecting a few times if the connection drops. */
+  async resume(signal: AbortSignal): Promise<StreamOutcome> {
+    const messageId = this.#messageId;
+    if (messageId === undefined) return { kind: "interrupted" };
+    // A function, not the property itself: TypeScript would keep `aborted` narrowed to false across the awaits.
+    const detached = () => signal.aborted;
+    for (const delay of [0, ...RECONNECT_DELAYS_MS]) {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (detached()) return { kind: "detached" };
+      try {
+        const stream = await this.#api.stream(`/chat/stream/${encodeURIComponent(messageId)}`, {
+          method: "GET",
+          lastEventId: this.#offset,
+          signal,
+        });
+        const outcome = await this.#read(stream, signal);
+        if (outcome.kind !== "interrupted") return outcome;
+      } catch (error) {
+        if (detached()) return { kind: "detached" };
+        // A 4xx will not get better by retrying (the message is gone, or is someone else's).
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw error;
+      }
+    }
+    return { kind: "interrupted" };
+  }
+
+  async #read(stream: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<StreamOutcome> {
+    const ending: { outcome: StreamOutcome } = { outcome: { kind: "interrupted" } };
+    try {
+      await parseSse(stream, {
+        onEvent: (event) => {
+          const data: unknown = JSON.parse(event.data);
+          if (event.event === "meta") this.#meta(data as MetaEvent);
+          else if (event.event === "sources")
+            this.#handlers.sources((data as { citations: readonly Citation[] }).citations);
+          else if (event.event === "token") this.#token((data as { text: string }).text, Number(event.id));
+          else if (event.event === "done") ending.outcome = { kind: "done" };
+          else if (event.event === "error") ending.outcome = { kind: "error", ...(data as StreamErrorEvent) };
+        },
+      });
+    } catch (error) {
+      if (signal.aborted) return { kind: "detached" };
+      // The connection broke mid-stream: the caller reconnects from the offset.
+      console.warn("stream interrupted", error);
+    }
+    if (ending.outcome.kind !== "interrupted" && this.#messageId !== undefined) streamMemory.forget(this.#messageId);
+    return ending.outcome;
+  }
+
+  #meta(meta: MetaEvent): void {
+    this.#chatId = meta.chat_id;
+    this.#messageId = meta.message_id;
+    this.#remember();
+    this.#handlers.meta(meta);
+  }
+
+  /** `end` is the offset after this token; characters up to `#offset` were already shown. */
+  #token(text: string, end: number): void {
+    const start = Number.isFinite(end) ? end - text.length : this.#offset;
+    if (end <= this.#offset) return;
+    this.#content += text.slice(Math.max(0, this.#offset - start));
+    this.#offset = Number.isFinite(end) ? end : this.#offset + text.length;
+    this.#remember();
+    this.#handlers.text(this.#content);
+  }
+
+  #remember(): void {
+    if (this.#chatId === undefined || this.#messageId === undefined) return;
+    streamMemory.save({
+      chatId: this.#chatId,
+      messageId: this.#messageId,
+      offset: this.#offset,
+      content: this.#content,
+    });
+  }
+}
