@@ -5,14 +5,36 @@
  * Data (SQLite database, media, Auth emulator users) persists in `.data/`. Ctrl-C stops everything.
  */
 import { join } from "node:path";
-import { startLocalStack } from "./lib/local-stack.ts";
+import { startLocalStack, type LocalStack } from "./lib/local-stack.ts";
 import { repositoryRoot } from "./lib/paths.ts";
+
+// Ctrl-C works from the first moment: while starting it aborts the start-up, afterwards it stops the stack.
+const starting = new AbortController();
+const state: { stopping: boolean; stack?: LocalStack } = { stopping: false };
+const shutdown = (signal: string) => {
+  if (state.stopping) return;
+  state.stopping = true;
+  if (state.stack === undefined) {
+    console.log(`\n${signal}: stopping the emulators before they finished starting...`);
+    starting.abort();
+    return;
+  }
+  console.log(`\n${signal}: stopping the emulators (saving Auth emulator users to .data/emulators)...`);
+  void state.stack.stop().then(() => process.exit(0));
+};
+process.on("SIGINT", () => shutdown("SIGINT"));
+process.on("SIGTERM", () => shutdown("SIGTERM"));
 
 const stack = await startLocalStack({
   dataDirectory: join(repositoryRoot, ".data"),
   echo: process.argv.includes("--verbose"),
   persistAuth: true,
+  signal: starting.signal,
+}).catch((error: unknown) => {
+  if (starting.signal.aborted) process.exit(130);
+  throw error;
 });
+state.stack = stack;
 
 console.log(`
 Atelier is running in embedded mode (data in .data/, Auth emulator at ${stack.authEmulatorHost}).
@@ -28,16 +50,6 @@ Open WEB_URL in a browser for the web client, or try the API:
 
 Function logs: npm start -- --verbose. Stop: Ctrl-C.
 `);
-
-const state = { stopping: false };
-const shutdown = (signal: string) => {
-  if (state.stopping) return;
-  state.stopping = true;
-  console.log(`\n${signal}: stopping the emulators (saving Auth emulator users to .data/emulators)...`);
-  void stack.stop().then(() => process.exit(0));
-};
-process.on("SIGINT", () => shutdown("SIGINT"));
-process.on("SIGTERM", () => shutdown("SIGTERM"));
 
 const code = await stack.emulators.exited;
 if (!state.stopping) {

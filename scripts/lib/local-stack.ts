@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   readonly echo?: boolean;
   /** Keep Auth emulator users across restarts, under `<dataDirectory>/emulators`. */
   readonly persistAuth?: boolean;
+  /** Aborting it while the stack is starting (Ctrl-C) stops whatever has started and rejects. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -71,7 +73,7 @@ export interface WebClientConfig {
   readonly authEmulatorUrl: string;
 }
 
-export function configuredPorts(): Ports {
+export function configuredPorts(): Required<Ports> {
   const config = JSON.parse(readFileSync(join(repositoryRoot, "firebase.json"), "utf8")) as FirebaseJson;
   const port = (name: string) => {
     const entry = config.emulators[name];
@@ -86,6 +88,24 @@ export function configuredPorts(): Ports {
     hub: port("hub"),
     logging: port("logging"),
   };
+}
+
+/**
+ * Builds the web client into `webDirectory` with a `config.json` pointing it at a local backend and Auth
+ * emulator (the Hosting emulator then serves the folder).
+ */
+export async function buildLocalWebClient(
+  webDirectory: string,
+  local: { readonly backendUrl: string; readonly projectId: string; readonly authEmulatorHost: string },
+): Promise<void> {
+  await buildWebClient(webDirectory);
+  const webConfig: WebClientConfig = {
+    backendUrl: local.backendUrl,
+    // The Auth emulator accepts any API key; the SDK only needs one to be present.
+    firebase: { apiKey: "local-emulator-api-key", projectId: local.projectId },
+    authEmulatorUrl: `http://${local.authEmulatorHost}`,
+  };
+  writeFileSync(join(webDirectory, "config.json"), `${JSON.stringify(webConfig, null, 2)}\n`);
 }
 
 /** Compiles the functions (TypeScript → functions/lib), as deploy's predeploy step does. */
@@ -126,15 +146,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const webUrl = `http://127.0.0.1:${String(ports.hosting)}`;
   mkdirSync(options.dataDirectory, { recursive: true });
   await buildFunctions();
+  options.signal?.throwIfAborted();
   const webDirectory = options.ports === undefined ? WEB_DIST : join(options.dataDirectory, "web");
-  await buildWebClient(webDirectory);
-  const webConfig: WebClientConfig = {
-    backendUrl,
-    // The Auth emulator accepts any API key; the SDK only needs one to be present.
-    firebase: { apiKey: "local-emulator-api-key", projectId },
-    authEmulatorUrl: `http://${authEmulatorHost}`,
-  };
-  writeFileSync(join(webDirectory, "config.json"), `${JSON.stringify(webConfig, null, 2)}\n`);
+  await buildLocalWebClient(webDirectory, { backendUrl, projectId, authEmulatorHost });
+  options.signal?.throwIfAborted();
 
   const generatedConfig = options.ports === undefined ? undefined : configWithPorts(ports, webDirectory);
   const exportDirectory = join(options.dataDirectory, "emulators");
@@ -174,6 +189,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (generatedConfig !== undefined) rmSync(generatedConfig, { force: true });
   };
 
+  // The emulators run in their own process group, so a terminal's Ctrl-C reaches them only through this.
+  const stopOnAbort = () => void stop();
+  options.signal?.addEventListener("abort", stopOnAbort, { once: true });
   const auth = new AuthEmulatorClient(authEmulatorHost, projectId);
   try {
     await waitUntil(() => auth.isReachable(), emulators, "the Auth emulator to answer");
@@ -189,7 +207,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
   } catch (error) {
     await stop();
+    options.signal?.throwIfAborted();
     throw error;
+  } finally {
+    options.signal?.removeEventListener("abort", stopOnAbort);
   }
   return { backendUrl, webUrl, authEmulatorHost, projectId, auth, emulators, stop };
 }
