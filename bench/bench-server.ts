@@ -31,25 +31,47 @@ async function readBody(request: IncomingMessage): Promise<Record<string, unknow
   return chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
 }
 
-/** The floor: what relaying these tokens as SSE costs with nothing else around it. */
-const floor: Handler = async (request, response) => {
-  const body = await readBody(request);
-  response.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
-  response.write(`id: 0\nevent: meta\ndata: ${JSON.stringify({ message_id: "m", resumed: false })}\n\n`);
-  let offset = 0;
-  const signal = new AbortController().signal;
-  for await (const event of provider.stream({
-    model: "m",
-    systemInstruction: "",
-    contents: [{ role: "user", text: typeof body.message === "string" ? body.message : "" }],
-    signal,
-  })) {
-    if (event.type !== "text") continue;
-    offset += event.text.length;
-    response.write(`id: ${String(offset)}\nevent: token\ndata: ${JSON.stringify({ text: event.text })}\n\n`);
-  }
-  response.end(`id: ${String(offset)}\nevent: done\ndata: ${JSON.stringify({ status: "done" })}\n\n`);
-};
+/**
+ * The floor: what relaying these tokens as SSE costs with nothing else around it. `batched` writes the events
+ * of one tick together, as our SSE writer does; the plain floor writes each event as it comes.
+ */
+const floor =
+  (batched: boolean): Handler =>
+  async (request, response) => {
+    const body = await readBody(request);
+    response.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+    let pending = "";
+    const write = (frame: string) => {
+      if (!batched) {
+        response.write(frame);
+        return;
+      }
+      if (pending === "") {
+        process.nextTick(() => {
+          // end() may have taken the pending events already.
+          if (pending === "") return;
+          response.write(pending);
+          pending = "";
+        });
+      }
+      pending += frame;
+    };
+    write(`id: 0\nevent: meta\ndata: ${JSON.stringify({ message_id: "m", resumed: false })}\n\n`);
+    let offset = 0;
+    const signal = new AbortController().signal;
+    for await (const event of provider.stream({
+      model: "m",
+      systemInstruction: "",
+      contents: [{ role: "user", text: typeof body.message === "string" ? body.message : "" }],
+      signal,
+    })) {
+      if (event.type !== "text") continue;
+      offset += event.text.length;
+      write(`id: ${String(offset)}\nevent: token\ndata: ${JSON.stringify({ text: event.text })}\n\n`);
+    }
+    response.end(`${pending}id: ${String(offset)}\nevent: done\ndata: ${JSON.stringify({ status: "done" })}\n\n`);
+    pending = "";
+  };
 
 async function peerHandler(): Promise<Handler> {
   const { pipeUIMessageStreamToResponse, streamText, toUIMessageStream } = await import("ai");
@@ -118,11 +140,22 @@ async function oursHandler(): Promise<Handler> {
   return createApi(services);
 }
 
-const handler: Handler = kind === "floor" ? floor : kind === "peer" ? await peerHandler() : await oursHandler();
+const handler: Handler =
+  kind === "floor"
+    ? floor(false)
+    : kind === "floor-batched"
+      ? floor(true)
+      : kind === "peer"
+        ? await peerHandler()
+        : await oursHandler();
 
 const server = createServer((request, response) => {
-  if (request.url === "/__bench/stats") {
+  if (request.url?.startsWith("/__bench/stats") === true) {
     const cpu = process.cpuUsage();
+    const eventLoopP99Ms = delay.percentile(99) / 1e6;
+    const eventLoopMaxMs = delay.max / 1e6;
+    // `?collect=1`: memory as retained, after a full collection (read after the CPU and event-loop figures).
+    if (request.url.endsWith("?collect=1")) (globalThis as { gc?: () => void }).gc?.();
     const memory = process.memoryUsage();
     response.writeHead(200, { "Content-Type": "application/json" });
     response.end(
@@ -130,8 +163,8 @@ const server = createServer((request, response) => {
         cpuMs: (cpu.user + cpu.system) / 1000,
         rssBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
-        eventLoopP99Ms: delay.percentile(99) / 1e6,
-        eventLoopMaxMs: delay.max / 1e6,
+        eventLoopP99Ms,
+        eventLoopMaxMs,
       }),
     );
     return;

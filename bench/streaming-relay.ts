@@ -7,8 +7,10 @@ import { markdownTable } from "./lib/table.ts";
 
 /**
  * Streaming relay cost: the same 1,000 tokens (zero delay) relayed by our `api` handler, by a bare SSE relay
- * (the floor) and by the Vercel AI SDK (the peer), at 1, 10 and 100 concurrent streams. CPU time is the serving
- * process's own; rounds are interleaved across contenders and summarised by their median.
+ * (the floor), by the same relay writing a tick's events together as our SSE writer does (the batched floor,
+ * which isolates the cost of our application logic), and by the Vercel AI SDK (the peer), at 1, 10 and 100
+ * concurrent streams. CPU time is the serving process's own; rounds are interleaved across contenders and
+ * summarised by their median.
  */
 const TOKENS = 1000;
 
@@ -26,6 +28,7 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
   const environment = { BENCH_TOKENS: String(TOKENS), BENCH_TOKEN_DELAY_MS: "0" };
   const contenders: Record<string, Contender> = {
     floor: await startContender("floor", environment),
+    "floor-batched": await startContender("floor-batched", environment),
     peer: await startContender("peer", environment),
     ours: await startContender("ours", { ...environment, ...context.oursEnvironment() }),
   };
@@ -65,10 +68,11 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
 
   try {
     for (const kind of Object.keys(contenders)) await measure(kind, 10);
-    const measured: Record<string, Record<number, RoundMeasure[]>> = { floor: {}, peer: {}, ours: {} };
+    const kinds = ["floor", "floor-batched", "peer", "ours"];
+    const measured: Record<string, Record<number, RoundMeasure[]>> = {};
     for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
       for (const concurrency of concurrencies) {
-        for (const kind of ["floor", "peer", "ours"]) {
+        for (const kind of kinds) {
           const byKind = measured[kind] ?? {};
           (byKind[concurrency] ??= []).push(await measure(kind, concurrency));
           measured[kind] = byKind;
@@ -91,12 +95,15 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
     const budgets: Budget[] = [];
     for (const concurrency of concurrencies) {
       const floor = summary("floor", concurrency);
+      const batched = summary("floor-batched", concurrency);
       const peer = summary("peer", concurrency);
       const ours = summary("ours", concurrency);
       const versusFloor = round(ours.cpuPerThousandTokensMs / floor.cpuPerThousandTokensMs);
+      const versusBatched = round(ours.cpuPerThousandTokensMs / batched.cpuPerThousandTokensMs);
       const versusPeer = round(ours.cpuPerThousandTokensMs / peer.cpuPerThousandTokensMs);
       for (const [kind, value] of [
         ["floor", floor],
+        ["floor, batched per tick", batched],
         ["peer (AI SDK)", peer],
         ["ours", ours],
       ] as const) {
@@ -108,14 +115,16 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
           value.firstEventP99Ms,
           value.doneP50Ms,
           value.failures,
-          kind === "ours" ? `${String(versusFloor)} / ${String(versusPeer)}` : "",
+          kind === "ours" ? `${String(versusFloor)} / ${String(versusBatched)} / ${String(versusPeer)}` : "",
         ]);
       }
       data[`concurrency_${String(concurrency)}`] = {
         floor,
+        floor_batched: batched,
         peer,
         ours,
         ours_over_floor: versusFloor,
+        ours_over_floor_batched: versusBatched,
         ours_over_peer: versusPeer,
       };
       budgets.push(
@@ -139,7 +148,7 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
           "first event p99 ms",
           "done p50 ms",
           "failed",
-          "ours/floor / ours/peer",
+          "ours ÷ floor / ÷ batched floor / ÷ peer",
         ],
         rows,
       ),

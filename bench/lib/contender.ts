@@ -11,7 +11,8 @@ export interface ContenderStats {
 
 export interface Contender {
   readonly url: string;
-  stats(): Promise<ContenderStats>;
+  /** With `collect`, memory is read after a full garbage collection (what the process retains). */
+  stats(options?: { collect?: boolean }): Promise<ContenderStats>;
   /** Garbage-collects (the child runs with --expose-gc) and restarts the event-loop delay histogram. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -19,10 +20,14 @@ export interface Contender {
 
 const script = fileURLToPath(new URL("../bench-server.ts", import.meta.url));
 
-/** Starts a benchmark contender (`ours`, `floor`, `peer`) in its own process. */
+/** `floor` writes each event; `floor-batched` writes a tick's events together, as our SSE writer does. */
+export type ContenderKind = "ours" | "floor" | "floor-batched" | "peer";
+
+/** Starts a benchmark contender in its own process, with extra Node flags if given (and `BENCH_NODE_FLAGS`). */
 export async function startContender(
-  kind: "ours" | "floor" | "peer",
+  kind: ContenderKind,
   environment: Record<string, string>,
+  nodeFlags: readonly string[] = [],
 ): Promise<Contender> {
   const child: ChildProcess = spawn(
     process.execPath,
@@ -30,6 +35,7 @@ export async function startContender(
       "--disable-warning=ExperimentalWarning",
       "--expose-gc",
       ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+      ...nodeFlags,
       script,
     ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...environment, BENCH_KIND: kind } },
@@ -43,7 +49,10 @@ export async function startContender(
   });
   return {
     url,
-    stats: async () => (await (await fetch(`${url}/__bench/stats`)).json()) as ContenderStats,
+    stats: async (options) =>
+      (await (
+        await fetch(`${url}/__bench/stats${options?.collect === true ? "?collect=1" : ""}`)
+      ).json()) as ContenderStats,
     reset: async () => {
       await fetch(`${url}/__bench/reset`, { method: "POST" });
     },

@@ -8,7 +8,7 @@ export interface StreamOutcome {
   /** Milliseconds from the request to the end of the stream. */
   readonly doneMs: number;
   readonly tokens: number;
-  /** Longest silence between two things received (events or heartbeat comments), in milliseconds. */
+  /** Longest silence between two things received (events or heartbeat comments) after the first, in milliseconds. */
   readonly longestGapMs: number;
   readonly error?: string;
 }
@@ -30,11 +30,12 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
   let last = started;
   let longestGapMs = 0;
   let terminal = "";
+  // Gaps count from the first event on: the wait for the first one is `firstEventMs`, not a late heartbeat.
   const mark = () => {
     const now = performance.now();
-    longestGapMs = Math.max(longestGapMs, now - last);
-    last = now;
     if (Number.isNaN(firstEventMs)) firstEventMs = now - started;
+    else longestGapMs = Math.max(longestGapMs, now - last);
+    last = now;
   };
   const timer = request.holdMs === undefined ? undefined : setTimeout(() => controller.abort(), request.holdMs);
   try {

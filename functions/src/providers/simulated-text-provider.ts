@@ -30,6 +30,13 @@ const BODY = [
   "Consider the constraints, sketch a first version, and refine it with feedback.",
 ] as const;
 
+/** The benchmarks' tokens, cycled: ten shared strings, so a long fixed stream holds no per-token memory. */
+const FIXED_TOKENS = Array.from({ length: 10 }, (_, index) => `token${String(index)} `);
+
+function* fixedTokens(count: number): Generator<string> {
+  for (let index = 0; index < count; index++) yield FIXED_TOKENS[index % FIXED_TOKENS.length] as string;
+}
+
 function words(text: string): string[] {
   return text.split(/(?<=\s)/).filter((word) => word !== "");
 }
@@ -68,10 +75,7 @@ export class SimulatedTextProvider implements TextProvider {
     if (prompt.includes("simulate:blocked")) {
       throw new ProviderError("gemini", "blocked", "Simulated safety block", { reason: "SAFETY" });
     }
-    const tokens =
-      this.#fixedTokens === undefined
-        ? words(simulatedAnswer(request))
-        : Array.from({ length: this.#fixedTokens }, (_, index) => `token${index % 10} `);
+    const tokens = this.#fixedTokens === undefined ? words(simulatedAnswer(request)) : fixedTokens(this.#fixedTokens);
     const tokenDelayMs = prompt.includes("simulate:slow") ? SLOW_TOKEN_DELAY_MS : this.#tokenDelayMs;
     let emitted = 0;
     for (const token of tokens) {

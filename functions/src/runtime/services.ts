@@ -68,6 +68,8 @@ export interface ServiceOptions {
   readonly wrapDatabase?: (database: DocumentDatabase) => DocumentDatabase;
   /** A text provider chosen by the caller (benchmarks feed one token source to every contender). */
   readonly textProvider?: TextProvider;
+  /** An image provider chosen by the caller (the jobs benchmark times the provider inside each job). */
+  readonly imageProvider?: ImageProvider;
 }
 
 /** The text provider for the configured mode: live Gemini, the labelled simulation, or none. */
@@ -254,7 +256,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     const { InProcessTaskQueue } = await import("../queue/in-process-task-queue.ts");
     queue = inProcessQueue = new InProcessTaskQueue({ maxAttempts: settings.JOB_MAX_ATTEMPTS });
   }
-  const [images, videos] = [await imageProvider(config), await videoProvider(config, now)];
+  const [images, videos] = [options.imageProvider ?? (await imageProvider(config)), await videoProvider(config, now)];
   const jobWorker = new JobWorker({ ledger, blobs, queue, images, videos, settings, logger, now });
   if (inProcessQueue !== undefined) {
     for (const name of ["imageWorker", "videoWorker"] as const) {
