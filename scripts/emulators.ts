@@ -44,5 +44,12 @@ const emulators = spawnEmulators({
   },
 });
 console.log(`BACKEND_URL=${backendUrl}\nWEB_URL=${webUrl}`);
-process.on("SIGINT", () => void emulators.stop().then(() => process.exit(0)));
+if (process.env.SIMULATED_PROVIDERS === undefined) {
+  console.log(
+    "Firebase mode: a provider without its key is not configured (503). SIMULATED_PROVIDERS=on npm run emulators simulates them.",
+  );
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => void emulators.stop().then(() => process.exit(0)));
+}
 process.exit((await emulators.exited) ?? 1);

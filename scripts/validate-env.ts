@@ -50,6 +50,11 @@ if (missing.size > 0 || invalid.length > 0) {
 }
 console.log(JSON.stringify({ ok: true, ...report }, null, 2));
 if (providers.tavily !== "live") {
-  console.log("Note: TAVILY_API_KEY is not set; grounded chat requests will be refused in production.");
+  console.log(
+    environment.TAVILY_ENABLED?.trim().toLowerCase() === "false"
+      ? "Note: grounding is switched off (TAVILY_ENABLED=false); grounded chat requests answer 503."
+      : "Note: TAVILY_API_KEY is not set; grounded chat requests will be refused in production, and the " +
+          "TAVILY_API_KEY secret must exist before deploying (or set TAVILY_ENABLED=false).",
+  );
 }
 console.log(`OK: every required setting for ${target} is present.`);

@@ -6,25 +6,43 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const entry = fileURLToPath(new URL("./index.ts", import.meta.url));
 
+interface LoadedEntry {
+  readonly exported: string[];
+  readonly firestoreLoaded: boolean;
+  /** The secrets each exported function binds, as deploy discovery reads them from its endpoint. */
+  readonly secrets: Record<string, string[]>;
+}
+
 /**
  * Loads the functions entry the way the Functions emulator and deploy discovery do (`require()` in a fresh
- * process), under a given `FUNCTION_TARGET`, and reports its exports and whether the Firestore trigger module was
- * loaded.
+ * process), under a given `FUNCTION_TARGET` (in the emulator unless `deploy` is set), and reports its exports,
+ * their secrets and whether the Firestore trigger module was loaded.
  */
-async function loadEntry(functionTarget: string | undefined) {
+async function loadEntry(
+  functionTarget: string | undefined,
+  options: { deploy?: boolean; environment?: Record<string, string> } = {},
+): Promise<LoadedEntry> {
   const probe = `
     const entry = require(process.argv[1]);
     const exported = Object.keys(entry).filter((name) => entry[name] !== undefined).sort();
     const firestoreLoaded = Object.keys(require.cache).some((path) => path.includes("v2/providers/firestore"));
-    console.log(JSON.stringify({ exported, firestoreLoaded }));
+    const secrets = Object.fromEntries(
+      exported.map((name) => [
+        name,
+        (entry[name].__endpoint.secretEnvironmentVariables ?? []).map((secret) => secret.key).sort(),
+      ]),
+    );
+    console.log(JSON.stringify({ exported, firestoreLoaded, secrets }));
   `;
-  const environment: NodeJS.ProcessEnv = { ...process.env, FUNCTIONS_EMULATOR: "true" };
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...options.environment };
   delete environment.FUNCTION_TARGET;
+  delete environment.FUNCTIONS_EMULATOR;
+  if (options.deploy !== true) environment.FUNCTIONS_EMULATOR = "true";
   if (functionTarget !== undefined) environment.FUNCTION_TARGET = functionTarget;
   const { stdout } = await run(process.execPath, ["--disable-warning=ExperimentalWarning", "-e", probe, entry], {
     env: environment,
   });
-  return JSON.parse(stdout) as { exported: string[]; firestoreLoaded: boolean };
+  return JSON.parse(stdout) as LoadedEntry;
 }
 
 describe("the functions entry (functions/src/index.ts)", function () {
@@ -40,6 +58,24 @@ describe("the functions entry (functions/src/index.ts)", function () {
     const loaded = await loadEntry("jobStatusTrigger");
     assert.ok(loaded.exported.includes("jobStatusTrigger"));
     assert.equal(loaded.firestoreLoaded, true);
+  });
+
+  it("binds the provider keys from Secret Manager on every function when deployed, since each loads the production settings", async () => {
+    const loaded = await loadEntry(undefined, { deploy: true });
+    const everyKey = ["GEMINI_API_KEY", "NANO_BANANA_API_KEY", "TAVILY_API_KEY", "VEO_API_KEY"];
+    for (const name of loaded.exported) assert.deepEqual(loaded.secrets[name], everyKey, name);
+  });
+
+  it("deploys without the Tavily secret when grounding is switched off (TAVILY_ENABLED=false)", async () => {
+    const loaded = await loadEntry(undefined, { deploy: true, environment: { TAVILY_ENABLED: "false" } });
+    for (const name of loaded.exported) {
+      assert.deepEqual(loaded.secrets[name], ["GEMINI_API_KEY", "NANO_BANANA_API_KEY", "VEO_API_KEY"], name);
+    }
+  });
+
+  it("binds no secrets in the emulator, which takes provider keys from the developer's environment", async () => {
+    const loaded = await loadEntry(undefined);
+    for (const name of loaded.exported) assert.deepEqual(loaded.secrets[name], [], name);
   });
 
   it("starts an api instance without loading the Firestore trigger module", async () => {

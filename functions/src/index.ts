@@ -7,7 +7,7 @@ import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
-import { PROVIDER_SECRET_NAMES } from "./config/secret-names.ts";
+import { deployedSecretNames } from "./config/secret-names.ts";
 import { defineJobStatusTrigger } from "./triggers/job-status-trigger.ts";
 
 const region = process.env.FUNCTIONS_REGION ?? "us-central1";
@@ -17,7 +17,7 @@ const region = process.env.FUNCTIONS_REGION ?? "us-central1";
  * instead (no `.secret.local` file to leak, no Secret Manager lookups on every worker start).
  */
 const providerSecrets =
-  process.env.FUNCTIONS_EMULATOR === "true" ? [] : PROVIDER_SECRET_NAMES.map((name) => defineSecret(name));
+  process.env.FUNCTIONS_EMULATOR === "true" ? [] : deployedSecretNames(process.env).map((name) => defineSecret(name));
 
 export const api = onRequest(
   {
@@ -91,7 +91,9 @@ export const videoWorker = onTaskDispatched(workerOptions, async (request) => {
  */
 const target = process.env.FUNCTION_TARGET;
 export const jobStatusTrigger =
-  target === undefined || target === "" || target === "jobStatusTrigger" ? defineJobStatusTrigger(region) : undefined;
+  target === undefined || target === "" || target === "jobStatusTrigger"
+    ? defineJobStatusTrigger({ region, secrets: providerSecrets })
+    : undefined;
 
 /** The maintenance sweep (the same one `POST /admin/cleanup` runs), on `CLEANUP_SCHEDULE` (UTC). */
 export const cleanup = onSchedule(
@@ -101,6 +103,7 @@ export const cleanup = onSchedule(
     schedule: process.env.CLEANUP_SCHEDULE ?? "every day 03:00",
     timeZone: "Etc/UTC",
     timeoutSeconds: 300,
+    secrets: providerSecrets,
   },
   async () => {
     const { runScheduledCleanup } = await import("./ops/cleanup-entry.ts");

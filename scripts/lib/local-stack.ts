@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { buildWebClient, WEB_DIST } from "../../web/build.ts";
+import { buildWebClient, WEB_CONFIG_FILE, WEB_DIST } from "../../web/build.ts";
 import { AuthEmulatorClient } from "./auth-emulator-client.ts";
 import { spawnEmulators, waitUntil, type EmulatorProcess } from "./firebase-emulators.ts";
 import { freePort } from "./free-port.ts";
@@ -105,7 +105,7 @@ export async function buildLocalWebClient(
     firebase: { apiKey: "local-emulator-api-key", projectId: local.projectId },
     authEmulatorUrl: `http://${local.authEmulatorHost}`,
   };
-  writeFileSync(join(webDirectory, "config.json"), `${JSON.stringify(webConfig, null, 2)}\n`);
+  writeFileSync(join(webDirectory, WEB_CONFIG_FILE), `${JSON.stringify(webConfig, null, 2)}\n`);
 }
 
 /** Compiles the functions (TypeScript → functions/lib), as deploy's predeploy step does. */

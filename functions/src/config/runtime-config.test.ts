@@ -78,6 +78,35 @@ describe("runtime configuration", () => {
     it("can refuse simulation locally too", () => {
       assert.equal(loadRuntimeConfig({ SIMULATED_PROVIDERS: "off" }).providers.gemini, "unconfigured");
     });
+
+    it("simulates a missing key in embedded mode only: against the Firestore emulator it is not configured", () => {
+      assert.equal(loadRuntimeConfig({}).providers.tavily, "simulated");
+      const firebase = loadRuntimeConfig({ FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080" });
+      assert.equal(firebase.mode, "firebase");
+      assert.deepEqual(firebase.providers, {
+        gemini: "unconfigured",
+        nano_banana: "unconfigured",
+        veo: "unconfigured",
+        tavily: "unconfigured",
+      });
+    });
+
+    it("simulates in firebase mode against the emulators when asked (SIMULATED_PROVIDERS=on)", () => {
+      const config = loadRuntimeConfig({ FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080", SIMULATED_PROVIDERS: "on" });
+      assert.equal(config.providers.gemini, "simulated");
+      assert.equal(config.providers.tavily, "simulated");
+    });
+
+    it("never simulates in production, even when asked", () => {
+      const config = loadRuntimeConfig({ ...production, ...productionKeys, SIMULATED_PROVIDERS: "on" });
+      assert.equal(config.providers.tavily, "unconfigured");
+    });
+
+    it("switches grounding off with TAVILY_ENABLED=false, even with a key", () => {
+      const config = loadRuntimeConfig({ TAVILY_API_KEY: "t-key", TAVILY_ENABLED: "false" });
+      assert.equal(config.providers.tavily, "unconfigured");
+      assert.equal(loadRuntimeConfig({ TAVILY_API_KEY: "t-key" }).providers.tavily, "live");
+    });
   });
 
   describe("fails fast with one grouped error", () => {

@@ -115,7 +115,10 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, workingDirectory = pro
   if (settings.SSE_CONNECTIONS_CRITICAL < settings.SSE_CONNECTIONS_WARNING) invalid.add("SSE_CONNECTIONS_CRITICAL");
   if (missing.size > 0 || invalid.size > 0) throw new ConfigurationError([...missing].sort(), [...invalid].sort());
 
-  const simulationAllowed = !production && settings.SIMULATED_PROVIDERS === "auto";
+  // Embedded mode is the offline one; firebase mode without a key is a clear "not configured" unless asked.
+  const simulationAllowed =
+    !production &&
+    (settings.SIMULATED_PROVIDERS === "on" || (settings.SIMULATED_PROVIDERS === "auto" && mode === "embedded"));
   const providerMode = (key: string | undefined): ProviderMode =>
     key !== undefined ? "live" : simulationAllowed ? "simulated" : "unconfigured";
 
@@ -132,7 +135,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, workingDirectory = pro
       gemini: providerMode(settings.GEMINI_API_KEY),
       nano_banana: providerMode(settings.NANO_BANANA_API_KEY),
       veo: providerMode(settings.VEO_API_KEY),
-      tavily: providerMode(settings.TAVILY_API_KEY),
+      tavily: settings.TAVILY_ENABLED ? providerMode(settings.TAVILY_API_KEY) : "unconfigured",
     },
   };
 }

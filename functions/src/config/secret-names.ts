@@ -10,3 +10,13 @@ export const PROVIDER_SECRET_NAMES = [
   "VEO_API_KEY",
   "TAVILY_API_KEY",
 ] as const satisfies readonly SettingName[];
+
+/**
+ * The secrets a deployment binds to its functions: every provider key, except Tavily's when grounding is switched
+ * off with `TAVILY_ENABLED=false` (read at deploy time from `functions/.env.<project>`), so that a project without
+ * a Tavily account can deploy.
+ */
+export function deployedSecretNames(env: Readonly<Record<string, string | undefined>>): readonly string[] {
+  const groundingOff = env.TAVILY_ENABLED?.trim().toLowerCase() === "false";
+  return PROVIDER_SECRET_NAMES.filter((name) => !(groundingOff && name === "TAVILY_API_KEY"));
+}

@@ -60,6 +60,11 @@ export const settingsSchema = z.object({
   VEO_POLL_INTERVAL_SECONDS: integer(10, 1),
   VEO_MAX_WAIT_SECONDS: integer(600, 1),
   TAVILY_API_KEY: optionalText,
+  /**
+   * Web-search grounding. Also read at deploy time: `false` deploys without binding the `TAVILY_API_KEY` secret
+   * (which then need not exist), and grounded requests answer 503.
+   */
+  TAVILY_ENABLED: flag(true),
   TAVILY_ENDPOINT: optionalUrl,
   TAVILY_SEARCH_DEPTH: z.enum(["basic", "advanced"]).default("advanced"),
   TAVILY_MAX_RESULTS: integer(5, 1),
@@ -67,8 +72,11 @@ export const settingsSchema = z.object({
   TAVILY_TIMEOUT_SECONDS: integer(15, 1),
   /** How long a provider call may go without progress before it is abandoned. */
   PROVIDER_TIMEOUT_SECONDS: integer(60, 1),
-  /** Simulated providers: `auto` uses them where a key is missing outside production; `off` never. */
-  SIMULATED_PROVIDERS: z.enum(["auto", "off"]).default("auto"),
+  /**
+   * Simulated providers where a key is missing: `auto` in embedded mode only; `on` also in firebase mode against
+   * the emulators (`npm run emulators` without keys); `off` never. Never in production, whatever the value.
+   */
+  SIMULATED_PROVIDERS: z.enum(["auto", "on", "off"]).default("auto"),
   /** Pacing of the simulated text provider, per token. */
   SIMULATED_TOKEN_DELAY_MS: integer(25),
   /** How long simulated image and video jobs take. */

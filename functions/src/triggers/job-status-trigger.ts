@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import type { SecretParam } from "firebase-functions/params";
 
 type FirestoreTriggers = typeof import("firebase-functions/v2/firestore");
 
@@ -8,10 +9,13 @@ type FirestoreTriggers = typeof import("firebase-functions/v2/firestore");
  */
 const requireTriggers = createRequire(import.meta.url);
 
-/** Firebase mode: carries each job write onto its message and request documents. */
-export function defineJobStatusTrigger(region: string) {
+/**
+ * Firebase mode: carries each job write onto its message and request documents. It binds the same secrets as
+ * every function: its services load the production settings, which require the provider keys.
+ */
+export function defineJobStatusTrigger(options: { region: string; secrets: SecretParam[] }) {
   const { onDocumentWritten } = requireTriggers("firebase-functions/v2/firestore") as FirestoreTriggers;
-  return onDocumentWritten({ document: "users/{uid}/jobs/{jobId}", region }, async (event) => {
+  return onDocumentWritten({ document: "users/{uid}/jobs/{jobId}", ...options }, async (event) => {
     const { handleJobWritten } = await import("../jobs/job-trigger-entry.ts");
     await handleJobWritten(event);
   });
