@@ -9,7 +9,15 @@ export function fail(reason: string): never {
   process.exit(1);
 }
 
+/** Why a network error says, e.g. "fetch failed: connect ECONNREFUSED 127.0.0.1:5001", without a stack. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+}
+
 export async function smokeSetup(): Promise<{ backendUrl: string; token: string }> {
+  // Anything thrown later (a connection refused or reset mid-stream) is a FAIL line too, never a stack trace.
+  process.on("uncaughtException", (error) => fail(describe(error)));
   const backendUrl = (
     process.env.BACKEND_URL ??
     `http://127.0.0.1:${String(configuredPorts().functions)}/${DEFAULT_PROJECT_ID}/us-central1/api`
@@ -29,7 +37,7 @@ export async function smokeSetup(): Promise<{ backendUrl: string; token: string 
     const body = (await health.json()) as { mode?: string; providers?: Record<string, string> };
     console.log(`backend: ${backendUrl} (mode=${body.mode ?? "?"}, providers=${JSON.stringify(body.providers ?? {})})`);
   } catch (error) {
-    fail(`GET ${backendUrl}/health failed: ${error instanceof Error ? error.message : String(error)}`);
+    fail(`GET ${backendUrl}/health failed: ${describe(error)}`);
   }
   return { backendUrl, token };
 }

@@ -108,14 +108,21 @@ describe("log hygiene", function () {
       Authorization: `Bearer ${typeof who === "string" ? who : who.idToken}`,
       "Content-Type": "application/json",
     });
-    const call = async (method: string, path: string, body?: unknown, who: TestUser | string = user) => {
-      const response = await fetch(`${server.url}${path}`, {
+    const send = (method: string, path: string, body?: unknown, who: TestUser | string = user) =>
+      fetch(path.startsWith("http") ? path : `${server.url}${path}`, {
         method,
         headers: headers(who),
         ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
       });
+    const call = async (method: string, path: string, body?: unknown, who: TestUser | string = user) => {
+      const response = await send(method, path, body, who);
       await response.arrayBuffer();
       return response.status;
+    };
+    const callJson = async <T>(method: string, path: string, body?: unknown) => {
+      const response = await send(method, path, body);
+      assert.equal(response.status, 200, path);
+      return (await response.json()) as T;
     };
     const stream = async (body: unknown) => {
       const session = await openSse(`${server.url}/chat/stream`, {
@@ -151,13 +158,19 @@ describe("log hygiene", function () {
     assert.equal(await call("GET", `/history/chats/${chatId}`), 200);
     // Jobs whose providers fail with the key and prompt in their error bodies.
     const png = encodePng(createCanvas(8, 8, { r: 1, g: 2, b: 3, a: 255 })).toString("base64");
-    assert.equal(await call("POST", "/image/generate", { prompt: PROMPT }), 200);
+    const image = await callJson<{ job_id: string }>("POST", "/image/generate", { prompt: PROMPT });
     assert.equal(
       await call("POST", "/image/edit", { prompt: PROMPT, image: { data: png, mime_type: "image/png" } }),
       200,
     );
-    assert.equal(await call("POST", "/video/generate", { prompt: PROMPT }), 200);
-    assert.equal(await call("POST", "/uploads", { data: png, mime_type: "image/png" }), 200);
+    const video = await callJson<{ job_id: string }>("POST", "/video/generate", { prompt: PROMPT });
+    const upload = await callJson<{ url: string }>("POST", "/uploads", { data: png, mime_type: "image/png" });
+    // Job status, media (the URL is the credential) and deletion.
+    assert.equal(await call("GET", `/jobs/${image.job_id}`), 200);
+    assert.equal(await call("GET", `/video/status/${video.job_id}`), 200);
+    assert.equal(await call("GET", upload.url), 200);
+    assert.equal(await call("GET", upload.url.replace(/signature=[^&]+/, "signature=tampered")), 403);
+    assert.equal(await call("DELETE", `/history/chats/${chatId}`), 200);
     // Refusals of every kind.
     assert.equal(await call("POST", "/chat/stream", '{"message":', user), 400);
     assert.equal(await call("POST", "/chat/stream", { message: "x".repeat(200_000) }), 413);
