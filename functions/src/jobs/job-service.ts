@@ -255,10 +255,17 @@ export class JobService {
     }
   }
 
-  /** Ends a job that cannot start, so nothing is left pending, and answers 503. */
+  /**
+   * Ends a job that cannot start, so nothing is left pending, removes the inline input images it stored (no
+   * worker will ever read them, and no media sweep looks at failed jobs), and answers 503.
+   */
   async #abandon(uid: string, job: JobRecord, error: unknown, message: string): Promise<never> {
-    this.#dependencies.logger.error("job submission failed", { job_id: job.job_id, ...describeError(error) });
-    await this.#dependencies.ledger.fail(uid, job.job_id, { code: "unavailable", message });
+    const { logger, ledger, blobs } = this.#dependencies;
+    logger.error("job submission failed", { job_id: job.job_id, ...describeError(error) });
+    await ledger.fail(uid, job.job_id, { code: "unavailable", message });
+    await blobs.deletePrefix(`users/${uid}/inputs/${job.job_id}/`).catch((cleanupError: unknown) => {
+      logger.warn("abandoned job inputs not deleted", { job_id: job.job_id, ...describeError(cleanupError) });
+    });
     throw unavailable(message, error);
   }
 

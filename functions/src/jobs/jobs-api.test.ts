@@ -373,7 +373,7 @@ describe("image and video jobs", function () {
   });
 
   describe("a queue that cannot be reached", () => {
-    it("ends the job and its message as errors and answers 503, leaving nothing pending", async () => {
+    it("ends the job and its message as errors and answers 503, leaving nothing pending or stored", async () => {
       // Cloud Tasks "emulator" on a port nothing listens on: every enqueue is refused.
       const previous = process.env.CLOUD_TASKS_EMULATOR_HOST;
       process.env.CLOUD_TASKS_EMULATOR_HOST = "127.0.0.1:9";
@@ -393,6 +393,25 @@ describe("image and video jobs", function () {
         );
         assert.equal(message?.data.status, "error");
         assert.equal((await broken.services.database.get(paths.request(user.uid, "unqueued-1")))?.data.status, "error");
+
+        // An edit's inline input image was stored before the enqueue failed: it goes with the job.
+        const edit = await fetch(`${broken.url}/image/edit`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+          body: JSON.stringify({
+            prompt: "never queued either",
+            image: { data: png(16, 16).toString("base64"), mime_type: "image/png" },
+          }),
+        });
+        assert.equal(edit.status, 503);
+        const editJob = (await broken.services.database.query<JobRecord>({ collection: paths.jobs(user.uid) })).find(
+          (job) => job.data.kind === "image_edit",
+        );
+        assert.ok(editJob !== undefined);
+        assert.equal(editJob.data.status, "error");
+        const inputPath = String(editJob.data.input.image_path);
+        assert.match(inputPath, /\/inputs\//);
+        assert.equal(await broken.services.blobs.stat(inputPath), null);
       } finally {
         if (previous === undefined) delete process.env.CLOUD_TASKS_EMULATOR_HOST;
         else process.env.CLOUD_TASKS_EMULATOR_HOST = previous;
