@@ -2,7 +2,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../scripts/lib/free-port.ts";
-import { startLocalStack, type LocalStack } from "../scripts/lib/local-stack.ts";
+import { startLocalStack, type LocalStack, type Ports } from "../scripts/lib/local-stack.ts";
+
+/** A free port for every emulator, so a test stack never collides with `npm start` or another test stack. */
+export async function freeStackPorts(): Promise<Required<Ports>> {
+  return {
+    auth: await freePort(),
+    functions: await freePort(),
+    tasks: await freePort(),
+    hosting: await freePort(),
+    hub: await freePort(),
+    logging: await freePort(),
+  };
+}
 
 /**
  * One local stack (the same code `npm start` runs, web client included) for the whole end-to-end run, on free
@@ -14,14 +26,7 @@ let dataDirectory: string | undefined;
 export function localStack(): Promise<LocalStack> {
   shared ??= (async () => {
     dataDirectory = mkdtempSync(join(tmpdir(), "atelier-e2e-"));
-    const ports = {
-      auth: await freePort(),
-      functions: await freePort(),
-      tasks: await freePort(),
-      hosting: await freePort(),
-      hub: await freePort(),
-      logging: await freePort(),
-    };
+    const ports = await freeStackPorts();
     return startLocalStack({
       dataDirectory,
       ports,

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../scripts/lib/free-port.ts";
 import { startLocalStack } from "../scripts/lib/local-stack.ts";
+import { freeStackPorts } from "./local-stack-fixture.ts";
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -20,14 +20,7 @@ describe("local stack start-up", function () {
 
   it("stops the emulators it had started when start-up is aborted, and rejects with the abort", async () => {
     const dataDirectory = mkdtempSync(join(tmpdir(), "atelier-abort-"));
-    const ports = {
-      auth: await freePort(),
-      functions: await freePort(),
-      tasks: await freePort(),
-      hosting: await freePort(),
-      hub: await freePort(),
-      logging: await freePort(),
-    };
+    const ports = await freeStackPorts();
     const authUrl = `http://127.0.0.1:${String(ports.auth)}/`;
     const starting = new AbortController();
     try {
