@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { LocalStack } from "../scripts/lib/local-stack.ts";
+import { until } from "../functions/src/test-support/until.ts";
 import { localStack } from "./local-stack-fixture.ts";
 
 /**
@@ -57,18 +58,15 @@ describe("image and video jobs end to end (local stack)", function () {
         body: JSON.stringify({ prompt: "simulate:blocked" }),
       })
     ).json()) as { job_id: string };
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const job = (await (await fetch(`${stack.backendUrl}/jobs/${submitted.job_id}`, { headers })).json()) as {
-        status: string;
-        error_code?: string;
-      };
-      if (job.status === "error") {
-        assert.equal(job.error_code, "blocked");
-        break;
-      }
-      assert.ok(Date.now() < deadline, `job stuck at ${job.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const job = await until(
+      async () =>
+        (await (await fetch(`${stack.backendUrl}/jobs/${submitted.job_id}`, { headers })).json()) as {
+          status: string;
+          error_code?: string;
+        },
+      (current) => current.status === "error",
+      { timeoutMs: 60_000, intervalMs: 250, what: "the job's error" },
+    );
+    assert.equal(job.error_code, "blocked");
   });
 });

@@ -14,6 +14,7 @@ import {
 import { openSse, type SseSession } from "../test-support/sse-client.ts";
 import { paths } from "../store/paths.ts";
 import type { MessageRecord, RequestRecord } from "../store/records.ts";
+import { until } from "../test-support/until.ts";
 
 /**
  * `POST /chat/stream`, resume, stop and history through the real `api` handler, with the real Gemini adapter
@@ -72,15 +73,6 @@ describe("chat streaming", function () {
     session.events[0]?.json<{ chat_id: string; message_id: string }>() ?? assert.fail("no meta");
   const storedMessage = async (user: TestUser, messageId: string) =>
     (await server.services.database.get<MessageRecord>(paths.message(user.uid, messageId)))?.data;
-  async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 8_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (accept(value)) return value;
-      if (Date.now() > deadline) assert.fail(`condition not met in time; last value ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   describe("a new answer", () => {
     it("streams meta first, then tokens whose ids count the characters delivered, then done", async () => {

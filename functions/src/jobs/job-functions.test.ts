@@ -5,10 +5,10 @@ import { join } from "node:path";
 import type { DocumentSnapshot } from "firebase-admin/firestore";
 import functionsTest from "firebase-functions-test";
 import type { Services } from "../runtime/services.ts";
-import { beginGeneration } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
 import type { JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 import { TEST_PROJECT_ID } from "../test-support/auth-emulator.ts";
+import { seedJob } from "../test-support/seed-job.ts";
 
 /**
  * The exported Cloud Functions themselves (`functions/src/index.ts`), driven with firebase-functions-test: the
@@ -52,42 +52,8 @@ describe("exported job functions (firebase-functions-test)", function () {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  async function newJob(requestId: string, status: JobRecord["status"] = "queued"): Promise<JobRecord> {
-    const now = new Date();
-    const start = await beginGeneration(services.database, {
-      uid,
-      requestId,
-      kind: "image",
-      payloadHash: requestId,
-      chatId: undefined,
-      title: "t",
-      userMessage: { content: "a kite" },
-      assistantMessage: { type: "image", status: "pending", model: "gemini-2.5-flash-image", provider: "simulated" },
-      job: {
-        idPrefix: "job",
-        build: ({ jobId, chatId, messageId }) => ({
-          job_id: jobId,
-          kind: "image",
-          chat_id: chatId,
-          message_id: messageId,
-          request_id: requestId,
-          status,
-          prompt: "a kite",
-          model: "gemini-2.5-flash-image",
-          provider: "simulated",
-          input: { count: 1 },
-          attempts: 0,
-          created_at: now,
-          updated_at: now,
-        }),
-      },
-      checks: [],
-      now,
-      requestRetentionDays: 1,
-    });
-    assert.ok(start.created && start.job !== undefined);
-    return start.job;
-  }
+  const newJob = (requestId: string) =>
+    seedJob(services.database, { uid, requestId, kind: "image", prompt: "a kite", provider: "simulated" });
   const message = async (job: JobRecord) =>
     (await services.database.get<MessageRecord>(paths.message(uid, job.message_id)))?.data;
 

@@ -13,13 +13,14 @@ import { NanoBananaImageProvider } from "../providers/nano-banana-image-provider
 import { VeoVideoProvider } from "../providers/veo-video-provider.ts";
 import { InProcessTaskQueue } from "../queue/in-process-task-queue.ts";
 import type { JobTask } from "../queue/task-queue.ts";
-import { beginGeneration } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
 import type { JobKind, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 import { googleError, jsonResponse, ProviderWireServer } from "../test-support/provider-wire-server.ts";
 import { JobLedger } from "./job-ledger.ts";
 import { propagateJobStatus } from "./job-status-propagation.ts";
 import { JobWorker, RetryLaterError } from "./job-worker.ts";
+import { seedJob } from "../test-support/seed-job.ts";
+import { until } from "../test-support/until.ts";
 
 /**
  * The workers' delivery semantics, with the test playing Cloud Tasks: it delivers tasks (again, concurrently,
@@ -80,42 +81,8 @@ describe("job workers", function () {
   });
   beforeEach(() => server.reset());
 
-  async function newJob(kind: JobKind, requestId: string): Promise<JobRecord> {
-    const now = new Date();
-    const start = await beginGeneration(database, {
-      uid,
-      requestId,
-      kind,
-      payloadHash: requestId,
-      chatId: undefined,
-      title: "t",
-      userMessage: { content: "a lighthouse at dusk" },
-      assistantMessage: { type: kind === "video" ? "video" : "image", status: "pending", model: "m", provider: "live" },
-      job: {
-        idPrefix: kind === "video" ? "videojob" : "job",
-        build: ({ jobId, chatId, messageId }) => ({
-          job_id: jobId,
-          kind,
-          chat_id: chatId,
-          message_id: messageId,
-          request_id: requestId,
-          status: "queued",
-          prompt: "a lighthouse at dusk",
-          model: kind === "video" ? "veo-3.0-generate-001" : "gemini-2.5-flash-image",
-          provider: "live",
-          input: { count: 1 },
-          attempts: 0,
-          created_at: now,
-          updated_at: now,
-        }),
-      },
-      checks: [],
-      now,
-      requestRetentionDays: 1,
-    });
-    assert.ok(start.created && start.job !== undefined);
-    return start.job;
-  }
+  const newJob = (kind: JobKind, requestId: string) =>
+    seedJob(database, { uid, requestId, kind, prompt: "a lighthouse at dusk", provider: "live" });
 
   const task = (job: JobRecord): JobTask => ({ uid, job_id: job.job_id, phase: "start" });
   const delivery = (retryCount = 0) => ({ retryCount, maxAttempts: 3 });
@@ -283,7 +250,7 @@ describe("job workers", function () {
       const done = await until(
         () => ledger.get(uid, job.job_id),
         (current) => current?.status === "done",
-        15_000,
+        { timeoutMs: 15_000 },
       );
       assert.equal(done?.video_path, `users/${uid}/videos/${job.job_id}.mp4`);
       assert.equal((await blobs.get(done.video_path ?? ""))?.contentType, "video/mp4");
@@ -350,13 +317,3 @@ describe("job workers", function () {
     });
   });
 });
-
-async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 8_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) assert.fail(`condition not met in time; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -6,6 +6,7 @@ import { paths } from "../store/paths.ts";
 import type { JobRecord, MessageRecord } from "../store/records.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
+import { until } from "../test-support/until.ts";
 
 /**
  * Images and videos through the real `api` handler: submissions, the job lifecycle run by the task-queue
@@ -51,15 +52,11 @@ describe("image and video jobs", function () {
       body: (await response.json()) as Record<string, unknown>,
     };
   };
-  const untilJob = async (jobId: string, accept: (job: Record<string, unknown>) => boolean, who = user) => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const { body } = await call("GET", `/jobs/${jobId}`, undefined, who);
-      if (accept(body)) return body;
-      if (Date.now() > deadline) assert.fail(`job ${jobId} stuck at ${JSON.stringify(body)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  const untilJob = (jobId: string, accept: (job: Record<string, unknown>) => boolean, who = user) =>
+    until(async () => (await call("GET", `/jobs/${jobId}`, undefined, who)).body, accept, {
+      timeoutMs: 15_000,
+      what: `job ${jobId}`,
+    });
   const fetchBytes = async (url: string) => {
     const response = await fetch(url);
     return {

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { beginGeneration } from "../store/begin-generation.ts";
+import type { JobKind, JobRecord, ProviderRun } from "../store/records.ts";
+
+export interface SeededJob {
+  readonly uid: string;
+  readonly requestId: string;
+  readonly kind: JobKind;
+  readonly prompt: string;
+  readonly provider: ProviderRun;
+}
+
+/**
+ * A queued job with its chat, messages and request mapping, written as a submission writes them (one
+ * `beginGeneration` transaction, no quota checks), for tests that drive workers and triggers directly.
+ */
+export async function seedJob(database: DocumentDatabase, seeded: SeededJob): Promise<JobRecord> {
+  const { uid, requestId, kind, prompt, provider } = seeded;
+  const now = new Date();
+  const model = kind === "video" ? "veo-3.0-generate-001" : "gemini-2.5-flash-image";
+  const start = await beginGeneration(database, {
+    uid,
+    requestId,
+    kind,
+    payloadHash: requestId,
+    chatId: undefined,
+    title: "t",
+    userMessage: { content: prompt },
+    assistantMessage: { type: kind === "video" ? "video" : "image", status: "pending", model, provider },
+    job: {
+      idPrefix: kind === "video" ? "videojob" : "job",
+      build: ({ jobId, chatId, messageId }) => ({
+        job_id: jobId,
+        kind,
+        chat_id: chatId,
+        message_id: messageId,
+        request_id: requestId,
+        status: "queued",
+        prompt,
+        model,
+        provider,
+        input: { count: 1 },
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+      }),
+    },
+    checks: [],
+    now,
+    requestRetentionDays: 1,
+  });
+  assert.ok(start.created && start.job !== undefined);
+  return start.job;
+}
