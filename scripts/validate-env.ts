@@ -33,9 +33,11 @@ if (target === "production") {
 
 let invalid: readonly string[] = [];
 let providers: Record<string, string> = {};
+let groundingEnabled = true;
 try {
   const config = loadRuntimeConfig(environment);
   providers = config.providers;
+  groundingEnabled = config.settings.TAVILY_ENABLED;
 } catch (error) {
   if (!(error instanceof ConfigurationError)) throw error;
   for (const name of error.missing) missing.add(name);
@@ -51,7 +53,7 @@ if (missing.size > 0 || invalid.length > 0) {
 console.log(JSON.stringify({ ok: true, ...report }, null, 2));
 if (providers.tavily !== "live") {
   console.log(
-    environment.TAVILY_ENABLED?.trim().toLowerCase() === "false"
+    !groundingEnabled
       ? "Note: grounding is switched off (TAVILY_ENABLED=false); grounded chat requests answer 503."
       : "Note: TAVILY_API_KEY is not set; grounded chat requests will be refused in production, and the " +
           "TAVILY_API_KEY secret must exist before deploying (or set TAVILY_ENABLED=false).",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { loadRuntimeConfig } from "./config/runtime-config.ts";
 
 const run = promisify(execFile);
 const entry = fileURLToPath(new URL("./index.ts", import.meta.url));
@@ -70,6 +71,14 @@ describe("the functions entry (functions/src/index.ts)", function () {
     const loaded = await loadEntry(undefined, { deploy: true, environment: { TAVILY_ENABLED: "false" } });
     for (const name of loaded.exported) {
       assert.deepEqual(loaded.secrets[name], ["GEMINI_API_KEY", "NANO_BANANA_API_KEY", "VEO_API_KEY"], name);
+    }
+  });
+
+  it("reads TAVILY_ENABLED at deploy time with the same words as the settings schema (OFF, 0, no, ...)", async () => {
+    for (const value of ["OFF", "0"]) {
+      const loaded = await loadEntry(undefined, { deploy: true, environment: { TAVILY_ENABLED: value } });
+      assert.ok(!(loaded.secrets.api ?? []).includes("TAVILY_API_KEY"), value);
+      assert.equal(loadRuntimeConfig({ TAVILY_ENABLED: value }).settings.TAVILY_ENABLED, false, value);
     }
   });
 

@@ -1,3 +1,4 @@
+import { isSwitchedOff } from "./flag-words.ts";
 import type { SettingName } from "./settings.ts";
 
 /**
@@ -17,6 +18,6 @@ export const PROVIDER_SECRET_NAMES = [
  * a Tavily account can deploy.
  */
 export function deployedSecretNames(env: Readonly<Record<string, string | undefined>>): readonly string[] {
-  const groundingOff = env.TAVILY_ENABLED?.trim().toLowerCase() === "false";
+  const groundingOff = isSwitchedOff(env.TAVILY_ENABLED);
   return PROVIDER_SECRET_NAMES.filter((name) => !(groundingOff && name === "TAVILY_API_KEY"));
 }

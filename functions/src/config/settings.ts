@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FALSE_WORDS, TRUE_WORDS } from "./flag-words.ts";
 
 /**
  * Every setting Atelier reads, in one schema. Keys are the environment variable names themselves, so the
@@ -24,7 +25,8 @@ const list = (defaultValue: string) =>
         .map((item) => item.trim())
         .filter((item) => item.length > 0),
     );
-const flag = (defaultValue: boolean) => z.stringbool().default(defaultValue);
+const flag = (defaultValue: boolean) =>
+  z.stringbool({ truthy: [...TRUE_WORDS], falsy: [...FALSE_WORDS] }).default(defaultValue);
 
 export const settingsSchema = z.object({
   // --- Where data lives -------------------------------------------------------------------------------------
