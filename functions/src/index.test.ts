@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { loadRuntimeConfig } from "./config/runtime-config.ts";
+import { WORKER_RETRY_BACKOFF, WORKER_TIMEOUT_SECONDS } from "./jobs/delivery-budget.ts";
 
 const run = promisify(execFile);
 const entry = fileURLToPath(new URL("./index.ts", import.meta.url));
@@ -12,6 +13,8 @@ interface LoadedEntry {
   readonly firestoreLoaded: boolean;
   /** The secrets each exported function binds, as deploy discovery reads them from its endpoint. */
   readonly secrets: Record<string, string[]>;
+  /** Each exported function's timeout and, for task queue functions, its retry settings. */
+  readonly delivery: Record<string, { timeoutSeconds?: number; retryConfig?: Record<string, unknown> }>;
 }
 
 /**
@@ -33,7 +36,13 @@ async function loadEntry(
         (entry[name].__endpoint.secretEnvironmentVariables ?? []).map((secret) => secret.key).sort(),
       ]),
     );
-    console.log(JSON.stringify({ exported, firestoreLoaded, secrets }));
+    const delivery = Object.fromEntries(
+      exported.map((name) => {
+        const endpoint = entry[name].__endpoint;
+        return [name, { timeoutSeconds: endpoint.timeoutSeconds, retryConfig: endpoint.taskQueueTrigger?.retryConfig }];
+      }),
+    );
+    console.log(JSON.stringify({ exported, firestoreLoaded, secrets, delivery }));
   `;
   const environment: NodeJS.ProcessEnv = { ...process.env, ...options.environment };
   delete environment.FUNCTION_TARGET;
@@ -79,6 +88,17 @@ describe("the functions entry (functions/src/index.ts)", function () {
       const loaded = await loadEntry(undefined, { deploy: true, environment: { TAVILY_ENABLED: value } });
       assert.ok(!(loaded.secrets.api ?? []).includes("TAVILY_API_KEY"), value);
       assert.equal(loadRuntimeConfig({ TAVILY_ENABLED: value }).settings.TAVILY_ENABLED, false, value);
+    }
+  });
+
+  it("deploys the workers with the timeout and backoff the abandonment deadline reasons with", async () => {
+    const loaded = await loadEntry(undefined, { deploy: true });
+    for (const name of ["imageWorker", "videoWorker"]) {
+      const { timeoutSeconds, retryConfig } = loaded.delivery[name] ?? {};
+      assert.equal(timeoutSeconds, WORKER_TIMEOUT_SECONDS, name);
+      for (const [setting, value] of Object.entries(WORKER_RETRY_BACKOFF)) {
+        assert.equal(retryConfig?.[setting], value, `${name} ${setting}`);
+      }
     }
   });
 

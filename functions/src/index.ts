@@ -8,6 +8,7 @@ import { onSchedule } from "firebase-functions/v2/scheduler";
 import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
 import { deployedSecretNames } from "./config/secret-names.ts";
+import { WORKER_RETRY_BACKOFF, WORKER_TIMEOUT_SECONDS } from "./jobs/delivery-budget.ts";
 import { defineJobStatusTrigger } from "./triggers/job-status-trigger.ts";
 
 const region = process.env.FUNCTIONS_REGION ?? "us-central1";
@@ -63,9 +64,9 @@ const jobMaxAttempts = defineInt("JOB_MAX_ATTEMPTS", { default: 5 });
 
 const workerOptions = {
   region,
-  retryConfig: { maxAttempts: jobMaxAttempts, minBackoffSeconds: 10, maxBackoffSeconds: 300, maxDoublings: 4 },
+  retryConfig: { maxAttempts: jobMaxAttempts, ...WORKER_RETRY_BACKOFF },
   rateLimits: { maxConcurrentDispatches: globalTaskConcurrency },
-  timeoutSeconds: 540,
+  timeoutSeconds: WORKER_TIMEOUT_SECONDS,
   memory: "1GiB" as const,
   secrets: providerSecrets,
 };

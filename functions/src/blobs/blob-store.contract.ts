@@ -86,6 +86,19 @@ export function describeBlobStoreContract(
       }
     });
 
+    it("lists the blobs stored before a cutoff whose paths match a glob, up to a limit", async () => {
+      const matching = [`${root}/u1/uploads/a.png`, `${root}/u1/uploads/deep/b.png`, `${root}/u2/uploads/c.png`];
+      for (const path of [...matching, `${root}/u2/images/d.png`, `${root}/u3/uploads`]) {
+        await blobs.put(path, png, "image/png");
+      }
+      const glob = `${root}/*/uploads/**`;
+      const later = new Date(Date.now() + 60_000);
+      assert.deepEqual((await blobs.listStoredBefore(glob, later, 10)).sort(), matching);
+      assert.deepEqual(await blobs.listStoredBefore(glob, new Date(Date.now() - 60_000), 10), [], "none that old");
+      assert.equal((await blobs.listStoredBefore(glob, later, 2)).length, 2);
+      assert.deepEqual(await blobs.listStoredBefore(`${root}/*/images/d.png`, later, 10), [`${root}/u2/images/d.png`]);
+    });
+
     it("answers ping", async () => {
       await blobs.ping();
     });

@@ -22,6 +22,11 @@ export interface BlobStore {
   delete(path: string): Promise<void>;
   /** Deletes every blob whose path starts with `prefix`; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Up to `limit` paths of blobs stored before `cutoff` whose paths match `glob`: segments separated by `/`,
+   * each one a literal name, `*` (any one segment) or, last, `**` (anything below). In no particular order.
+   */
+  listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]>;
   /** A URL that returns the bytes with their content type to whoever holds it. */
   url(path: string): Promise<string>;
   ping(): Promise<void>;

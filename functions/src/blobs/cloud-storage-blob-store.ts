@@ -74,6 +74,29 @@ export class CloudStorageBlobStore implements BlobStore {
     return files.length;
   }
 
+  async listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    // Cloud Storage's matchGlob has the same `*` and `**`; the literal start narrows the listing itself.
+    const prefix = glob.slice(0, glob.search(/\*|$/));
+    let pageToken: string | undefined;
+    do {
+      const [files, next] = await this.#bucket.getFiles({
+        prefix,
+        matchGlob: glob,
+        autoPaginate: false,
+        maxResults: 1000,
+        ...(pageToken === undefined ? {} : { pageToken }),
+      });
+      for (const file of files) {
+        if (Date.parse(String(file.metadata.timeCreated)) < cutoff.getTime()) found.push(file.name);
+        if (found.length >= limit) return found;
+      }
+      // The next query is null after the last page, whatever the type says.
+      pageToken = (next as { pageToken?: string } | null)?.pageToken;
+    } while (pageToken !== undefined);
+    return found;
+  }
+
   async url(path: string): Promise<string> {
     assertBlobPath(path);
     const file = this.#bucket.file(path);

@@ -75,6 +75,23 @@ describe("FileBlobStore", function () {
       }
     });
 
+    it("remembers when each blob was stored, for retention", async () => {
+      const directory = mkdtempSync(join(tmpdir(), "atelier-blobs-"));
+      try {
+        const days = (count: number) => Date.now() - count * 86_400_000;
+        const open = (storedAt: number) =>
+          FileBlobStore.open({ root: directory, baseUrl: "http://localhost", urlTtlSeconds: 60, now: () => storedAt });
+        await (await open(days(3))).put("users/a/uploads/old.png", bytes, "image/png");
+        await (await open(days(0))).put("users/a/uploads/new.png", bytes, "image/png");
+        const store = await open(Date.now());
+        assert.deepEqual(await store.listStoredBefore("users/*/uploads/**", new Date(days(1)), 10), [
+          "users/a/uploads/old.png",
+        ]);
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    });
+
     it("serves byte ranges so a video can seek", async () => {
       const url = await server.services.blobs.put(path, bytes, "image/png");
       const middle = await fetch(url, { headers: { Range: "bytes=2-5" } });

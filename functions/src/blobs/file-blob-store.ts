@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { assertBlobPath, type BlobMetadata, type BlobStore, type StoredBlob } from "./blob-store.ts";
 
@@ -45,7 +45,10 @@ export class FileBlobStore implements BlobStore {
   async put(path: string, bytes: Uint8Array, contentType: string): Promise<string> {
     assertBlobPath(path);
     await writeAtomically(this.#objectFile(path), bytes);
-    await writeAtomically(this.#metadataFile(path), JSON.stringify({ contentType, size: bytes.byteLength }));
+    await writeAtomically(
+      this.#metadataFile(path),
+      JSON.stringify({ contentType, size: bytes.byteLength, storedAt: this.#now() } satisfies FileMetadata),
+    );
     return this.url(path);
   }
 
@@ -63,7 +66,7 @@ export class FileBlobStore implements BlobStore {
   async stat(path: string): Promise<BlobMetadata | null> {
     assertBlobPath(path);
     try {
-      const metadata = JSON.parse(await readFile(this.#metadataFile(path), "utf8")) as BlobMetadata;
+      const metadata = JSON.parse(await readFile(this.#metadataFile(path), "utf8")) as FileMetadata;
       await access(this.#objectFile(path));
       return { contentType: metadata.contentType, size: metadata.size };
     } catch (error) {
@@ -89,6 +92,43 @@ export class FileBlobStore implements BlobStore {
       deleted += 1;
     }
     return deleted;
+  }
+
+  async listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    for await (const path of this.#matching(glob.split("/"), [])) {
+      if ((await this.#storedAt(path)) < cutoff.getTime()) found.push(path);
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  /** Paths of the objects that match the glob's remaining segments below `folder`, reading only what can match. */
+  async *#matching(pattern: readonly string[], folder: readonly string[]): AsyncGenerator<string> {
+    const [segment, ...rest] = pattern;
+    const directory = join(this.#root, "objects", ...folder);
+    if (segment === "**") {
+      for (const file of await listFiles(directory))
+        yield relative(join(this.#root, "objects"), file).split(sep).join("/");
+      return;
+    }
+    if (segment === undefined) {
+      if (folder.length > 0 && (await isFile(directory))) yield folder.join("/");
+      return;
+    }
+    const names = segment === "*" ? await listNames(directory) : [segment];
+    for (const name of names) yield* this.#matching(rest, [...folder, name]);
+  }
+
+  async #storedAt(path: string): Promise<number> {
+    try {
+      const metadata = JSON.parse(await readFile(this.#metadataFile(path), "utf8")) as FileMetadata;
+      // Files stored before `storedAt` was recorded: their modification time says the same.
+      return metadata.storedAt ?? (await stat(this.#objectFile(path))).mtimeMs;
+    } catch (error) {
+      if (isMissing(error)) return Number.POSITIVE_INFINITY;
+      throw error;
+    }
   }
 
   url(path: string): Promise<string> {
@@ -126,8 +166,22 @@ export class FileBlobStore implements BlobStore {
   }
 }
 
+interface FileMetadata extends BlobMetadata {
+  /** When `put` stored the blob (milliseconds since the epoch), for retention. */
+  readonly storedAt?: number;
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+}
+
 function isMissing(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === "ENOENT";
+  return errorCode(error) === "ENOENT";
+}
+
+/** Nothing there, or a file where a folder was expected (a glob walking past a blob's path). */
+function isNoDirectory(error: unknown): boolean {
+  return errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR";
 }
 
 /** Write then rename, so a reader in another process never sees half a file. */
@@ -142,7 +196,7 @@ async function readOrCreateKey(file: string): Promise<Buffer> {
   try {
     await writeFile(file, randomBytes(32), { flag: "wx", mode: 0o600 });
   } catch (error) {
-    if (!(typeof error === "object" && error !== null && "code" in error && error.code === "EEXIST")) throw error;
+    if (errorCode(error) !== "EEXIST") throw error;
   }
   // Another process may have created it a moment ago: wait until its 32 bytes are there.
   for (let attempt = 0; ; attempt++) {
@@ -152,12 +206,30 @@ async function readOrCreateKey(file: string): Promise<Buffer> {
   }
 }
 
+async function listNames(directory: string): Promise<string[]> {
+  try {
+    return await readdir(directory);
+  } catch (error) {
+    if (isNoDirectory(error)) return [];
+    throw error;
+  }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile() && !file.endsWith(".tmp");
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}
+
 async function listFiles(directory: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(directory, { withFileTypes: true });
   } catch (error) {
-    if (isMissing(error)) return [];
+    if (isNoDirectory(error)) return [];
     throw error;
   }
   const files: string[] = [];

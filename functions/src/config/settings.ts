@@ -136,6 +136,8 @@ export const settingsSchema = z.object({
   VIDEO_MAX_DURATION_SECONDS: integer(8, 1),
   JOB_LEASE_SECONDS: integer(300, 1),
   JOB_MAX_ATTEMPTS: integer(5, 1),
+  /** Time a task may wait to be dispatched behind others, on top of its retry budget, before its job is abandoned. */
+  JOB_DISPATCH_GRACE_SECONDS: integer(600),
   TASK_DISPATCH_DEADLINE_SECONDS: integer(900, 15),
 
   // --- Retention and cleanup --------------------------------------------------------------------------------------
@@ -143,7 +145,6 @@ export const settingsSchema = z.object({
   MEDIA_RETENTION_DAYS: integer(0),
   MEDIA_URL_TTL_SECONDS: integer(7 * 24 * 3600, 60),
   STALE_STREAM_SECONDS: integer(300, 1),
-  STALE_JOB_SECONDS: integer(3600, 1),
   CLEANUP_BATCH_SIZE: integer(200, 1),
   CLEANUP_SCHEDULE: z.string().default("every day 03:00"),
 });

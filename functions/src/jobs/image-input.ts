@@ -21,8 +21,6 @@ export interface ValidatedImage {
   readonly data: Buffer;
   readonly width: number;
   readonly height: number;
-  /** Set when the image is one of the caller's uploads (no copy is needed). */
-  readonly path?: string;
 }
 
 export interface ImageLimits {
@@ -44,7 +42,7 @@ export function validateImageBytes(
   field: string,
   limits: ImageLimits,
   declared?: string,
-): Omit<ValidatedImage, "path"> {
+): ValidatedImage {
   if (data.length > limits.maxBytes) throw tooLarge(field, limits);
   const info = inspectImage(data);
   if (info === undefined) {
@@ -85,7 +83,7 @@ export async function resolveImageInput(
     if (stored.size > limits.maxBytes) throw tooLarge(field, limits);
     const blob = await blobs.get(input.path);
     if (blob === null) throw notFound("Image");
-    return { ...validateImageBytes(blob.bytes, field, limits), path: input.path };
+    return validateImageBytes(blob.bytes, field, limits);
   }
   const encoded = input.data.replace(/^data:[^,]*;base64,/, "").replace(/\s+/g, "");
   if (Math.floor((encoded.length * 3) / 4) > limits.maxBytes + 3) throw tooLarge(field, limits);

@@ -1,13 +1,16 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { ErrorCode } from "../errors/app-error.ts";
+import type { TaskDelivery } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
 import type { JobRecord } from "../store/records.ts";
+import { abandonDeadline, type DeliveryBudget, type NextDelivery } from "./delivery-budget.ts";
 
 /**
  * Every change of a job's state, each one transaction. Cloud Tasks delivers at least once, so a worker first
  * **claims** the job: it takes a lease (`lease_owner`, `lease_expires_at`) that a second delivery respects; a
  * lease that expired (its worker crashed) can be taken over. Writes that only the lease holder may make check
- * the owner. A finished job (`done` or `error`) never changes again.
+ * the owner. A finished job (`done` or `error`) never changes again. Whenever the next delivery changes, the
+ * job's `abandon_at` moves with it (see `delivery-budget.ts`): the cleanup sweep ends only jobs past it.
  *
  * After each write the `afterWrite` hook runs; embedded mode passes status propagation there (firebase mode
  * leaves it to the Firestore trigger).
@@ -21,6 +24,7 @@ export type Claim =
 
 export interface JobLedgerOptions {
   readonly leaseMs: number;
+  readonly delivery: DeliveryBudget;
   readonly now: () => number;
   readonly afterWrite?: (uid: string, job: JobRecord) => Promise<void>;
 }
@@ -38,8 +42,16 @@ export class JobLedger {
     return (await this.#database.get<JobRecord>(paths.job(uid, jobId)))?.data;
   }
 
-  /** Takes the job's lease for `owner` (queued, or running with an expired lease), counting the attempt. */
-  async claim(uid: string, jobId: string, owner: string): Promise<Claim> {
+  /** When a job whose next delivery is `next` is abandoned, if nobody writes it before. */
+  deadline(next: NextDelivery): Date {
+    return abandonDeadline(next, this.#options.delivery);
+  }
+
+  /**
+   * Takes the job's lease for `owner` (queued, or running with an expired lease), counting the attempt.
+   * `delivery` is the task delivery that claims: its task has `maxAttempts - retryCount` deliveries left.
+   */
+  async claim(uid: string, jobId: string, owner: string, delivery: TaskDelivery): Promise<Claim> {
     const claim = await this.#database.transaction(async (transaction): Promise<Claim> => {
       const path = paths.job(uid, jobId);
       const job = (await transaction.get<JobRecord>(path))?.data;
@@ -54,6 +66,7 @@ export class JobLedger {
         lease_owner: owner,
         lease_expires_at: new Date(now + this.#options.leaseMs),
         attempts: job.attempts + 1,
+        abandon_at: this.deadline({ at: new Date(now), attemptsLeft: delivery.maxAttempts - delivery.retryCount }),
         started_at: job.started_at ?? new Date(now),
         updated_at: new Date(now),
       };
@@ -83,21 +96,21 @@ export class JobLedger {
 
   /**
    * Ends an unfinished job `error` with a user-safe message. With `owner`, only while that worker holds the
-   * lease; without (enqueue failures, the cleanup sweep), whoever holds it. With `unchangedSince`, only if
-   * nobody has written the job since then (the sweep never races a live worker).
+   * lease; without (enqueue failures, the cleanup sweep), whoever holds it. With `abandonedBy`, only if the
+   * job's `abandon_at` had passed by then (a write since moved it on, so the sweep never races a live worker).
    */
   fail(
     uid: string,
     jobId: string,
     error: { readonly code: ErrorCode; readonly message: string },
-    conditions: { readonly owner?: string; readonly unchangedSince?: Date } = {},
+    conditions: { readonly owner?: string; readonly abandonedBy?: Date } = {},
   ): Promise<JobRecord | undefined> {
     const now = new Date(this.#options.now());
     return this.#write(uid, jobId, (job) =>
       job.status !== "done" &&
       job.status !== "error" &&
       (conditions.owner === undefined || job.lease_owner === conditions.owner) &&
-      (conditions.unchangedSince === undefined || job.updated_at.getTime() <= conditions.unchangedSince.getTime())
+      (conditions.abandonedBy === undefined || job.abandon_at.getTime() <= conditions.abandonedBy.getTime())
         ? { status: "error", error: error.message, error_code: error.code, completed_at: now, lease_expires_at: now }
         : undefined,
     );
@@ -108,11 +121,22 @@ export class JobLedger {
     return this.#write(uid, jobId, (job) => (job.media_deleted === true ? undefined : { media_deleted: true }));
   }
 
-  /** Gives the lease back early (a retry or the next poll may claim at once), keeping the job running. */
-  release(uid: string, jobId: string, owner: string, fields: Partial<JobRecord> = {}): Promise<JobRecord | undefined> {
+  /**
+   * Gives the lease back early (a retry or the next poll may claim at once), keeping the job running; `next` is
+   * the delivery that will carry it on (a retry of this task, or a scheduled poll task).
+   */
+  release(
+    uid: string,
+    jobId: string,
+    owner: string,
+    next: NextDelivery,
+    fields: Partial<JobRecord> = {},
+  ): Promise<JobRecord | undefined> {
     const now = new Date(this.#options.now());
     return this.#write(uid, jobId, (job) =>
-      job.status === "running" && job.lease_owner === owner ? { ...fields, lease_expires_at: now } : undefined,
+      job.status === "running" && job.lease_owner === owner
+        ? { ...fields, lease_expires_at: now, abandon_at: this.deadline(next) }
+        : undefined,
     );
   }
 

@@ -56,7 +56,8 @@ const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "imag
 
 /**
  * Image and video submissions: validate (before anything is written), start the generation in one transaction
- * (chat, messages, request mapping, job, quota and active-job limits), store inline input images, enqueue the
+ * (chat, messages, request mapping, job, quota and active-job limits), store the input images as the job's own
+ * copies (an upload the job names may be deleted or expire; the job's inputs go with the job), enqueue the
  * worker task. If the task cannot be enqueued, the job and its message end `error` and the caller gets 503:
  * nothing is left pending.
  */
@@ -165,14 +166,14 @@ export class JobService {
   }
 
   async #submit(user: AuthenticatedUser, prepared: PreparedJob): Promise<Submission> {
-    const { database, blobs, settings, now } = this.#dependencies;
+    const { database, blobs, ledger, settings, now } = this.#dependencies;
     const at = new Date(now());
     const requestId = prepared.requestId ?? newId("req");
     const inputPaths = (jobId: string): Record<string, string> =>
       Object.fromEntries(
         Object.entries(prepared.images).map(([name, image]) => [
           `${name}_path`,
-          image.path ?? `users/${user.uid}/inputs/${jobId}/${name}.${EXTENSIONS[image.mimeType] ?? "bin"}`,
+          `users/${user.uid}/inputs/${jobId}/${name}.${EXTENSIONS[image.mimeType] ?? "bin"}`,
         ]),
       );
     const start = await beginGeneration(database, {
@@ -204,6 +205,7 @@ export class JobService {
           provider: prepared.provider,
           input: { ...prepared.options, ...inputPaths(jobId) },
           attempts: 0,
+          abandon_at: ledger.deadline({ at }),
           progress: 0,
           media_deleted: false,
           created_at: at,
@@ -237,7 +239,7 @@ export class JobService {
     try {
       for (const [name, image] of Object.entries(prepared.images)) {
         const path = (job.input as Record<string, unknown>)[`${name}_path`];
-        if (image.path === undefined && typeof path === "string") await blobs.put(path, image.data, image.mimeType);
+        if (typeof path === "string") await blobs.put(path, image.data, image.mimeType);
       }
     } catch (error) {
       await this.#abandon(user.uid, job, error, "Could not store the input image.");
@@ -256,7 +258,7 @@ export class JobService {
   }
 
   /**
-   * Ends a job that cannot start, so nothing is left pending, removes the inline input images it stored (no
+   * Ends a job that cannot start, so nothing is left pending, removes the input images it stored (no
    * worker will ever read them, and no media sweep looks at failed jobs), and answers 503.
    */
   async #abandon(uid: string, job: JobRecord, error: unknown, message: string): Promise<never> {

@@ -16,6 +16,7 @@ import type { JobTask } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
 import type { JobKind, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 import { googleError, jsonResponse, ProviderWireServer } from "../test-support/provider-wire-server.ts";
+import { abandonDeadline, deliveryBudget } from "./delivery-budget.ts";
 import { JobLedger } from "./job-ledger.ts";
 import { propagateJobStatus } from "./job-status-propagation.ts";
 import { JobWorker, RetryLaterError } from "./job-worker.ts";
@@ -55,6 +56,7 @@ describe("job workers", function () {
     server = await ProviderWireServer.start();
     ledger = new JobLedger(database, {
       leaseMs: settings.JOB_LEASE_SECONDS * 1000,
+      delivery: deliveryBudget(settings),
       now: Date.now,
       afterWrite: async (owner, job) => {
         await propagateJobStatus(database, owner, job, new Date());
@@ -144,7 +146,7 @@ describe("job workers", function () {
     it("take over a job whose worker crashed once its lease expires", async () => {
       slowImage(0);
       const job = await newJob("image", "img-crash");
-      const crashed = await ledger.claim(uid, job.job_id, "worker-that-crashed");
+      const crashed = await ledger.claim(uid, job.job_id, "worker-that-crashed", delivery(0));
       assert.equal(crashed.outcome, "claimed");
       await assert.rejects(worker.handle("imageWorker", task(job), delivery(0)), RetryLaterError);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
@@ -292,6 +294,65 @@ describe("job workers", function () {
       await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
       assert.equal(server.count("operation"), polled, "no second poll for poll 1");
       assert.equal((await ledger.get(uid, job.job_id))?.poll_count, 1);
+      await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });
+    });
+
+    it("give a job waiting for its next poll a new task's whole budget from the poll's time", async () => {
+      server
+        .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
+        .setDefault("operation", (_, response) => jsonResponse(response, 200, { name: operation }));
+      const job = await newJob("video", "vid-abandon");
+      await silentWorker().handle("videoWorker", task(job), delivery(2));
+      const waiting = await ledger.get(uid, job.job_id);
+      assert.ok(waiting?.next_poll_at);
+      assert.equal(
+        waiting.abandon_at.getTime(),
+        abandonDeadline(
+          { at: waiting.next_poll_at, attemptsLeft: settings.JOB_MAX_ATTEMPTS },
+          deliveryBudget(settings),
+        ).getTime(),
+        "the start task's last attempt succeeded; the poll task has all its attempts",
+      );
+      await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });
+    });
+  });
+
+  /** `abandon_at`: with no write by then, no delivery can still come, and the cleanup sweep may end the job. */
+  describe("abandonment deadline", () => {
+    const budget = deliveryBudget(settings);
+
+    it("moves with each claim to the attempts the claiming task has left", async () => {
+      const job = await newJob("image", "abandon-claim");
+      const claim = await ledger.claim(uid, job.job_id, "claiming-worker", delivery(1));
+      assert.equal(claim.outcome, "claimed");
+      const claimed = claim.job;
+      assert.equal(
+        claimed.abandon_at.getTime(),
+        abandonDeadline({ at: claimed.updated_at, attemptsLeft: 2 }, budget).getTime(),
+        "three attempts, the second is running: this one and one more may still run",
+      );
+      const last = await ledger.claim(uid, job.job_id, "claiming-worker", delivery(2));
+      assert.equal(last.outcome, "claimed");
+      assert.equal(
+        last.job.abandon_at.getTime(),
+        abandonDeadline({ at: last.job.updated_at, attemptsLeft: 1 }, budget).getTime(),
+        "the last attempt: abandoned once it can no longer be running",
+      );
+      await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });
+    });
+
+    it("counts one attempt fewer when a transient failure gives the job back for a retry", async () => {
+      server.setDefault("generateContent", (_, response) =>
+        jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
+      );
+      const job = await newJob("image", "abandon-retry");
+      const before = new Date();
+      await assert.rejects(worker.handle("imageWorker", task(job), delivery(0)), RetryLaterError);
+      const after = new Date();
+      const released = await ledger.get(uid, job.job_id);
+      const deadline = released?.abandon_at.getTime() ?? 0;
+      assert.ok(deadline >= abandonDeadline({ at: before, attemptsLeft: 2 }, budget).getTime());
+      assert.ok(deadline <= abandonDeadline({ at: after, attemptsLeft: 2 }, budget).getTime());
       await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });
     });
   });

@@ -60,7 +60,7 @@ export class JobWorker {
     const { ledger, logger } = this.#dependencies;
     const owner = `${String(process.pid)}-${randomUUID()}`;
     const lastAttempt = delivery.retryCount + 1 >= delivery.maxAttempts;
-    const claim = await ledger.claim(task.uid, task.job_id, owner);
+    const claim = await ledger.claim(task.uid, task.job_id, owner, delivery);
     const log = { job_id: task.job_id, queue, phase: task.phase, retry_count: delivery.retryCount };
     if (claim.outcome === "missing" || claim.outcome === "finished") {
       logger.info("job task skipped", { ...log, reason: claim.outcome });
@@ -79,7 +79,12 @@ export class JobWorker {
       const transient = isProviderError(error) ? error.retryable : !(error instanceof AppError);
       if (transient && !lastAttempt) {
         logger.warn("job step failed; will retry", { ...log, ...describeError(error, false) });
-        await ledger.release(task.uid, job.job_id, owner, { progress: job.progress ?? 0 });
+        // This task is delivered again, with one attempt fewer left.
+        const retry = {
+          at: new Date(this.#dependencies.now()),
+          attemptsLeft: delivery.maxAttempts - delivery.retryCount - 1,
+        };
+        await ledger.release(task.uid, job.job_id, owner, retry, { progress: job.progress ?? 0 });
         throw new RetryLaterError("Transient failure; retry.", { cause: error });
       }
       const appError = isProviderError(error) ? error.toAppError() : toAppError(error);
@@ -145,21 +150,22 @@ export class JobWorker {
         ...(typeof durationSeconds === "number" ? { durationSeconds } : {}),
         ...(image === undefined ? {} : { image }),
       });
+      const nextPollAt = new Date(now() + intervalMs);
       await ledger.update(task.uid, job.job_id, owner, {
         operation_name: operationName,
         poll_count: 0,
-        next_poll_at: new Date(now() + intervalMs),
+        next_poll_at: nextPollAt,
         progress: 0.05,
       });
       await this.#schedulePoll(task.uid, job.job_id, 1);
-      await ledger.release(task.uid, job.job_id, owner);
+      await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
     }
 
     const pollNumber = task.phase === "poll" ? (task.poll ?? 1) : (job.poll_count ?? 0) + 1;
     if ((job.poll_count ?? 0) >= pollNumber) {
       // A repeated delivery of a poll that already ran: its successor is scheduled.
-      await ledger.release(task.uid, job.job_id, owner);
+      await ledger.release(task.uid, job.job_id, owner, { at: job.next_poll_at ?? new Date(now()) });
       return;
     }
     const early = (job.next_poll_at?.getTime() ?? 0) - now();
@@ -174,13 +180,14 @@ export class JobWorker {
       }
       // Veo reports no progress: estimate one that always grows and never reaches 1 before the end.
       const progress = Math.min(0.95, Math.max(job.progress ?? 0, 1 - Math.exp(-elapsed / 60_000)));
+      const nextPollAt = new Date(now() + intervalMs);
       await ledger.update(task.uid, job.job_id, owner, {
         poll_count: pollNumber,
-        next_poll_at: new Date(now() + intervalMs),
+        next_poll_at: nextPollAt,
         progress: Math.round(progress * 100) / 100,
       });
       await this.#schedulePoll(task.uid, job.job_id, pollNumber + 1);
-      await ledger.release(task.uid, job.job_id, owner);
+      await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
     }
     const path = `users/${task.uid}/videos/${job.job_id}.mp4`;

@@ -3,6 +3,7 @@ import { createCanvas, fillRect } from "../media/canvas.ts";
 import { inspectImage } from "../media/image-inspection.ts";
 import { decodePng, encodePng } from "../media/png.ts";
 import { paths } from "../store/paths.ts";
+import { deliveryBudget, longestSilenceMs } from "./delivery-budget.ts";
 import type { JobRecord, MessageRecord } from "../store/records.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
@@ -176,6 +177,15 @@ describe("image and video jobs", function () {
       });
       const job = await untilJob(String(submitted.body.job_id), (body) => body.status === "done");
       assert.equal((job.images as { width: number }[])[0]?.width, 32);
+
+      // The job keeps its own copy: deleting the upload (or its retention running out) cannot break the job.
+      const stored = await server.services.database.get<JobRecord>(paths.job(user.uid, String(submitted.body.job_id)));
+      const inputPath = String(stored?.data.input.image_path);
+      assert.equal(inputPath, `users/${user.uid}/inputs/${String(submitted.body.job_id)}/image.png`);
+      assert.deepEqual(
+        (await server.services.blobs.get(inputPath))?.bytes,
+        (await server.services.blobs.get(String(upload.body.path)))?.bytes,
+      );
     });
   });
 
@@ -385,6 +395,11 @@ describe("image and video jobs", function () {
         const jobs = await broken.services.database.query<JobRecord>({ collection: paths.jobs(user.uid) });
         assert.equal(jobs.length, 1);
         assert.equal(jobs[0]?.data.status, "error");
+        assert.equal(
+          jobs[0].data.abandon_at.getTime(),
+          jobs[0].data.created_at.getTime() + longestSilenceMs(deliveryBudget(broken.services.config.settings)),
+          "a submitted job's task has its whole retry budget before the job counts as abandoned",
+        );
         const message = await broken.services.database.get<MessageRecord>(
           paths.message(user.uid, jobs[0].data.message_id),
         );

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { FileBlobStore } from "../blobs/file-blob-store.ts";
 import { paths } from "../store/paths.ts";
 import type { JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
@@ -14,6 +16,7 @@ describe("cleanup", function () {
   let admin: TestUser;
   let user: TestUser;
   const minutes = (count: number) => new Date(Date.now() - count * 60_000);
+  const minutesAhead = (count: number) => new Date(Date.now() + count * 60_000);
   const days = (count: number) => new Date(Date.now() - count * 86_400_000);
 
   before(async () => {
@@ -24,7 +27,10 @@ describe("cleanup", function () {
       GEMINI_ENDPOINT: gemini.url,
       REQUEST_RETENTION_DAYS: "1",
       STALE_STREAM_SECONDS: "1",
-      STALE_JOB_SECONDS: "600",
+      // One attempt of 840 s (the longest backoff and the worker timeout) and no dispatch grace: a pending message
+      // is looked at after 14 minutes of silence.
+      JOB_MAX_ATTEMPTS: "1",
+      JOB_DISPATCH_GRACE_SECONDS: "0",
       MEDIA_RETENTION_DAYS: "2",
       CLEANUP_BATCH_SIZE: "3",
       STREAM_UPDATE_INTERVAL_MS: "200",
@@ -95,6 +101,7 @@ describe("cleanup", function () {
         provider: "simulated",
         input: {},
         attempts: 1,
+        abandon_at: minutesAhead(60),
         created_at: updatedAt,
         updated_at: updatedAt,
         media_deleted: false,
@@ -105,11 +112,32 @@ describe("cleanup", function () {
     for (const index of [1, 2]) await request(`new-request-${String(index)}`, minutes(5));
     await message("msg-stale-stream-1", "streaming", minutes(5));
     await message("msg-stale-stream-2", "streaming", minutes(5));
+    // The last attempt crashed: the lease expired and no retry is left, so abandon_at has passed.
     await message("msg-of-job-stale", "pending", minutes(20), { type: "image", job_id: "job-stale" });
-    await job("job-stale", "running", minutes(20), { lease_owner: "gone", lease_expires_at: minutes(19) });
+    await job("job-stale", "running", minutes(20), {
+      lease_owner: "gone",
+      lease_expires_at: minutes(15),
+      abandon_at: minutes(5),
+    });
+    // An attempt crashed too, but retries are left: the lease expired, abandon_at has not passed.
+    await message("msg-of-job-retrying", "pending", minutes(20), { type: "image", job_id: "job-retrying" });
+    await job("job-retrying", "running", minutes(20), {
+      lease_owner: "gone",
+      lease_expires_at: minutes(15),
+      abandon_at: minutesAhead(30),
+    });
+    // Never delivered at all.
     await message("msg-of-job-orphan-running", "pending", minutes(1), { type: "image", job_id: "job-orphan-running" });
-    await job("job-orphan-running", "queued", minutes(30));
-    await job("job-fresh", "running", minutes(1), { lease_expires_at: new Date(Date.now() + 60_000) });
+    await job("job-orphan-running", "queued", minutes(30), { abandon_at: minutes(1) });
+    await job("job-fresh", "running", minutes(1), { lease_expires_at: minutesAhead(1) });
+    // The job finished, but its status never reached the message (a lost trigger).
+    await message("msg-of-job-lost-status", "pending", minutes(20), { type: "image", job_id: "job-lost-status" });
+    await job("job-lost-status", "done", minutes(20), {
+      completed_at: minutes(20),
+      images: [{ path: `users/${uid}/images/job-lost-status/0.png`, url: "http://x/0.png", mime_type: "image/png" }],
+    });
+    // A pending message whose job is gone.
+    await message("msg-of-job-gone", "pending", minutes(20), { type: "image", job_id: "job-gone" });
     for (const id of ["job-old-media-1", "job-old-media-2"]) {
       await job(id, "done", days(3), { completed_at: days(3) });
       await message(`msg-of-${id}`, "done", days(3), { type: "image" });
@@ -117,6 +145,15 @@ describe("cleanup", function () {
     }
     await job("job-new-media", "done", minutes(5), { completed_at: minutes(5) });
     await blobs.put(`users/${uid}/images/job-new-media/0.png`, Buffer.from("png"), "image/png");
+    // Uploads: one stored three days ago (the same files, through a store whose clock is three days behind), one now.
+    const storedEarlier = await FileBlobStore.open({
+      root: join(server.config.embeddedDataDirectory, "media"),
+      baseUrl: server.url,
+      urlTtlSeconds: 60,
+      now: () => days(3).getTime(),
+    });
+    await storedEarlier.put(`users/${uid}/uploads/upload-old.png`, Buffer.from("png"), "image/png");
+    await blobs.put(`users/${uid}/uploads/upload-new.png`, Buffer.from("png"), "image/png");
   }
 
   it("refuses anyone but an admin", async () => {
@@ -148,8 +185,12 @@ describe("cleanup", function () {
     assert.equal((rounds[0]?.removed as Record<string, number>).requests, 3, "bounded by CLEANUP_BATCH_SIZE");
     assert.equal(total("requests"), 4);
     assert.equal(total("aborted_streams"), 2);
-    assert.equal(total("stale_jobs"), 2, "the stale pending message with its job, and the job stuck in the queue");
-    assert.equal(total("media"), 2);
+    assert.equal(
+      total("stale_jobs"),
+      4,
+      "the two abandoned jobs (with their messages), the message whose status was lost, the message without a job",
+    );
+    assert.equal(total("media"), 3, "two jobs' images and one old upload");
 
     const { database, blobs } = server.services;
     const get = async <T extends object>(path: string) => (await database.get<T>(path))?.data;
@@ -160,6 +201,17 @@ describe("cleanup", function () {
     assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-stale")))?.status, "error");
     assert.equal((await get<JobRecord>(paths.job(user.uid, "job-stale")))?.status, "error");
     assert.equal((await get<JobRecord>(paths.job(user.uid, "job-orphan-running")))?.status, "error");
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-orphan-running")))?.status, "error");
+    assert.equal(
+      (await get<JobRecord>(paths.job(user.uid, "job-retrying")))?.status,
+      "running",
+      "a job whose lease expired with retries left is left to them",
+    );
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-retrying")))?.status, "pending");
+    const settled = await get<MessageRecord>(paths.message(user.uid, "msg-of-job-lost-status"));
+    assert.equal(settled?.status, "done", "settled with its job's result, not an error");
+    assert.equal(settled.images?.[0]?.path, `users/${user.uid}/images/job-lost-status/0.png`);
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-gone")))?.status, "error");
     assert.equal(
       (await get<JobRecord>(paths.job(user.uid, "job-fresh")))?.status,
       "running",
@@ -167,6 +219,8 @@ describe("cleanup", function () {
     );
     assert.equal(await blobs.stat(`users/${user.uid}/images/job-old-media-1/0.png`), null);
     assert.ok(await blobs.stat(`users/${user.uid}/images/job-new-media/0.png`));
+    assert.equal(await blobs.stat(`users/${user.uid}/uploads/upload-old.png`), null);
+    assert.ok(await blobs.stat(`users/${user.uid}/uploads/upload-new.png`));
     assert.equal((await get<JobRecord>(paths.job(user.uid, "job-old-media-1")))?.media_deleted, true);
     assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-old-media-1")))?.media_expired, true);
 

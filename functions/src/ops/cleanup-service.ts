@@ -2,7 +2,9 @@ import type { BlobStore } from "../blobs/blob-store.ts";
 import { finishMessage } from "../chat/finish-message.ts";
 import type { Settings } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
+import { deliveryBudget, longestSilenceMs } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
+import { propagateJobStatus } from "../jobs/job-status-propagation.ts";
 import type { Logger } from "../logging/logger.ts";
 import { ownerOf, paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
@@ -14,10 +16,13 @@ import type { JobRecord, MessageRecord, RequestRecord } from "../store/records.t
  * - request mappings older than `REQUEST_RETENTION_DAYS` are deleted (Firestore's TTL on `expire_at` does the
  *   same eventually; TTL can lag by a day, so the sweep still matters);
  * - messages left `streaming` with no write for `STALE_STREAM_SECONDS` end `aborted` (their generator died);
- * - messages left `pending` and unfinished jobs with no write for `STALE_JOB_SECONDS` (far beyond any lease and
- *   retry budget) end `error`;
- * - with `MEDIA_RETENTION_DAYS` > 0, finished jobs' media older than that are deleted and their messages marked
- *   `media_expired`.
+ * - unfinished jobs past their `abandon_at` (their lease expired beyond the retry budget: no delivery of their
+ *   task can still come, see `jobs/delivery-budget.ts`) end `error`, and so do their messages;
+ * - messages still `pending` after the longest silence a healthy job can keep are settled from their job: with its
+ *   result if it finished (its status never reached the message), with an error if it is abandoned or gone;
+ * - with `MEDIA_RETENTION_DAYS` > 0, finished jobs' media (and the input copies they kept) older than that are
+ *   deleted and their messages marked `media_expired`, and so are uploads (`users/{uid}/uploads/**`) stored
+ *   before then (a job keeps its own copy of an upload it names, so this never breaks a job).
  *
  * Each category is bounded by `CLEANUP_BATCH_SIZE` per call (`more` says whether to call again), every change is
  * a conditional transaction (something written since the query is left alone, so a live stream or a working job
@@ -54,21 +59,21 @@ export class CleanupService {
     const { settings, logger, now } = this.#dependencies;
     const started = now();
     const batch = settings.CLEANUP_BATCH_SIZE;
-    const [requests, streams, pending, jobs, media] = [
+    const mediaCutoff = new Date(started - settings.MEDIA_RETENTION_DAYS * DAY_MS);
+    const [requests, streams, jobs, pending, media, uploads] = [
       await this.#expireRequests(new Date(started - settings.REQUEST_RETENTION_DAYS * DAY_MS), batch),
-      await this.#endStaleMessages("streaming", new Date(started - settings.STALE_STREAM_SECONDS * 1000), batch),
-      await this.#endStaleMessages("pending", new Date(started - settings.STALE_JOB_SECONDS * 1000), batch),
-      await this.#failStaleJobs(new Date(started - settings.STALE_JOB_SECONDS * 1000), batch),
-      settings.MEDIA_RETENTION_DAYS > 0
-        ? await this.#deleteExpiredMedia(new Date(started - settings.MEDIA_RETENTION_DAYS * DAY_MS), batch)
-        : { changed: 0, full: false },
+      await this.#abortStaleStreams(new Date(started - settings.STALE_STREAM_SECONDS * 1000), batch),
+      await this.#failAbandonedJobs(new Date(started), batch),
+      await this.#settlePendingMessages(new Date(started - longestSilenceMs(deliveryBudget(settings))), batch),
+      settings.MEDIA_RETENTION_DAYS > 0 ? await this.#deleteExpiredMedia(mediaCutoff, batch) : NOTHING,
+      settings.MEDIA_RETENTION_DAYS > 0 ? await this.#deleteOldUploads(mediaCutoff, batch) : NOTHING,
     ];
     const report: CleanupReport = {
       requests: requests.changed,
       aborted_streams: streams.changed,
-      stale_jobs: pending.changed + jobs.changed,
-      media: media.changed,
-      more: [requests, streams, pending, jobs, media].some((outcome) => outcome.full),
+      stale_jobs: jobs.changed + pending.changed,
+      media: media.changed + uploads.changed,
+      more: [requests, streams, jobs, pending, media, uploads].some((outcome) => outcome.full),
     };
     logger.info("cleanup", { ...report, duration_ms: now() - started });
     return report;
@@ -81,50 +86,73 @@ export class CleanupService {
     return { changed: found.length, full: found.length >= batch };
   }
 
-  async #endStaleMessages(status: "streaming" | "pending", cutoff: Date, batch: number): Promise<Outcome> {
-    const { database, ledger, now } = this.#dependencies;
-    const found = await database.query<MessageRecord>(queries.staleMessages(status, cutoff, batch));
+  async #abortStaleStreams(cutoff: Date, batch: number): Promise<Outcome> {
+    const { database, now } = this.#dependencies;
+    const found = await database.query<MessageRecord>(queries.staleMessages("streaming", cutoff, batch));
     let changed = 0;
     for (const { path, data: message } of found) {
-      const uid = ownerOf(path);
       const at = new Date(now());
       const ended = await finishMessage(
         database,
-        uid,
+        ownerOf(path),
         message.message_id,
-        status === "streaming"
-          ? { status: "aborted", error: { code: "aborted", message: "The answer was interrupted and did not finish." } }
-          : { status: "error", error: { code: "unavailable", message: "The job did not finish in time." } },
+        { status: "aborted", error: { code: "aborted", message: "The answer was interrupted and did not finish." } },
         at,
         cutoff,
       );
       if (ended !== null && ended.updated_at.getTime() === at.getTime()) changed += 1;
-      if (status === "pending" && message.job_id !== undefined) {
-        await ledger.fail(
-          uid,
-          message.job_id,
-          { code: "unavailable", message: "The job did not finish in time." },
-          { unchangedSince: cutoff },
-        );
+    }
+    return { changed, full: found.length >= batch };
+  }
+
+  async #failAbandonedJobs(at: Date, batch: number): Promise<Outcome> {
+    const { database } = this.#dependencies;
+    const found = await database.query<JobRecord>(queries.abandonedJobs(at, batch));
+    let changed = 0;
+    for (const { path, data: job } of found) {
+      if (await this.#failAbandoned(ownerOf(path), job.job_id, at)) changed += 1;
+    }
+    return { changed, full: found.length >= batch };
+  }
+
+  /**
+   * A `pending` message moves only when its job's status reaches it (the Firestore trigger in firebase mode). One
+   * silent for longer than any healthy job stays silent is settled from its job: with the job's result if it
+   * finished (the status never arrived), with an error if the job is abandoned or gone. A job that is still within
+   * its deadline is left to its deliveries. Each settled message counts once.
+   */
+  async #settlePendingMessages(cutoff: Date, batch: number): Promise<Outcome> {
+    const { database, ledger, now } = this.#dependencies;
+    const found = await database.query<MessageRecord>(queries.staleMessages("pending", cutoff, batch));
+    let changed = 0;
+    for (const { path, data: message } of found) {
+      const uid = ownerOf(path);
+      const at = new Date(now());
+      const job = message.job_id === undefined ? undefined : await ledger.get(uid, message.job_id);
+      if (job === undefined) {
+        const error = { code: "unavailable", message: "The job did not finish in time." } as const;
+        const ended = await finishMessage(database, uid, message.message_id, { status: "error", error }, at, cutoff);
+        if (ended !== null && ended.updated_at.getTime() === at.getTime()) changed += 1;
+      } else if (job.status === "done" || job.status === "error") {
+        if ((await propagateJobStatus(database, uid, job, at)).message) changed += 1;
+      } else if (await this.#failAbandoned(uid, job.job_id, at)) {
+        changed += 1;
       }
     }
     return { changed, full: found.length >= batch };
   }
 
-  async #failStaleJobs(cutoff: Date, batch: number): Promise<Outcome> {
+  /**
+   * Ends a job `error` if its `abandon_at` had passed by `at` (checked again in the transaction), and carries that
+   * onto its message and request at once, whether or not a trigger will too (propagation only moves forward).
+   */
+  async #failAbandoned(uid: string, jobId: string, at: Date): Promise<boolean> {
     const { database, ledger } = this.#dependencies;
-    const found = await database.query<JobRecord>(queries.staleJobs(cutoff, batch));
-    let changed = 0;
-    for (const { path, data: job } of found) {
-      const failed = await ledger.fail(
-        ownerOf(path),
-        job.job_id,
-        { code: "unavailable", message: "The job did not finish in time." },
-        { unchangedSince: cutoff },
-      );
-      if (failed !== undefined) changed += 1;
-    }
-    return { changed, full: found.length >= batch };
+    const error = { code: "unavailable", message: "The job did not finish in time." } as const;
+    const failed = await ledger.fail(uid, jobId, error, { abandonedBy: at });
+    if (failed === undefined) return false;
+    await propagateJobStatus(database, uid, failed, at);
+    return true;
   }
 
   async #deleteExpiredMedia(cutoff: Date, batch: number): Promise<Outcome> {
@@ -146,9 +174,18 @@ export class CleanupService {
     }
     return { changed: deleted, full: found.length >= batch };
   }
+
+  async #deleteOldUploads(cutoff: Date, batch: number): Promise<Outcome> {
+    const { blobs } = this.#dependencies;
+    const found = await blobs.listStoredBefore("users/*/uploads/**", cutoff, batch);
+    for (const path of found) await blobs.delete(path);
+    return { changed: found.length, full: found.length >= batch };
+  }
 }
 
 interface Outcome {
   readonly changed: number;
   readonly full: boolean;
 }
+
+const NOTHING: Outcome = { changed: 0, full: false };

@@ -4,6 +4,7 @@ import type { IdTokenVerifier } from "../auth/id-token-verifier.ts";
 import { ActiveStreams } from "../chat/active-streams.ts";
 import type { ChatService } from "../chat/chat-service.ts";
 import type { HistoryService } from "../chat/history-service.ts";
+import { deliveryBudget } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { JobWorker } from "../jobs/job-worker.ts";
@@ -240,6 +241,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   };
   const ledger = new JobLedger(database, {
     leaseMs: settings.JOB_LEASE_SECONDS * 1000,
+    delivery: deliveryBudget(settings),
     now,
     // Firebase mode leaves this to the Firestore trigger; embedded mode has no triggers, so it runs here.
     ...(config.mode === "embedded" ? { afterWrite: propagate } : {}),

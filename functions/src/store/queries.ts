@@ -87,15 +87,15 @@ export const queries = {
     limit,
   }),
 
-  /** Unfinished jobs with no write since `cutoff` (their lease and retries long over), every user (cleanup). */
-  staleJobs: (cutoff: Date, limit: number): Query => ({
+  /** Unfinished jobs past their `abandon_at` (no delivery can still move them), every user (cleanup). */
+  abandonedJobs: (now: Date, limit: number): Query => ({
     collection: "jobs",
     group: true,
     where: [
       { field: "status", op: "in", value: ACTIVE_JOB_STATUSES },
-      { field: "updated_at", op: "<", value: cutoff },
+      { field: "abandon_at", op: "<=", value: now },
     ],
-    orderBy: [{ field: "updated_at", direction: "asc" }],
+    orderBy: [{ field: "abandon_at", direction: "asc" }],
     limit,
   }),
 
@@ -127,6 +127,6 @@ export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
   activeJobsOfChat: queries.activeJobsOfChat("u", "c", 10),
   requestsCreatedBefore: queries.requestsCreatedBefore(when, 10),
   staleMessages: queries.staleMessages("streaming", when, 10),
-  staleJobs: queries.staleJobs(when, 10),
+  abandonedJobs: queries.abandonedJobs(when, 10),
   jobsWithExpiredMedia: queries.jobsWithExpiredMedia(when, 10),
 };

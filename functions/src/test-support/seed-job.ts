@@ -42,6 +42,7 @@ export async function seedJob(database: DocumentDatabase, seeded: SeededJob): Pr
         provider,
         input: { count: 1 },
         attempts: 0,
+        abandon_at: new Date(now.getTime() + 3_600_000),
         created_at: now,
         updated_at: now,
       }),
