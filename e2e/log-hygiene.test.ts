@@ -63,9 +63,14 @@ describe("log hygiene of the chat callable (local stack)", function () {
     assert.equal(forged.status, 401);
     await forged.arrayBuffer();
 
-    // The emulator prints function output as it arrives; give the last lines a moment.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const output = stack.emulators.output();
+    // The emulator prints function output as it arrives: read it once it has been quiet for a second.
+    let output = stack.emulators.output();
+    for (let waited = 0; waited < 15_000; waited += 1_000) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const latest = stack.emulators.output();
+      if (latest === output) break;
+      output = latest;
+    }
     assert.ok(
       output.includes(`"request_id":"${requestId}"`),
       "this test's own log lines are in the captured output (its start_stream line names its request_id)",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { isBlobPath } from "../functions/src/blobs/blob-store.ts";
 import { settingsSchema } from "../functions/src/config/settings.ts";
 
 /**
@@ -14,5 +15,29 @@ describe("storage.rules constants", () => {
     const bytes = limit.split("*").reduce((product, factor) => product * Number(factor.trim()), 1);
     assert.equal(bytes, settingsSchema.parse({}).MAX_ATTACHMENT_SIZE_BYTES);
     assert.match(rules, /image\/\(png\|jpeg\|webp\)/);
+  });
+
+  it("admits only upload names the backend can address, so the retention sweep can delete every upload", () => {
+    const rules = readFileSync(new URL("../storage.rules", import.meta.url), "utf8");
+    const pattern = /request\.resource\.name\.matches\('([^']+)'\)/.exec(rules)?.[1];
+    assert.ok(pattern !== undefined, "storage.rules constrains upload names");
+    // Rules regular expressions (RE2) match the whole name.
+    const admitted = new RegExp(`^(?:${pattern})$`);
+    const names = {
+      "users/u1/uploads/photo.png": true,
+      "users/u1/uploads/upload-abc_1.jpeg": true,
+      "users/u1/uploads/album/2026/a+b=c@d.webp": true,
+      "users/u1/uploads/photo 1.png": false,
+      "users/u1/uploads/ünïcode.png": false,
+      "users/u1/uploads/../x.png": false,
+      "users/u1/uploads/.hidden": false,
+      "users/u1/uploads/": false,
+      "users/u1/uploads//x.png": false,
+      "users/u1/uploads/(1).png": false,
+    };
+    for (const [name, expected] of Object.entries(names)) {
+      assert.equal(admitted.test(name), expected, name);
+      if (expected) assert.ok(isBlobPath(name), `the backend addresses ${name}`);
+    }
   });
 });

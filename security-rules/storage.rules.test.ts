@@ -36,7 +36,7 @@ describe("storage.rules", function () {
     );
   });
 
-  it("refuses uploads that are not images, too large, or somewhere else", async () => {
+  it("refuses uploads that are not images, too large, oddly named, or somewhere else", async () => {
     const alice = storageOf("alice");
     await assertFails(
       Promise.resolve(alice.ref("users/alice/uploads/notes.txt").put(png, { contentType: "text/plain" })),
@@ -47,6 +47,9 @@ describe("storage.rules", function () {
     await assertFails(Promise.resolve(alice.ref("users/alice/images/x/0.png").put(png, image)));
     await assertFails(Promise.resolve(storageOf("bob").ref("users/alice/uploads/c.png").put(png, image)));
     await assertFails(Promise.resolve(storageOf().ref("users/alice/uploads/d.png").put(png, image)));
+    // Names the backend could not address (so the retention sweep could not delete them).
+    await assertFails(Promise.resolve(alice.ref("users/alice/uploads/my photo.png").put(png, image)));
+    await assertFails(Promise.resolve(alice.ref("users/alice/uploads/.hidden.png").put(png, image)));
   });
 
   it("lets owners read their media, and nobody else", async () => {

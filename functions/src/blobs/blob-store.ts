@@ -35,9 +35,23 @@ export interface BlobStore {
 const SAFE_SEGMENT = /^[A-Za-z0-9._@=+-]+$/;
 
 /** Blob paths are relative, made of plain segments: no `..`, no empty parts, nothing a file system would bend. */
-export function assertBlobPath(path: string): void {
+export function isBlobPath(path: string): boolean {
   const segments = path.split("/");
-  if (segments.length < 2 || !segments.every((segment) => SAFE_SEGMENT.test(segment) && !/^\.+$/.test(segment))) {
-    throw new Error(`Not a valid blob path: ${JSON.stringify(path)}`);
-  }
+  return segments.length >= 2 && segments.every((segment) => SAFE_SEGMENT.test(segment) && !/^\.+$/.test(segment));
+}
+
+export function assertBlobPath(path: string): void {
+  if (!isBlobPath(path)) throw new Error(`Not a valid blob path: ${JSON.stringify(path)}`);
+}
+
+/** The test a {@link BlobStore.listStoredBefore} glob stands for: `*` is one whole segment, a last `**` anything. */
+export function globMatcher(glob: string): (path: string) => boolean {
+  const pattern = glob
+    .split("/")
+    .map((segment) =>
+      segment === "*" ? "[^/]+" : segment === "**" ? ".+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
+    .join("/");
+  const expression = new RegExp(`^${pattern}$`);
+  return (path) => expression.test(path);
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { App } from "firebase-admin/app";
 import type { Storage } from "firebase-admin/storage";
-import { assertBlobPath, type BlobMetadata, type BlobStore, type StoredBlob } from "./blob-store.ts";
+import {
+  assertBlobPath,
+  globMatcher,
+  isBlobPath,
+  type BlobMetadata,
+  type BlobStore,
+  type StoredBlob,
+} from "./blob-store.ts";
 
 /**
  * Cloud Storage media. Each object gets a Firebase download token at upload, so its URL is the same one the
@@ -76,8 +83,11 @@ export class CloudStorageBlobStore implements BlobStore {
 
   async listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]> {
     const found: string[] = [];
-    // Cloud Storage's matchGlob has the same `*` and `**`; the literal start narrows the listing itself.
+    // The literal start and Cloud Storage's matchGlob narrow the listing; names are still checked here, since the
+    // Storage emulator ignores matchGlob and its `*` also matches an empty segment. Names this port could not
+    // address (storage.rules refuses them at upload) are passed over.
     const prefix = glob.slice(0, glob.search(/\*|$/));
+    const matches = globMatcher(glob);
     let pageToken: string | undefined;
     do {
       const [files, next] = await this.#bucket.getFiles({
@@ -88,7 +98,8 @@ export class CloudStorageBlobStore implements BlobStore {
         ...(pageToken === undefined ? {} : { pageToken }),
       });
       for (const file of files) {
-        if (Date.parse(String(file.metadata.timeCreated)) < cutoff.getTime()) found.push(file.name);
+        const stored = Date.parse(String(file.metadata.timeCreated));
+        if (matches(file.name) && isBlobPath(file.name) && stored < cutoff.getTime()) found.push(file.name);
         if (found.length >= limit) return found;
       }
       // The next query is null after the last page, whatever the type says.

@@ -123,8 +123,13 @@ export class FileBlobStore implements BlobStore {
   async #storedAt(path: string): Promise<number> {
     try {
       const metadata = JSON.parse(await readFile(this.#metadataFile(path), "utf8")) as FileMetadata;
-      // Files stored before `storedAt` was recorded: their modification time says the same.
-      return metadata.storedAt ?? (await stat(this.#objectFile(path))).mtimeMs;
+      if (metadata.storedAt !== undefined) return metadata.storedAt;
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    // Stored before `storedAt` was recorded, or a `put` that died between its two writes: the file's own time.
+    try {
+      return (await stat(this.#objectFile(path))).mtimeMs;
     } catch (error) {
       if (isMissing(error)) return Number.POSITIVE_INFINITY;
       throw error;
@@ -219,7 +224,7 @@ async function isFile(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isFile() && !file.endsWith(".tmp");
   } catch (error) {
-    if (isMissing(error)) return false;
+    if (isNoDirectory(error)) return false;
     throw error;
   }
 }

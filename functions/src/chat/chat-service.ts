@@ -19,6 +19,7 @@ import { loadConversation } from "./conversation.ts";
 import { finishMessage } from "./finish-message.ts";
 import { followMessage } from "./stream-follower.ts";
 import { StreamSession } from "./stream-session.ts";
+import { mediaPaths } from "../store/media-paths.ts";
 
 /** The image types chat attachments may have (checked against the stored object, not the client's word). */
 export const ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/webp"]);
@@ -204,7 +205,7 @@ export class ChatService {
 
   async #checkAttachments(uid: string, turn: ChatTurnRequest): Promise<void> {
     const { blobs, settings } = this.#dependencies;
-    const uploads = `users/${uid}/uploads/`;
+    const uploads = mediaPaths.uploads(uid);
     for (const [index, attachment] of turn.attachments.entries()) {
       const field = `attachments.${index}.path`;
       try {

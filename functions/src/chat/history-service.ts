@@ -4,6 +4,7 @@ import { invalidArgument, notFound } from "../errors/app-error.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
 import type { ChatRecord, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import { deleteJobMedia } from "../store/media-paths.ts";
 
 /** The API's chat summary. */
 export interface ApiChat {
@@ -150,7 +151,7 @@ export class HistoryService {
   }
 
   /**
-   * Deletes a chat, its messages, its jobs and request mappings, and the media its jobs produced. The chat
+   * Deletes a chat, its messages, its jobs and request mappings, and the media its jobs stored (inputs included). The chat
    * disappears first; a stream still running on one of its messages notices on its next write and stops.
    */
   async deleteChat(uid: string, chatId: string): Promise<{ messages: number; media: number }> {
@@ -160,8 +161,7 @@ export class HistoryService {
     let media = 0;
     const jobs = await this.#deleteAll<JobRecord>(paths.jobs(uid), chatId);
     for (const job of jobs) {
-      media += await this.#blobs.deletePrefix(`users/${uid}/images/${job.job_id}/`);
-      media += await this.#blobs.deletePrefix(`users/${uid}/videos/${job.job_id}.`);
+      media += await deleteJobMedia(this.#blobs, uid, job.job_id);
     }
     const messages = await this.#deleteAll<MessageRecord>(paths.messages(uid), chatId);
     await this.#deleteAll<RequestRecord>(paths.requests(uid), chatId);

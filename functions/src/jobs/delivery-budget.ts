@@ -1,12 +1,13 @@
 /**
  * When a job is abandoned. Cloud Tasks delivers a task at most `maxAttempts` times, each attempt running at most
- * the worker's timeout and the next one starting at most the longest backoff later. Every delivery that reaches
- * the worker writes the job (its claim), so once a job's `abandon_at` has passed with no write since, no delivery
- * can still move it: its lease expired beyond the retry budget, and the cleanup sweep may end it `error`.
+ * the worker's timeout and the next one starting at most the longest backoff later. A delivery that gets the
+ * lease writes the job (its claim); one that finds the lease held writes nothing and is retried, and the last
+ * one schedules a takeover task due when the lease expires. So once a job's `abandon_at` has passed with no write
+ * since, no delivery can still move it: its lease expired beyond the retry budget, and the sweep may end it.
  *
  * The ledger sets `abandon_at` whenever the next delivery changes: at submission (a new task), at each claim (the
- * attempts that task has left), when a worker gives a job back for a retry, and when it schedules a video poll
- * (a new task, due at the poll's time).
+ * attempts that task has left), when a worker gives a job back for a retry, when it schedules a video poll (a
+ * new task, due at the poll's time), and when it schedules a takeover (never earlier than it was).
  */
 
 import type { Settings } from "../config/settings.ts";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
 import { AppError, invalidArgument, notFound } from "../errors/app-error.ts";
 import { inspectImage } from "../media/image-inspection.ts";
+import { mediaPaths } from "../store/media-paths.ts";
 
 /**
  * An image a client hands us (to edit, as a mask, as a video's first frame, as an upload): either a path to one
@@ -69,7 +70,7 @@ export async function resolveImageInput(
   limits: ImageLimits,
 ): Promise<ValidatedImage> {
   if ("path" in input) {
-    const uploads = `users/${uid}/uploads/`;
+    const uploads = mediaPaths.uploads(uid);
     try {
       assertBlobPath(input.path);
     } catch {

@@ -3,7 +3,7 @@ import type { ErrorCode } from "../errors/app-error.ts";
 import type { TaskDelivery } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
 import type { JobRecord } from "../store/records.ts";
-import { abandonDeadline, type DeliveryBudget, type NextDelivery } from "./delivery-budget.ts";
+import { abandonDeadline, longestSilenceMs, type DeliveryBudget, type NextDelivery } from "./delivery-budget.ts";
 
 /**
  * Every change of a job's state, each one transaction. Cloud Tasks delivers at least once, so a worker first
@@ -45,6 +45,11 @@ export class JobLedger {
   /** When a job whose next delivery is `next` is abandoned, if nobody writes it before. */
   deadline(next: NextDelivery): Date {
     return abandonDeadline(next, this.#options.delivery);
+  }
+
+  /** When `job` is abandoned; for a job written before `abandon_at` existed, a whole task's budget after its last write. */
+  abandonAt(job: JobRecord): Date {
+    return job.abandon_at ?? new Date(job.updated_at.getTime() + longestSilenceMs(this.#options.delivery));
   }
 
   /**
@@ -110,8 +115,21 @@ export class JobLedger {
       job.status !== "done" &&
       job.status !== "error" &&
       (conditions.owner === undefined || job.lease_owner === conditions.owner) &&
-      (conditions.abandonedBy === undefined || job.abandon_at.getTime() <= conditions.abandonedBy.getTime())
+      (conditions.abandonedBy === undefined || this.abandonAt(job).getTime() <= conditions.abandonedBy.getTime())
         ? { status: "error", error: error.message, error_code: error.code, completed_at: now, lease_expires_at: now }
+        : undefined,
+    );
+  }
+
+  /**
+   * Moves an unfinished job's `abandon_at` later, to cover a delivery scheduled by a worker that does not hold
+   * the lease (a takeover). Never earlier.
+   */
+  extendDeadline(uid: string, jobId: string, next: NextDelivery): Promise<JobRecord | undefined> {
+    const deadline = this.deadline(next);
+    return this.#write(uid, jobId, (job) =>
+      job.status !== "done" && job.status !== "error" && this.abandonAt(job).getTime() < deadline.getTime()
+        ? { abandon_at: deadline }
         : undefined,
     );
   }

@@ -14,6 +14,7 @@ import type { JobKind, JobRecord, JobStatus, ProviderRun, RequestKind } from "..
 import { resolveImageInput, type ImageInput, type ValidatedImage } from "./image-input.ts";
 import type { JobLedger } from "./job-ledger.ts";
 import { imageEditSchema, imageGenerateSchema, videoGenerateSchema } from "./job-request.ts";
+import { mediaPaths } from "../store/media-paths.ts";
 
 /** The answer to a submission (contract: Image, Video). */
 export interface Submission {
@@ -166,14 +167,14 @@ export class JobService {
   }
 
   async #submit(user: AuthenticatedUser, prepared: PreparedJob): Promise<Submission> {
-    const { database, blobs, ledger, settings, now } = this.#dependencies;
+    const { database, ledger, settings, now } = this.#dependencies;
     const at = new Date(now());
     const requestId = prepared.requestId ?? newId("req");
     const inputPaths = (jobId: string): Record<string, string> =>
       Object.fromEntries(
         Object.entries(prepared.images).map(([name, image]) => [
           `${name}_path`,
-          `users/${user.uid}/inputs/${jobId}/${name}.${EXTENSIONS[image.mimeType] ?? "bin"}`,
+          `${mediaPaths.jobInputs(user.uid, jobId)}${name}.${EXTENSIONS[image.mimeType] ?? "bin"}`,
         ]),
       );
     const start = await beginGeneration(database, {
@@ -229,23 +230,32 @@ export class JobService {
       const jobId = start.request.job_id;
       if (jobId === undefined) throw new AppError("conflict", "This request_id belongs to another kind of request.");
       const job = await this.job(user.uid, jobId);
-      // The first attempt may have died between its transaction and its enqueue: enqueue again (same task id).
-      if (job.status === "queued") await this.#enqueue(user.uid, job);
+      // The first attempt may have died between its transaction and its enqueue, perhaps before storing the
+      // inputs: store them and enqueue again (same paths, same task id, so both are harmless if done already).
+      if (job.status === "queued") {
+        await this.#storeInputs(user.uid, job, prepared);
+        await this.#enqueue(user.uid, job);
+      }
       return this.#answer(job.status === "queued" ? job : await this.job(user.uid, jobId));
     }
 
     const job = start.job;
     if (job === undefined) throw new Error("a media generation always creates a job");
-    try {
-      for (const [name, image] of Object.entries(prepared.images)) {
-        const path = (job.input as Record<string, unknown>)[`${name}_path`];
-        if (typeof path === "string") await blobs.put(path, image.data, image.mimeType);
-      }
-    } catch (error) {
-      await this.#abandon(user.uid, job, error, "Could not store the input image.");
-    }
+    await this.#storeInputs(user.uid, job, prepared);
     await this.#enqueue(user.uid, job);
     return this.#answer(job);
+  }
+
+  /** Writes the job's own copies of its input images, at the paths its transaction recorded. */
+  async #storeInputs(uid: string, job: JobRecord, prepared: PreparedJob): Promise<void> {
+    try {
+      for (const [name, image] of Object.entries(prepared.images)) {
+        const path = job.input[`${name}_path`];
+        if (typeof path === "string") await this.#dependencies.blobs.put(path, image.data, image.mimeType);
+      }
+    } catch (error) {
+      await this.#abandon(uid, job, error, "Could not store the input image.");
+    }
   }
 
   async #enqueue(uid: string, job: JobRecord): Promise<void> {
@@ -259,13 +269,13 @@ export class JobService {
 
   /**
    * Ends a job that cannot start, so nothing is left pending, removes the input images it stored (no
-   * worker will ever read them, and no media sweep looks at failed jobs), and answers 503.
+   * worker will ever read them; a failed job keeps nothing), and answers 503.
    */
   async #abandon(uid: string, job: JobRecord, error: unknown, message: string): Promise<never> {
     const { logger, ledger, blobs } = this.#dependencies;
     logger.error("job submission failed", { job_id: job.job_id, ...describeError(error) });
     await ledger.fail(uid, job.job_id, { code: "unavailable", message });
-    await blobs.deletePrefix(`users/${uid}/inputs/${job.job_id}/`).catch((cleanupError: unknown) => {
+    await blobs.deletePrefix(mediaPaths.jobInputs(uid, job.job_id)).catch((cleanupError: unknown) => {
       logger.warn("abandoned job inputs not deleted", { job_id: job.job_id, ...describeError(cleanupError) });
     });
     throw unavailable(message, error);

@@ -12,7 +12,7 @@ import { createCanvas } from "../media/canvas.ts";
 import { NanoBananaImageProvider } from "../providers/nano-banana-image-provider.ts";
 import { VeoVideoProvider } from "../providers/veo-video-provider.ts";
 import { InProcessTaskQueue } from "../queue/in-process-task-queue.ts";
-import type { JobTask } from "../queue/task-queue.ts";
+import { taskId, type JobTask } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
 import type { JobKind, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 import { googleError, jsonResponse, ProviderWireServer } from "../test-support/provider-wire-server.ts";
@@ -73,7 +73,9 @@ describe("job workers", function () {
       logger: new Logger({ sink: () => undefined }),
       now: Date.now,
     });
-    queue.register("videoWorker", (task, delivery) => worker.handle("videoWorker", task, delivery));
+    for (const name of ["imageWorker", "videoWorker"] as const) {
+      queue.register(name, (task, delivery) => worker.handle(name, task, delivery));
+    }
   });
   after(async () => {
     await queue.close();
@@ -161,6 +163,26 @@ describe("job workers", function () {
       );
     });
 
+    it("schedule a takeover when the last delivery finds the job leased, so a crashed holder never strands it", async () => {
+      slowImage(0);
+      const job = await newJob("image", "img-takeover");
+      const crashed = await ledger.claim(uid, job.job_id, "worker-that-crashed", delivery(0));
+      assert.equal(crashed.outcome, "claimed");
+      await worker.handle("imageWorker", task(job), delivery(2));
+      const waiting = await ledger.get(uid, job.job_id);
+      assert.ok(crashed.job.lease_expires_at);
+      assert.ok(
+        (waiting?.abandon_at?.getTime() ?? 0) >= ledger.deadline({ at: crashed.job.lease_expires_at }).getTime(),
+        "the deadline covers the takeover task",
+      );
+      const done = await until(
+        () => ledger.get(uid, job.job_id),
+        (current) => current?.status === "done",
+        { timeoutMs: 10_000, what: "the takeover" },
+      );
+      assert.equal(done?.attempts, 2);
+    });
+
     it("throw transient provider failures for Cloud Tasks to retry, then end the job on the last attempt", async () => {
       server.setDefault("generateContent", (_, response) =>
         jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
@@ -185,23 +207,26 @@ describe("job workers", function () {
         jsonResponse(response, 200, { promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }),
       );
       const job = await newJob("image", "img-blocked");
+      const inputCopy = `users/${uid}/inputs/${job.job_id}/image.png`;
+      await blobs.put(inputCopy, png, "image/png");
       await worker.handle("imageWorker", task(job), delivery(0));
       const failed = await ledger.get(uid, job.job_id);
       assert.equal(failed?.status, "error");
       assert.equal(failed.error_code, "blocked");
       assert.match(failed.error ?? "", /safety/);
       assert.equal(server.count("generateContent"), 1);
+      assert.equal(await blobs.stat(inputCopy), null, "a failed job keeps no input copies");
     });
   });
 
   describe("video jobs", () => {
     const operation = "models/veo-3.0-generate-001/operations/op-worker";
     /** A worker on a queue nobody listens to: only the deliveries the test makes reach it. */
-    const silentWorker = () =>
+    const silentWorker = (silentQueue = new InProcessTaskQueue({ maxAttempts: 1 })) =>
       new JobWorker({
         ledger,
         blobs,
-        queue: new InProcessTaskQueue({ maxAttempts: 1 }),
+        queue: silentQueue,
         images: undefined,
         videos: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
         settings,
@@ -294,6 +319,16 @@ describe("job workers", function () {
       await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
       assert.equal(server.count("operation"), polled, "no second poll for poll 1");
       assert.equal((await ledger.get(uid, job.job_id))?.poll_count, 1);
+
+      // Poll 1's run may have died between recording itself and enqueueing poll 2: a repeat enqueues it again.
+      const freshQueue = new InProcessTaskQueue({ maxAttempts: 1 });
+      await silentWorker(freshQueue).handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
+      const successor = { ...task(job), phase: "poll" as const, poll: 2 };
+      assert.equal(
+        await freshQueue.enqueue("videoWorker", successor, { id: taskId(job.job_id, "poll", "2") }),
+        "duplicate",
+        "poll 2 was enqueued by the repeat",
+      );
       await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });
     });
 
@@ -306,7 +341,7 @@ describe("job workers", function () {
       const waiting = await ledger.get(uid, job.job_id);
       assert.ok(waiting?.next_poll_at);
       assert.equal(
-        waiting.abandon_at.getTime(),
+        waiting.abandon_at?.getTime(),
         abandonDeadline(
           { at: waiting.next_poll_at, attemptsLeft: settings.JOB_MAX_ATTEMPTS },
           deliveryBudget(settings),
@@ -327,14 +362,14 @@ describe("job workers", function () {
       assert.equal(claim.outcome, "claimed");
       const claimed = claim.job;
       assert.equal(
-        claimed.abandon_at.getTime(),
+        claimed.abandon_at?.getTime(),
         abandonDeadline({ at: claimed.updated_at, attemptsLeft: 2 }, budget).getTime(),
         "three attempts, the second is running: this one and one more may still run",
       );
       const last = await ledger.claim(uid, job.job_id, "claiming-worker", delivery(2));
       assert.equal(last.outcome, "claimed");
       assert.equal(
-        last.job.abandon_at.getTime(),
+        last.job.abandon_at?.getTime(),
         abandonDeadline({ at: last.job.updated_at, attemptsLeft: 1 }, budget).getTime(),
         "the last attempt: abandoned once it can no longer be running",
       );
@@ -350,7 +385,7 @@ describe("job workers", function () {
       await assert.rejects(worker.handle("imageWorker", task(job), delivery(0)), RetryLaterError);
       const after = new Date();
       const released = await ledger.get(uid, job.job_id);
-      const deadline = released?.abandon_at.getTime() ?? 0;
+      const deadline = released?.abandon_at?.getTime() ?? 0;
       assert.ok(deadline >= abandonDeadline({ at: before, attemptsLeft: 2 }, budget).getTime());
       assert.ok(deadline <= abandonDeadline({ at: after, attemptsLeft: 2 }, budget).getTime());
       await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });

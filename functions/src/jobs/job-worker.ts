@@ -12,6 +12,7 @@ import type { JobTask, QueueName, TaskDelivery, TaskQueue } from "../queue/task-
 import { taskId } from "../queue/task-queue.ts";
 import type { JobRecord, StoredImage } from "../store/records.ts";
 import type { JobLedger } from "./job-ledger.ts";
+import { mediaPaths } from "../store/media-paths.ts";
 
 /**
  * The task-queue workers' logic. Each delivery claims the job (a lease, so a duplicate delivery of a running
@@ -68,8 +69,9 @@ export class JobWorker {
     }
     if (claim.outcome === "busy") {
       logger.info("job task deferred: another delivery holds the lease", log);
-      if (lastAttempt) return;
-      throw new RetryLaterError("Another delivery is working on this job.");
+      if (!lastAttempt) throw new RetryLaterError("Another delivery is working on this job.");
+      await this.#scheduleTakeover(queue, task, claim.job);
+      return;
     }
     const job = claim.job;
     try {
@@ -94,7 +96,14 @@ export class JobWorker {
         code: appError.code,
         ...describeError(error, appError.code === "internal"),
       });
-      await ledger.fail(task.uid, job.job_id, { code: appError.code, message: appError.message }, { owner });
+      const failed = await ledger.fail(
+        task.uid,
+        job.job_id,
+        { code: appError.code, message: appError.message },
+        { owner },
+      );
+      // A failed job keeps nothing: its input copies go now (the media sweep looks only at finished media).
+      if (failed !== undefined) await this.#dependencies.blobs.deletePrefix(mediaPaths.jobInputs(task.uid, job.job_id));
     }
   }
 
@@ -121,7 +130,7 @@ export class JobWorker {
     });
     const stored: StoredImage[] = [];
     for (const [index, result] of generated.entries()) {
-      const path = `users/${uid}/images/${job.job_id}/${String(index)}.${EXTENSIONS[result.mimeType] ?? "png"}`;
+      const path = `${mediaPaths.jobImages(uid, job.job_id)}${String(index)}.${EXTENSIONS[result.mimeType] ?? "png"}`;
       const url = await blobs.put(path, result.data, result.mimeType);
       const info = inspectImage(result.data);
       stored.push({
@@ -164,7 +173,9 @@ export class JobWorker {
 
     const pollNumber = task.phase === "poll" ? (task.poll ?? 1) : (job.poll_count ?? 0) + 1;
     if ((job.poll_count ?? 0) >= pollNumber) {
-      // A repeated delivery of a poll that already ran: its successor is scheduled.
+      // A repeated delivery of a poll that already ran. Its successor may never have been enqueued (the run
+      // failed between its update and its enqueue): enqueue it again, which is harmless if it was (same id).
+      await this.#schedulePoll(task.uid, job.job_id, (job.poll_count ?? 0) + 1);
       await ledger.release(task.uid, job.job_id, owner, { at: job.next_poll_at ?? new Date(now()) });
       return;
     }
@@ -190,9 +201,24 @@ export class JobWorker {
       await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
     }
-    const path = `users/${task.uid}/videos/${job.job_id}.mp4`;
+    const path = `${mediaPaths.jobVideo(task.uid, job.job_id)}mp4`;
     const url = await this.#dependencies.blobs.put(path, result.video.data, result.video.mimeType);
     await ledger.complete(task.uid, job.job_id, owner, { poll_count: pollNumber, video_path: path, video_url: url });
+  }
+
+  /**
+   * The last delivery of a task found the job leased by another. If that holder crashed, no delivery would come
+   * back for the job (the retries can run out before a lease expires), so a new task, due when the lease expires,
+   * takes it over or finds it finished. Its id names the claim it follows, so duplicates collapse.
+   */
+  async #scheduleTakeover(queue: QueueName, task: JobTask, job: JobRecord): Promise<void> {
+    const { ledger, now } = this.#dependencies;
+    const due = job.lease_expires_at ?? new Date(now());
+    await this.#dependencies.queue.enqueue(queue, task, {
+      id: taskId(job.job_id, "takeover", String(job.attempts)),
+      delaySeconds: Math.max(1, Math.ceil((due.getTime() - now()) / 1000)),
+    });
+    await ledger.extendDeadline(task.uid, job.job_id, { at: due });
   }
 
   async #schedulePoll(uid: string, jobId: string, pollNumber: number): Promise<void> {

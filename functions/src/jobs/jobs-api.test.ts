@@ -124,6 +124,30 @@ describe("image and video jobs", function () {
       assert.equal(chatAsVideo.status, 409, "another kind with the same id");
     });
 
+    it("stores a job's inputs again when its request is replayed after a crash left it queued without them", async () => {
+      const body = {
+        prompt: "restore my inputs",
+        request_id: "image-edit-crashed-1",
+        image: { data: png(16, 16).toString("base64"), mime_type: "image/png" },
+      };
+      const first = await call("POST", "/image/edit", body);
+      const jobId = String(first.body.job_id);
+      await untilJob(jobId, (job) => job.status === "done");
+      // What a crash right after the submission's transaction leaves: the job queued, its input copy never stored.
+      const { database, blobs, ledger } = server.services;
+      const stored = await database.get<JobRecord>(paths.job(user.uid, jobId));
+      assert.ok(stored);
+      await database.set(paths.job(user.uid, jobId), { ...stored.data, status: "queued" });
+      const inputPath = String(stored.data.input.image_path);
+      await blobs.delete(inputPath);
+
+      const replayed = await call("POST", "/image/edit", body);
+      assert.equal(replayed.status, 200);
+      assert.equal(replayed.body.job_id, jobId);
+      assert.equal((await blobs.stat(inputPath))?.contentType, "image/png", "the input copy is back for the worker");
+      await ledger.fail(user.uid, jobId, { code: "aborted", message: "test over" });
+    });
+
     it("ends a blocked prompt as an error on the job, message and request", async () => {
       const submitted = await call("POST", "/image/generate", {
         prompt: "simulate:blocked please",
@@ -396,7 +420,7 @@ describe("image and video jobs", function () {
         assert.equal(jobs.length, 1);
         assert.equal(jobs[0]?.data.status, "error");
         assert.equal(
-          jobs[0].data.abandon_at.getTime(),
+          jobs[0].data.abandon_at?.getTime(),
           jobs[0].data.created_at.getTime() + longestSilenceMs(deliveryBudget(broken.services.config.settings)),
           "a submitted job's task has its whole retry budget before the job counts as abandoned",
         );

@@ -136,6 +136,24 @@ describe("cleanup", function () {
       completed_at: minutes(20),
       images: [{ path: `users/${uid}/images/job-lost-status/0.png`, url: "http://x/0.png", mime_type: "image/png" }],
     });
+    // Written before jobs carried abandon_at: judged by a whole task's budget after its last write (14 min here).
+    await message("msg-of-job-legacy", "pending", minutes(20), { type: "image", job_id: "job-legacy" });
+    await database.set(paths.job(uid, "job-legacy"), {
+      job_id: "job-legacy",
+      kind: "image",
+      chat_id: "chat-seeded",
+      message_id: "msg-of-job-legacy",
+      request_id: "req-of-job-legacy",
+      status: "running",
+      prompt: "p",
+      model: "m",
+      provider: "simulated",
+      input: {},
+      attempts: 1,
+      created_at: minutes(20),
+      updated_at: minutes(20),
+    } satisfies JobRecord);
+    await blobs.put(`users/${uid}/inputs/job-stale/image.png`, Buffer.from("png"), "image/png");
     // A pending message whose job is gone.
     await message("msg-of-job-gone", "pending", minutes(20), { type: "image", job_id: "job-gone" });
     for (const id of ["job-old-media-1", "job-old-media-2"]) {
@@ -187,8 +205,8 @@ describe("cleanup", function () {
     assert.equal(total("aborted_streams"), 2);
     assert.equal(
       total("stale_jobs"),
-      4,
-      "the two abandoned jobs (with their messages), the message whose status was lost, the message without a job",
+      5,
+      "the two abandoned jobs (with their messages), the job from before abandon_at, the message whose status was lost, the message without a job",
     );
     assert.equal(total("media"), 3, "two jobs' images and one old upload");
 
@@ -212,6 +230,13 @@ describe("cleanup", function () {
     assert.equal(settled?.status, "done", "settled with its job's result, not an error");
     assert.equal(settled.images?.[0]?.path, `users/${user.uid}/images/job-lost-status/0.png`);
     assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-gone")))?.status, "error");
+    assert.equal((await get<JobRecord>(paths.job(user.uid, "job-legacy")))?.status, "error");
+    assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-legacy")))?.status, "error");
+    assert.equal(
+      await blobs.stat(`users/${user.uid}/inputs/job-stale/image.png`),
+      null,
+      "an abandoned job keeps no inputs",
+    );
     assert.equal(
       (await get<JobRecord>(paths.job(user.uid, "job-fresh")))?.status,
       "running",
@@ -257,5 +282,45 @@ describe("cleanup", function () {
       0,
     );
     assert.equal(aborted, 2);
+  });
+
+  it("does not ask for more rounds when a whole batch of pending messages belongs to jobs that are still live", async () => {
+    const { database } = server.services;
+    for (const index of [1, 2, 3, 4]) {
+      const jobId = `job-live-${String(index)}`;
+      await database.set(paths.message(user.uid, `msg-of-${jobId}`), {
+        message_id: `msg-of-${jobId}`,
+        chat_id: "chat-live",
+        seq: index,
+        role: "assistant",
+        type: "image",
+        content: "",
+        status: "pending",
+        request_id: `req-of-${jobId}`,
+        job_id: jobId,
+        created_at: minutes(30),
+        updated_at: minutes(30),
+      } satisfies MessageRecord);
+      await database.set(paths.job(user.uid, jobId), {
+        job_id: jobId,
+        kind: "image",
+        chat_id: "chat-live",
+        message_id: `msg-of-${jobId}`,
+        request_id: `req-of-${jobId}`,
+        status: "running",
+        prompt: "p",
+        model: "m",
+        provider: "simulated",
+        input: {},
+        attempts: 2,
+        // Claimed again a minute ago: its retries are still coming.
+        abandon_at: minutesAhead(20),
+        created_at: minutes(30),
+        updated_at: minutes(1),
+      } satisfies JobRecord);
+    }
+    const { body } = await sweep(admin);
+    assert.equal((body.removed as Record<string, number>).stale_jobs, 0);
+    assert.equal(body.more, false, "another round would find the same live jobs");
   });
 });

@@ -9,6 +9,7 @@ import type { Logger } from "../logging/logger.ts";
 import { ownerOf, paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
 import type { JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
 
 /**
  * The maintenance sweep behind `POST /admin/cleanup` and the scheduled `cleanup` function:
@@ -119,7 +120,8 @@ export class CleanupService {
    * A `pending` message moves only when its job's status reaches it (the Firestore trigger in firebase mode). One
    * silent for longer than any healthy job stays silent is settled from its job: with the job's result if it
    * finished (the status never arrived), with an error if the job is abandoned or gone. A job that is still within
-   * its deadline is left to its deliveries. Each settled message counts once.
+   * its deadline is left to its deliveries. Each settled message counts once. Such live ones stay first in the
+   * query, so a batch of nothing but them is not "more": another round would find the same.
    */
   async #settlePendingMessages(cutoff: Date, batch: number): Promise<Outcome> {
     const { database, ledger, now } = this.#dependencies;
@@ -139,19 +141,21 @@ export class CleanupService {
         changed += 1;
       }
     }
-    return { changed, full: found.length >= batch };
+    return { changed, full: found.length >= batch && changed > 0 };
   }
 
   /**
-   * Ends a job `error` if its `abandon_at` had passed by `at` (checked again in the transaction), and carries that
-   * onto its message and request at once, whether or not a trigger will too (propagation only moves forward).
+   * Ends a job `error` if its `abandon_at` had passed by `at` (checked again in the transaction), carries that
+   * onto its message and request at once, whether or not a trigger will too (propagation only moves forward),
+   * and deletes the input copies it kept (no worker will read them).
    */
   async #failAbandoned(uid: string, jobId: string, at: Date): Promise<boolean> {
-    const { database, ledger } = this.#dependencies;
+    const { database, blobs, ledger } = this.#dependencies;
     const error = { code: "unavailable", message: "The job did not finish in time." } as const;
     const failed = await ledger.fail(uid, jobId, error, { abandonedBy: at });
     if (failed === undefined) return false;
     await propagateJobStatus(database, uid, failed, at);
+    await blobs.deletePrefix(mediaPaths.jobInputs(uid, jobId));
     return true;
   }
 
@@ -161,9 +165,7 @@ export class CleanupService {
     let deleted = 0;
     for (const { path, data: job } of found) {
       const uid = ownerOf(path);
-      deleted += await blobs.deletePrefix(`users/${uid}/images/${job.job_id}/`);
-      deleted += await blobs.deletePrefix(`users/${uid}/videos/${job.job_id}.`);
-      deleted += await blobs.deletePrefix(`users/${uid}/inputs/${job.job_id}/`);
+      deleted += await deleteJobMedia(blobs, uid, job.job_id);
       await ledger.markMediaDeleted(uid, job.job_id);
       await database.transaction(async (transaction) => {
         const messagePath = paths.message(uid, job.message_id);
@@ -177,7 +179,7 @@ export class CleanupService {
 
   async #deleteOldUploads(cutoff: Date, batch: number): Promise<Outcome> {
     const { blobs } = this.#dependencies;
-    const found = await blobs.listStoredBefore("users/*/uploads/**", cutoff, batch);
+    const found = await blobs.listStoredBefore(mediaPaths.everyUsersUploads, cutoff, batch);
     for (const path of found) await blobs.delete(path);
     return { changed: found.length, full: found.length >= batch };
   }

@@ -128,8 +128,11 @@ export interface JobRecord {
   readonly updated_at: Date;
   readonly lease_owner?: string;
   readonly lease_expires_at?: Date;
-  /** With no write by then, no delivery can still move the job (`jobs/delivery-budget.ts`): the sweep ends it. */
-  readonly abandon_at: Date;
+  /**
+   * With no write by then, no delivery can still move the job (`jobs/delivery-budget.ts`): the sweep ends it.
+   * Absent on jobs written before it existed (see `JobLedger.abandonAt`).
+   */
+  readonly abandon_at?: Date;
   readonly operation_name?: string;
   readonly next_poll_at?: Date;
   readonly poll_count?: number;

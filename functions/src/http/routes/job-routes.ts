@@ -8,6 +8,7 @@ import { CLIENT_ID_PATTERN, newId } from "../../store/ids.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 import { parseInput } from "../validation.ts";
+import { mediaPaths } from "../../store/media-paths.ts";
 
 /**
  * `POST /image/generate`, `POST /image/edit`, `POST /video/generate`, `GET /video/status/{job_id}`,
@@ -67,7 +68,7 @@ export function jobRoutes(jobs: JobService, blobs: BlobStore, settings: Settings
         const limits = { maxBytes: settings.MAX_ATTACHMENT_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION };
         const image = await resolveImageInput(context.caller.uid, input, "image", blobs, limits);
         const extension = image.mimeType === "image/jpeg" ? "jpg" : image.mimeType.slice("image/".length);
-        const path = `users/${context.caller.uid}/uploads/${newId("upload")}.${extension}`;
+        const path = `${mediaPaths.uploads(context.caller.uid)}${newId("upload")}.${extension}`;
         const url = await blobs.put(path, image.data, image.mimeType);
         context.sendJson(200, {
           ok: true,

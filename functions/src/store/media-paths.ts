@@ -1,0 +1,28 @@
+import type { BlobStore } from "../blobs/blob-store.ts";
+
+/**
+ * Where each kind of media lives in the blob store (Cloud Storage, or files in embedded mode). Like documents,
+ * everything sits under `users/{uid}`, which `storage.rules` relies on: owners read their own media and upload
+ * only under `uploads/`.
+ */
+export const mediaPaths = {
+  /** Folder of a user's uploads (`POST /uploads`, or the Firebase SDK straight to Cloud Storage). */
+  uploads: (uid: string) => `users/${uid}/uploads/`,
+  /** Every user's uploads, as a blob-store glob (retention). */
+  everyUsersUploads: "users/*/uploads/**",
+  /** Folder of a job's generated images. */
+  jobImages: (uid: string, jobId: string) => `users/${uid}/images/${jobId}/`,
+  /** A job's generated video, without its extension (a prefix). */
+  jobVideo: (uid: string, jobId: string) => `users/${uid}/videos/${jobId}.`,
+  /** Folder of the copies of a job's input images (inline or uploaded): the job's own. */
+  jobInputs: (uid: string, jobId: string) => `users/${uid}/inputs/${jobId}/`,
+} as const;
+
+/** Deletes everything a job stored: its images, its video and its input copies. Returns how many blobs. */
+export async function deleteJobMedia(blobs: BlobStore, uid: string, jobId: string): Promise<number> {
+  let deleted = 0;
+  for (const prefix of [mediaPaths.jobImages, mediaPaths.jobVideo, mediaPaths.jobInputs]) {
+    deleted += await blobs.deletePrefix(prefix(uid, jobId));
+  }
+  return deleted;
+}
