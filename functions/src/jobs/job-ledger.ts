@@ -2,7 +2,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import type { ErrorCode } from "../errors/app-error.ts";
 import type { TaskDelivery } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
-import type { JobRecord } from "../store/records.ts";
+import { isFinishedJob, type JobRecord } from "../store/records.ts";
 import { abandonDeadline, longestSilenceMs, type DeliveryBudget, type NextDelivery } from "./delivery-budget.ts";
 
 /**
@@ -61,7 +61,7 @@ export class JobLedger {
       const path = paths.job(uid, jobId);
       const job = (await transaction.get<JobRecord>(path))?.data;
       if (job === undefined) return { outcome: "missing" };
-      if (job.status === "done" || job.status === "error") return { outcome: "finished", job };
+      if (isFinishedJob(job)) return { outcome: "finished", job };
       const now = this.#options.now();
       const leaseExpired = job.lease_expires_at === undefined || job.lease_expires_at.getTime() <= now;
       if (job.status === "running" && !leaseExpired && job.lease_owner !== owner) return { outcome: "busy", job };
@@ -112,8 +112,7 @@ export class JobLedger {
   ): Promise<JobRecord | undefined> {
     const now = new Date(this.#options.now());
     return this.#write(uid, jobId, (job) =>
-      job.status !== "done" &&
-      job.status !== "error" &&
+      !isFinishedJob(job) &&
       (conditions.owner === undefined || job.lease_owner === conditions.owner) &&
       (conditions.abandonedBy === undefined || this.abandonAt(job).getTime() <= conditions.abandonedBy.getTime())
         ? { status: "error", error: error.message, error_code: error.code, completed_at: now, lease_expires_at: now }
@@ -128,9 +127,7 @@ export class JobLedger {
   extendDeadline(uid: string, jobId: string, next: NextDelivery): Promise<JobRecord | undefined> {
     const deadline = this.deadline(next);
     return this.#write(uid, jobId, (job) =>
-      job.status !== "done" && job.status !== "error" && this.abandonAt(job).getTime() < deadline.getTime()
-        ? { abandon_at: deadline }
-        : undefined,
+      !isFinishedJob(job) && this.abandonAt(job).getTime() < deadline.getTime() ? { abandon_at: deadline } : undefined,
     );
   }
 

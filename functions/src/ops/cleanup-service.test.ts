@@ -53,28 +53,50 @@ describe("cleanup", function () {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
+  /** An assistant message of the test user, as the services would have written it. */
+  const putMessage = (
+    id: string,
+    status: MessageRecord["status"],
+    updatedAt: Date,
+    extra: Partial<MessageRecord> = {},
+  ) =>
+    server.services.database.set(paths.message(user.uid, id), {
+      message_id: id,
+      chat_id: "chat-seeded",
+      seq: 1,
+      role: "assistant",
+      type: "text",
+      content: "partial",
+      status,
+      request_id: `req-${id}`,
+      created_at: updatedAt,
+      updated_at: updatedAt,
+      ...extra,
+    } satisfies MessageRecord);
+  /** A job of the test user, not abandoned unless `extra` says so. */
+  const putJob = (id: string, status: JobRecord["status"], updatedAt: Date, extra: Partial<JobRecord> = {}) =>
+    server.services.database.set(paths.job(user.uid, id), {
+      job_id: id,
+      kind: "image",
+      chat_id: "chat-seeded",
+      message_id: `msg-of-${id}`,
+      request_id: `req-of-${id}`,
+      status,
+      prompt: "p",
+      model: "m",
+      provider: "simulated",
+      input: {},
+      attempts: 1,
+      abandon_at: minutesAhead(60),
+      created_at: updatedAt,
+      updated_at: updatedAt,
+      media_deleted: false,
+      ...extra,
+    } satisfies JobRecord);
+
   async function seed() {
     const { database, blobs } = server.services;
     const uid = user.uid;
-    const message = (
-      id: string,
-      status: MessageRecord["status"],
-      updatedAt: Date,
-      extra: Partial<MessageRecord> = {},
-    ) =>
-      database.set(paths.message(uid, id), {
-        message_id: id,
-        chat_id: "chat-seeded",
-        seq: 1,
-        role: "assistant",
-        type: "text",
-        content: "partial",
-        status,
-        request_id: `req-${id}`,
-        created_at: updatedAt,
-        updated_at: updatedAt,
-        ...extra,
-      } satisfies MessageRecord);
     const request = (id: string, createdAt: Date) =>
       database.set(paths.request(uid, id), {
         request_id: id,
@@ -88,56 +110,40 @@ describe("cleanup", function () {
         updated_at: createdAt,
         expire_at: createdAt,
       } satisfies RequestRecord);
-    const job = (id: string, status: JobRecord["status"], updatedAt: Date, extra: Partial<JobRecord> = {}) =>
-      database.set(paths.job(uid, id), {
-        job_id: id,
-        kind: "image",
-        chat_id: "chat-seeded",
-        message_id: `msg-of-${id}`,
-        request_id: `req-of-${id}`,
-        status,
-        prompt: "p",
-        model: "m",
-        provider: "simulated",
-        input: {},
-        attempts: 1,
-        abandon_at: minutesAhead(60),
-        created_at: updatedAt,
-        updated_at: updatedAt,
-        media_deleted: false,
-        ...extra,
-      } satisfies JobRecord);
 
     for (const index of [1, 2, 3, 4]) await request(`old-request-${String(index)}`, days(2));
     for (const index of [1, 2]) await request(`new-request-${String(index)}`, minutes(5));
-    await message("msg-stale-stream-1", "streaming", minutes(5));
-    await message("msg-stale-stream-2", "streaming", minutes(5));
+    await putMessage("msg-stale-stream-1", "streaming", minutes(5));
+    await putMessage("msg-stale-stream-2", "streaming", minutes(5));
     // The last attempt crashed: the lease expired and no retry is left, so abandon_at has passed.
-    await message("msg-of-job-stale", "pending", minutes(20), { type: "image", job_id: "job-stale" });
-    await job("job-stale", "running", minutes(20), {
+    await putMessage("msg-of-job-stale", "pending", minutes(20), { type: "image", job_id: "job-stale" });
+    await putJob("job-stale", "running", minutes(20), {
       lease_owner: "gone",
       lease_expires_at: minutes(15),
       abandon_at: minutes(5),
     });
     // An attempt crashed too, but retries are left: the lease expired, abandon_at has not passed.
-    await message("msg-of-job-retrying", "pending", minutes(20), { type: "image", job_id: "job-retrying" });
-    await job("job-retrying", "running", minutes(20), {
+    await putMessage("msg-of-job-retrying", "pending", minutes(20), { type: "image", job_id: "job-retrying" });
+    await putJob("job-retrying", "running", minutes(20), {
       lease_owner: "gone",
       lease_expires_at: minutes(15),
       abandon_at: minutesAhead(30),
     });
     // Never delivered at all.
-    await message("msg-of-job-orphan-running", "pending", minutes(1), { type: "image", job_id: "job-orphan-running" });
-    await job("job-orphan-running", "queued", minutes(30), { abandon_at: minutes(1) });
-    await job("job-fresh", "running", minutes(1), { lease_expires_at: minutesAhead(1) });
+    await putMessage("msg-of-job-orphan-running", "pending", minutes(1), {
+      type: "image",
+      job_id: "job-orphan-running",
+    });
+    await putJob("job-orphan-running", "queued", minutes(30), { abandon_at: minutes(1) });
+    await putJob("job-fresh", "running", minutes(1), { lease_expires_at: minutesAhead(1) });
     // The job finished, but its status never reached the message (a lost trigger).
-    await message("msg-of-job-lost-status", "pending", minutes(20), { type: "image", job_id: "job-lost-status" });
-    await job("job-lost-status", "done", minutes(20), {
+    await putMessage("msg-of-job-lost-status", "pending", minutes(20), { type: "image", job_id: "job-lost-status" });
+    await putJob("job-lost-status", "done", minutes(20), {
       completed_at: minutes(20),
       images: [{ path: `users/${uid}/images/job-lost-status/0.png`, url: "http://x/0.png", mime_type: "image/png" }],
     });
     // Written before jobs carried abandon_at: judged by a whole task's budget after its last write (14 min here).
-    await message("msg-of-job-legacy", "pending", minutes(20), { type: "image", job_id: "job-legacy" });
+    await putMessage("msg-of-job-legacy", "pending", minutes(20), { type: "image", job_id: "job-legacy" });
     await database.set(paths.job(uid, "job-legacy"), {
       job_id: "job-legacy",
       kind: "image",
@@ -155,13 +161,13 @@ describe("cleanup", function () {
     } satisfies JobRecord);
     await blobs.put(`users/${uid}/inputs/job-stale/image.png`, Buffer.from("png"), "image/png");
     // A pending message whose job is gone.
-    await message("msg-of-job-gone", "pending", minutes(20), { type: "image", job_id: "job-gone" });
+    await putMessage("msg-of-job-gone", "pending", minutes(20), { type: "image", job_id: "job-gone" });
     for (const id of ["job-old-media-1", "job-old-media-2"]) {
-      await job(id, "done", days(3), { completed_at: days(3) });
-      await message(`msg-of-${id}`, "done", days(3), { type: "image" });
+      await putJob(id, "done", days(3), { completed_at: days(3) });
+      await putMessage(`msg-of-${id}`, "done", days(3), { type: "image" });
       await blobs.put(`users/${uid}/images/${id}/0.png`, Buffer.from("png"), "image/png");
     }
-    await job("job-new-media", "done", minutes(5), { completed_at: minutes(5) });
+    await putJob("job-new-media", "done", minutes(5), { completed_at: minutes(5) });
     await blobs.put(`users/${uid}/images/job-new-media/0.png`, Buffer.from("png"), "image/png");
     // Uploads: one stored three days ago (the same files, through a store whose clock is three days behind), one now.
     const storedEarlier = await FileBlobStore.open({
@@ -261,20 +267,13 @@ describe("cleanup", function () {
   });
 
   it("runs safely beside itself: two concurrent sweeps change each thing once", async () => {
-    const { database } = server.services;
     for (const index of [1, 2]) {
-      await database.set(paths.message(user.uid, `msg-race-${String(index)}`), {
-        message_id: `msg-race-${String(index)}`,
+      await putMessage(`msg-race-${String(index)}`, "streaming", minutes(10), {
         chat_id: "chat-race",
         seq: index,
-        role: "assistant",
-        type: "text",
         content: "",
-        status: "streaming",
         request_id: "r",
-        created_at: minutes(10),
-        updated_at: minutes(10),
-      } satisfies MessageRecord);
+      });
     }
     const [first, second] = await Promise.all([sweep(admin), sweep(admin)]);
     const aborted = [first, second].reduce(
@@ -285,39 +284,23 @@ describe("cleanup", function () {
   });
 
   it("does not ask for more rounds when a whole batch of pending messages belongs to jobs that are still live", async () => {
-    const { database } = server.services;
     for (const index of [1, 2, 3, 4]) {
       const jobId = `job-live-${String(index)}`;
-      await database.set(paths.message(user.uid, `msg-of-${jobId}`), {
-        message_id: `msg-of-${jobId}`,
+      await putMessage(`msg-of-${jobId}`, "pending", minutes(30), {
         chat_id: "chat-live",
         seq: index,
-        role: "assistant",
         type: "image",
         content: "",
-        status: "pending",
         request_id: `req-of-${jobId}`,
         job_id: jobId,
-        created_at: minutes(30),
-        updated_at: minutes(30),
-      } satisfies MessageRecord);
-      await database.set(paths.job(user.uid, jobId), {
-        job_id: jobId,
-        kind: "image",
+      });
+      // Claimed again a minute ago: its retries are still coming.
+      await putJob(jobId, "running", minutes(1), {
         chat_id: "chat-live",
-        message_id: `msg-of-${jobId}`,
-        request_id: `req-of-${jobId}`,
-        status: "running",
-        prompt: "p",
-        model: "m",
-        provider: "simulated",
-        input: {},
         attempts: 2,
-        // Claimed again a minute ago: its retries are still coming.
         abandon_at: minutesAhead(20),
         created_at: minutes(30),
-        updated_at: minutes(1),
-      } satisfies JobRecord);
+      });
     }
     const { body } = await sweep(admin);
     assert.equal((body.removed as Record<string, number>).stale_jobs, 0);

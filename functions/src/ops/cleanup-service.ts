@@ -8,7 +8,7 @@ import { propagateJobStatus } from "../jobs/job-status-propagation.ts";
 import type { Logger } from "../logging/logger.ts";
 import { ownerOf, paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
-import type { JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import { isFinishedJob, type JobRecord, type MessageRecord, type RequestRecord } from "../store/records.ts";
 import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
 
 /**
@@ -48,6 +48,9 @@ export interface CleanupDependencies {
 }
 
 const DAY_MS = 86_400_000;
+
+/** What a job that no delivery will finish, and its message, end with. */
+const JOB_TIMED_OUT = { code: "unavailable", message: "The job did not finish in time." } as const;
 
 export class CleanupService {
   readonly #dependencies: CleanupDependencies;
@@ -132,10 +135,16 @@ export class CleanupService {
       const at = new Date(now());
       const job = message.job_id === undefined ? undefined : await ledger.get(uid, message.job_id);
       if (job === undefined) {
-        const error = { code: "unavailable", message: "The job did not finish in time." } as const;
-        const ended = await finishMessage(database, uid, message.message_id, { status: "error", error }, at, cutoff);
+        const ended = await finishMessage(
+          database,
+          uid,
+          message.message_id,
+          { status: "error", error: JOB_TIMED_OUT },
+          at,
+          cutoff,
+        );
         if (ended !== null && ended.updated_at.getTime() === at.getTime()) changed += 1;
-      } else if (job.status === "done" || job.status === "error") {
+      } else if (isFinishedJob(job)) {
         if ((await propagateJobStatus(database, uid, job, at)).message) changed += 1;
       } else if (await this.#failAbandoned(uid, job.job_id, at)) {
         changed += 1;
@@ -151,8 +160,7 @@ export class CleanupService {
    */
   async #failAbandoned(uid: string, jobId: string, at: Date): Promise<boolean> {
     const { database, blobs, ledger } = this.#dependencies;
-    const error = { code: "unavailable", message: "The job did not finish in time." } as const;
-    const failed = await ledger.fail(uid, jobId, error, { abandonedBy: at });
+    const failed = await ledger.fail(uid, jobId, JOB_TIMED_OUT, { abandonedBy: at });
     if (failed === undefined) return false;
     await propagateJobStatus(database, uid, failed, at);
     await blobs.deletePrefix(mediaPaths.jobInputs(uid, jobId));

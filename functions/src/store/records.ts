@@ -148,3 +148,8 @@ export interface JobRecord {
 }
 
 export const TERMINAL_MESSAGE_STATUSES: ReadonlySet<MessageStatus> = new Set(["done", "error", "aborted"]);
+
+/** A finished job (`done` or `error`) never changes again. */
+export function isFinishedJob(job: Pick<JobRecord, "status">): boolean {
+  return job.status === "done" || job.status === "error";
+}
