@@ -14,7 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
-import { SimulatedTextProvider } from "../functions/src/providers/simulated-text-provider.ts";
+import { SimulatedTextProvider } from "../functions/src/providers/simulated/simulated-text-provider.ts";
 
 const kind = process.env.BENCH_KIND ?? "ours";
 const tokens = Number(process.env.BENCH_TOKENS ?? "1000");

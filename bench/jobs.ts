@@ -9,7 +9,7 @@ import type {
   ImageGenerationRequest,
   ImageProvider,
 } from "../functions/src/providers/image-provider.ts";
-import { SimulatedImageProvider } from "../functions/src/providers/simulated-image-provider.ts";
+import { SimulatedImageProvider } from "../functions/src/providers/simulated/simulated-image-provider.ts";
 import { createServices, type Services } from "../functions/src/runtime/services.ts";
 import { paths } from "../functions/src/store/paths.ts";
 import type { JobRecord } from "../functions/src/store/records.ts";

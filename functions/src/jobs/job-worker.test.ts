@@ -9,8 +9,8 @@ import { openSqliteDocumentDatabase } from "../database/sqlite-document-database
 import { Logger } from "../logging/logger.ts";
 import { encodePng } from "../media/png.ts";
 import { createCanvas } from "../media/canvas.ts";
-import { NanoBananaImageProvider } from "../providers/nano-banana-image-provider.ts";
-import { VeoVideoProvider } from "../providers/veo-video-provider.ts";
+import { NanoBananaImageProvider } from "../providers/google/nano-banana-image-provider.ts";
+import { VeoVideoProvider } from "../providers/google/veo-video-provider.ts";
 import { InProcessTaskQueue } from "../queue/in-process-task-queue.ts";
 import { taskId, type JobTask } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";

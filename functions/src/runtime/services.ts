@@ -77,7 +77,7 @@ export interface ServiceOptions {
 async function textProvider(config: RuntimeConfig): Promise<TextProvider | undefined> {
   const { settings } = config;
   if (config.providers.gemini === "live" && settings.GEMINI_API_KEY !== undefined) {
-    const { GeminiTextProvider } = await import("../providers/gemini-text-provider.ts");
+    const { GeminiTextProvider } = await import("../providers/google/gemini-text-provider.ts");
     return new GeminiTextProvider({
       apiKey: settings.GEMINI_API_KEY,
       ...(settings.GEMINI_ENDPOINT === undefined ? {} : { baseUrl: settings.GEMINI_ENDPOINT }),
@@ -85,7 +85,7 @@ async function textProvider(config: RuntimeConfig): Promise<TextProvider | undef
     });
   }
   if (config.providers.gemini === "simulated") {
-    const { SimulatedTextProvider } = await import("../providers/simulated-text-provider.ts");
+    const { SimulatedTextProvider } = await import("../providers/simulated/simulated-text-provider.ts");
     return new SimulatedTextProvider({ tokenDelayMs: settings.SIMULATED_TOKEN_DELAY_MS });
   }
   return undefined;
@@ -95,14 +95,14 @@ async function textProvider(config: RuntimeConfig): Promise<TextProvider | undef
 async function imageProvider(config: RuntimeConfig): Promise<ImageProvider | undefined> {
   const { settings } = config;
   if (config.providers.nano_banana === "live" && settings.NANO_BANANA_API_KEY !== undefined) {
-    const { NanoBananaImageProvider } = await import("../providers/nano-banana-image-provider.ts");
+    const { NanoBananaImageProvider } = await import("../providers/google/nano-banana-image-provider.ts");
     return new NanoBananaImageProvider({
       apiKey: settings.NANO_BANANA_API_KEY,
       ...(settings.NANO_BANANA_ENDPOINT === undefined ? {} : { baseUrl: settings.NANO_BANANA_ENDPOINT }),
     });
   }
   if (config.providers.nano_banana === "simulated") {
-    const { SimulatedImageProvider } = await import("../providers/simulated-image-provider.ts");
+    const { SimulatedImageProvider } = await import("../providers/simulated/simulated-image-provider.ts");
     return new SimulatedImageProvider({ delayMs: settings.SIMULATED_JOB_DELAY_MS });
   }
   return undefined;
@@ -112,14 +112,14 @@ async function imageProvider(config: RuntimeConfig): Promise<ImageProvider | und
 async function videoProvider(config: RuntimeConfig, now: () => number): Promise<VideoProvider | undefined> {
   const { settings } = config;
   if (config.providers.veo === "live" && settings.VEO_API_KEY !== undefined) {
-    const { VeoVideoProvider } = await import("../providers/veo-video-provider.ts");
+    const { VeoVideoProvider } = await import("../providers/google/veo-video-provider.ts");
     return new VeoVideoProvider({
       apiKey: settings.VEO_API_KEY,
       ...(settings.VEO_ENDPOINT === undefined ? {} : { baseUrl: settings.VEO_ENDPOINT }),
     });
   }
   if (config.providers.veo === "simulated") {
-    const { SimulatedVideoProvider } = await import("../providers/simulated-video-provider.ts");
+    const { SimulatedVideoProvider } = await import("../providers/simulated/simulated-video-provider.ts");
     return new SimulatedVideoProvider({ delayMs: settings.SIMULATED_JOB_DELAY_MS, now });
   }
   return undefined;
@@ -136,7 +136,7 @@ function usesCloudTasks(config: RuntimeConfig): boolean {
 async function searchProvider(config: RuntimeConfig): Promise<SearchProvider | undefined> {
   const { settings } = config;
   if (config.providers.tavily === "live" && settings.TAVILY_API_KEY !== undefined) {
-    const { TavilySearchProvider } = await import("../providers/tavily-search-provider.ts");
+    const { TavilySearchProvider } = await import("../providers/tavily/tavily-search-provider.ts");
     return new TavilySearchProvider({
       apiKey: settings.TAVILY_API_KEY,
       ...(settings.TAVILY_ENDPOINT === undefined ? {} : { baseUrl: settings.TAVILY_ENDPOINT }),
@@ -144,7 +144,7 @@ async function searchProvider(config: RuntimeConfig): Promise<SearchProvider | u
     });
   }
   if (config.providers.tavily === "simulated") {
-    const { SimulatedSearchProvider } = await import("../providers/simulated-search-provider.ts");
+    const { SimulatedSearchProvider } = await import("../providers/simulated/simulated-search-provider.ts");
     return new SimulatedSearchProvider();
   }
   return undefined;

@@ -1,6 +1,8 @@
 import type { GenerateContentResponse, GoogleGenAI, Part } from "@google/genai";
-import { abortableSleep, ProviderError, type ProviderName } from "./provider-error.ts";
-import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } from "./text-provider.ts";
+import { abortableSleep, ProviderError } from "../provider-error.ts";
+import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
+import { classifyGeminiError } from "./google-error.ts";
+import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } from "../text-provider.ts";
 
 /**
  * Gemini text over `@google/genai` 2.x (`generateContentStream`, API `v1beta`). What it adds to the SDK:
@@ -24,68 +26,6 @@ const BLOCKING_FINISH_REASONS = new Set([
   "IMAGE_OTHER",
   "NO_IMAGE",
 ]);
-
-export interface GeminiClientOptions {
-  readonly apiKey: string;
-  /** Base URL override (`GEMINI_ENDPOINT`, `NANO_BANANA_ENDPOINT`, `VEO_ENDPOINT`, or a test server). */
-  readonly baseUrl?: string;
-}
-
-/** Builds an SDK client on first use: the SDK is loaded lazily to keep cold starts light. */
-export function lazyGeminiClient(options: GeminiClientOptions): () => Promise<GoogleGenAI> {
-  let client: Promise<GoogleGenAI> | undefined;
-  return () => {
-    client ??= import("@google/genai").then(
-      ({ GoogleGenAI }) =>
-        new GoogleGenAI({
-          apiKey: options.apiKey,
-          apiVersion: "v1beta",
-          ...(options.baseUrl === undefined ? {} : { httpOptions: { baseUrl: options.baseUrl } }),
-        }),
-    );
-    return client;
-  };
-}
-
-/** The `retryDelay` the API suggests in a 429 body (`"53s"`), in seconds. */
-function suggestedRetryDelay(message: string): number | undefined {
-  const match = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(message);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
-}
-
-/** Maps anything the SDK throws to a ProviderError. `timedOut` and `signal` tell our own aborts apart. */
-export function classifyGeminiError(
-  provider: ProviderName,
-  error: unknown,
-  context: { timedOut: boolean; callerSignal?: AbortSignal },
-): ProviderError {
-  if (error instanceof ProviderError) return error;
-  if (context.timedOut)
-    return new ProviderError(provider, "timeout", "No progress within the timeout", { cause: error });
-  if (context.callerSignal?.aborted === true)
-    return new ProviderError(provider, "aborted", "Cancelled", { cause: error });
-  const status =
-    typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
-      ? error.status
-      : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  if (status === 429) {
-    const retryAfterSeconds = suggestedRetryDelay(message);
-    return new ProviderError(provider, "rate_limited", `HTTP 429 from ${provider}`, {
-      status,
-      cause: error,
-      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-    });
-  }
-  if (status !== undefined && status >= 500) {
-    return new ProviderError(provider, "unavailable", `HTTP ${status} from ${provider}`, { status, cause: error });
-  }
-  if (status !== undefined && status >= 400) {
-    return new ProviderError(provider, "rejected", `HTTP ${status} from ${provider}`, { status, cause: error });
-  }
-  // Network failures, broken or malformed streams ("Incomplete JSON segment"), aborts from elsewhere.
-  return new ProviderError(provider, "unavailable", `Request to ${provider} failed`, { cause: error });
-}
 
 function textOf(chunk: GenerateContentResponse): string {
   const parts: Part[] = chunk.candidates?.[0]?.content?.parts ?? [];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { jsonResponse, ProviderWireServer } from "../test-support/provider-wire-server.ts";
-import { ProviderError } from "./provider-error.ts";
+import { jsonResponse, ProviderWireServer } from "../../test-support/provider-wire-server.ts";
+import { ProviderError } from "../provider-error.ts";
 import { TavilySearchProvider } from "./tavily-search-provider.ts";
 
 const KEY = "tvly-test-key-not-for-logs";

@@ -5,10 +5,10 @@ import {
   ProviderWireServer,
   streamChunks,
   textChunks,
-} from "../test-support/provider-wire-server.ts";
+} from "../../test-support/provider-wire-server.ts";
 import { GeminiTextProvider } from "./gemini-text-provider.ts";
-import { ProviderError } from "./provider-error.ts";
-import type { TextGenerationRequest, TextStreamEvent } from "./text-provider.ts";
+import { ProviderError } from "../provider-error.ts";
+import type { TextGenerationRequest, TextStreamEvent } from "../text-provider.ts";
 
 const API_KEY = "AIzaSy-test-key-never-in-errors";
 

@@ -1,7 +1,7 @@
-import { encodeMp4 } from "../media/mp4-video.ts";
-import { SIMULATED_VIDEO_DEFAULTS, simulatedVideoFrames } from "../media/simulated-video-frames.ts";
-import { ProviderError } from "./provider-error.ts";
-import type { VideoGenerationRequest, VideoPoll, VideoProvider } from "./video-provider.ts";
+import { encodeMp4 } from "../../media/mp4-video.ts";
+import { SIMULATED_VIDEO_DEFAULTS, simulatedVideoFrames } from "../../media/simulated-video-frames.ts";
+import { ProviderError } from "../provider-error.ts";
+import type { VideoGenerationRequest, VideoPoll, VideoProvider } from "../video-provider.ts";
 
 /**
  * Offline video generation (labelled `simulated`): a real, playable H.264 MP4 animation drawn from the prompt.

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { ProviderError } from "./provider-error.ts";
-import type { SearchOptions, SearchProvider, SearchResult } from "./search-provider.ts";
+import { ProviderError } from "../provider-error.ts";
+import type { SearchOptions, SearchProvider, SearchResult } from "../search-provider.ts";
 
 /**
  * Offline web search (labelled `simulated`): deterministic results derived from the query, on `example.org`

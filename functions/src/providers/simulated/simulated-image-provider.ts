@@ -1,9 +1,9 @@
-import { applyMaskedEdit, createCanvas, renderPromptImage } from "../media/canvas.ts";
-import { decodePng, encodePng } from "../media/png.ts";
-import { inspectImage } from "../media/image-inspection.ts";
-import type { RgbaImage } from "../media/rgba-image.ts";
-import type { GeneratedImage, ImageGenerationRequest, ImageProvider } from "./image-provider.ts";
-import { abortableSleep, ProviderError } from "./provider-error.ts";
+import { applyMaskedEdit, createCanvas, renderPromptImage } from "../../media/canvas.ts";
+import { decodePng, encodePng } from "../../media/png.ts";
+import { inspectImage } from "../../media/image-inspection.ts";
+import type { RgbaImage } from "../../media/rgba-image.ts";
+import type { GeneratedImage, ImageGenerationRequest, ImageProvider } from "../image-provider.ts";
+import { abortableSleep, ProviderError } from "../provider-error.ts";
 
 /**
  * Offline image generation (labelled `simulated`): a real PNG drawn from the prompt (different prompts look

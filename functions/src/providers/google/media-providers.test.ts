@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { googleError, jsonResponse, ProviderWireServer } from "../test-support/provider-wire-server.ts";
+import { googleError, jsonResponse, ProviderWireServer } from "../../test-support/provider-wire-server.ts";
 import { NanoBananaImageProvider } from "./nano-banana-image-provider.ts";
-import { ProviderError } from "./provider-error.ts";
+import { ProviderError } from "../provider-error.ts";
 import { VeoVideoProvider } from "./veo-video-provider.ts";
 
 const KEY = "AIzaSy-media-test-key";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { ProviderError } from "./provider-error.ts";
+import { ProviderError } from "../provider-error.ts";
 import { SimulatedSearchProvider } from "./simulated-search-provider.ts";
 import { SimulatedTextProvider, SLOW_TOKEN_DELAY_MS, simulatedAnswer } from "./simulated-text-provider.ts";
-import type { TextStreamEvent } from "./text-provider.ts";
+import type { TextStreamEvent } from "../text-provider.ts";
 
 describe("simulated providers (offline, labelled)", () => {
   const request = (text: string, signal = new AbortController().signal) => ({

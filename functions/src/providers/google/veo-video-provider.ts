@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GoogleGenAI } from "@google/genai";
-import { classifyGeminiError, lazyGeminiClient, type GeminiClientOptions } from "./gemini-text-provider.ts";
-import { ProviderError } from "./provider-error.ts";
-import type { VideoGenerationRequest, VideoPoll, VideoProvider } from "./video-provider.ts";
+import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
+import { classifyGeminiError } from "./google-error.ts";
+import { ProviderError } from "../provider-error.ts";
+import type { VideoGenerationRequest, VideoPoll, VideoProvider } from "../video-provider.ts";
 
 /**
  * Veo over `@google/genai` 2.x: `generateVideos` starts a long-running operation; a later invocation rebuilds

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { abortableSleep, ProviderError } from "./provider-error.ts";
-import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "./text-provider.ts";
+import { abortableSleep, ProviderError } from "../provider-error.ts";
+import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "../text-provider.ts";
 
 /**
  * The offline text provider (labelled `simulated` in /health and on every message it writes). It streams a

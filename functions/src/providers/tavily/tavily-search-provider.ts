@@ -1,7 +1,7 @@
 import type { TavilyClient } from "@tavily/core";
 import { z } from "zod";
-import { ProviderError } from "./provider-error.ts";
-import type { SearchOptions, SearchProvider, SearchResult } from "./search-provider.ts";
+import { ProviderError } from "../provider-error.ts";
+import type { SearchOptions, SearchProvider, SearchResult } from "../search-provider.ts";
 
 /**
  * Web search through `@tavily/core`. It is only ever built with a key: without one the SDK silently switches to

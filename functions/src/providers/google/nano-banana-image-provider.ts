@@ -1,7 +1,8 @@
 import type { GenerateContentResponse, GoogleGenAI, Part } from "@google/genai";
-import { classifyGeminiError, lazyGeminiClient, type GeminiClientOptions } from "./gemini-text-provider.ts";
-import type { GeneratedImage, ImageGenerationRequest, ImageProvider } from "./image-provider.ts";
-import { ProviderError } from "./provider-error.ts";
+import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
+import { classifyGeminiError } from "./google-error.ts";
+import type { GeneratedImage, ImageGenerationRequest, ImageProvider } from "../image-provider.ts";
+import { ProviderError } from "../provider-error.ts";
 
 /**
  * Nano Banana (Gemini's image model) over `@google/genai` 2.x `generateContent` with `responseModalities`
