@@ -101,7 +101,7 @@ async function peerHandler(): Promise<Handler> {
           }
           const event = next.value;
           if (event.type === "text") controller.enqueue({ type: "text-delta", id: "t", delta: event.text });
-          else {
+          else if (event.type === "finish") {
             controller.enqueue({ type: "text-end", id: "t" });
             controller.enqueue({
               type: "finish",

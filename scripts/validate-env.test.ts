@@ -55,6 +55,15 @@ describe("scripts/validate-env", function () {
     assert.match(output, /TAVILY_API_KEY is not set/);
   });
 
+  it("fails on a retired model, saying when it was shut down and what replaces it", () => {
+    const retired = validate("local", { DEFAULT_MODEL: "gemini-2.5-flash" });
+    assert.equal(retired.code, 1);
+    assert.match(
+      retired.output,
+      /"DEFAULT_MODEL": "gemini-2\.5-flash was shut down on 2026-12-01; use gemini-3\.5-flash-lite"/,
+    );
+  });
+
   it("passes an empty local environment, where missing keys mean simulated providers", () => {
     const { code, output } = validate("local", {});
     assert.equal(code, 0, output);

@@ -7,6 +7,10 @@
  *   bucket must be known (Cloud Functions supplies FIREBASE_CONFIG; elsewhere set FIREBASE_PROJECT_ID and
  *   FIREBASE_STORAGE_BUCKET).
  * - `local`: as `npm start` loads it; reports which providers run live and which simulated.
+ *
+ * Model ids are checked against the model catalogue as of today: an unknown, wrong-kind or retired one fails
+ * with the reason (`problems`); a deprecated one still answering passes with a warning naming its shutdown date
+ * and replacement.
  */
 import { ConfigurationError, loadRuntimeConfig } from "../functions/src/config/runtime-config.ts";
 
@@ -32,25 +36,41 @@ if (target === "production") {
 }
 
 let invalid: readonly string[] = [];
+let problems: Readonly<Record<string, string>> = {};
 let providers: Record<string, string> = {};
+let modelWarnings: readonly unknown[] = [];
 let groundingEnabled = true;
 try {
   const config = loadRuntimeConfig(environment);
   providers = config.providers;
+  modelWarnings = config.modelWarnings;
   groundingEnabled = config.settings.TAVILY_ENABLED;
 } catch (error) {
   if (!(error instanceof ConfigurationError)) throw error;
   for (const name of error.missing) missing.add(name);
   invalid = error.invalid;
+  problems = error.problems;
 }
 
-const report = { target, missing: [...missing].sort(), invalid, providers };
+const report = {
+  target,
+  missing: [...missing].sort(),
+  invalid,
+  ...(Object.keys(problems).length === 0 ? {} : { problems }),
+  providers,
+  ...(modelWarnings.length === 0 ? {} : { model_warnings: modelWarnings }),
+};
 if (missing.size > 0 || invalid.length > 0) {
   console.error(JSON.stringify({ ok: false, ...report }, null, 2));
   console.error(`FAIL: the ${target} environment is not complete (see "missing" and "invalid" above).`);
   process.exit(1);
 }
 console.log(JSON.stringify({ ok: true, ...report }, null, 2));
+if (modelWarnings.length > 0) {
+  console.log(
+    "Note: some configured models are deprecated (see model_warnings): move them before their shutdown date.",
+  );
+}
 if (providers.tavily !== "live") {
   console.log(
     !groundingEnabled

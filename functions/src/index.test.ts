@@ -83,6 +83,14 @@ describe("the functions entry (functions/src/index.ts)", function () {
     }
   });
 
+  it("binds the OpenAI-compatible server's key only when a deployment names that server", async () => {
+    const loaded = await loadEntry(undefined, {
+      deploy: true,
+      environment: { OPENAI_COMPATIBLE_BASE_URL: "https://openrouter.ai/api/v1" },
+    });
+    for (const name of loaded.exported) assert.ok(loaded.secrets[name]?.includes("OPENAI_COMPATIBLE_API_KEY"), name);
+  });
+
   it("reads TAVILY_ENABLED at deploy time with the same words as the settings schema (OFF, 0, no, ...)", async () => {
     for (const value of ["OFF", "0"]) {
       const loaded = await loadEntry(undefined, { deploy: true, environment: { TAVILY_ENABLED: value } });

@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../errors/app-error.ts";
-import type { Citation } from "../store/records.ts";
+import type { Citation, Usage } from "../store/records.ts";
 
 /**
  * The events of a chat stream, the same for SSE and the streaming callable. Every event carries the offset:
@@ -20,7 +20,9 @@ export interface DoneEvent {
   readonly status: "done";
   readonly finish_reason: string;
   readonly latency_ms: number;
-  readonly usage?: { readonly input_tokens: number; readonly output_tokens: number };
+  /** The model that answered (a fallback's id when the requested one failed before answering). */
+  readonly model?: string;
+  readonly usage?: Usage;
 }
 
 export interface ErrorEvent {
@@ -31,6 +33,7 @@ export interface ErrorEvent {
 export type ChatEvent =
   | { readonly event: "meta"; readonly data: MetaEvent }
   | { readonly event: "sources"; readonly data: { readonly citations: readonly Citation[] } }
+  | { readonly event: "thinking"; readonly data: { readonly text: string } }
   | { readonly event: "token"; readonly data: { readonly text: string } }
   | { readonly event: "done"; readonly data: DoneEvent }
   | { readonly event: "error"; readonly data: ErrorEvent };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Settings } from "../config/settings.ts";
-import { invalidArgument } from "../errors/app-error.ts";
 import { parseInput } from "../http/validation.ts";
+import type { ModelChoice } from "../models/model-choices.ts";
 import { CLIENT_ID_PATTERN, newId } from "../store/ids.ts";
 import type { Attachment } from "../store/records.ts";
 
@@ -11,7 +11,10 @@ export interface ChatTurnRequest {
   readonly requestId: string;
   readonly chatId: string | undefined;
   readonly grounding: boolean;
-  readonly model: string;
+  /** The requested (or default) model and its fallback chain. */
+  readonly models: ModelChoice<"text">;
+  /** Stream the model's thought summaries as `thinking` events. */
+  readonly thinking: boolean;
   readonly attachments: readonly Attachment[];
 }
 
@@ -41,6 +44,7 @@ function buildChatBodySchema(settings: Settings) {
     chat_id: clientId().optional(),
     grounding: z.boolean({ error: "Must be true or false" }).default(false),
     model: z.string().optional(),
+    thinking: z.boolean({ error: "Must be true or false" }).default(false),
     attachments: z
       .array(z.object({ path: z.string().min(1), mime_type: z.string().min(1) }))
       .max(settings.MAX_ATTACHMENTS, `At most ${settings.MAX_ATTACHMENTS} attachments`)
@@ -48,18 +52,20 @@ function buildChatBodySchema(settings: Settings) {
   });
 }
 
-export function parseChatTurn(body: unknown, settings: Settings, allowedModels: ReadonlySet<string>): ChatTurnRequest {
+/** Validates a chat body; `chooseModel` refuses (400) a model the caller may not pick. */
+export function parseChatTurn(
+  body: unknown,
+  settings: Settings,
+  chooseModel: (requested: string | undefined) => ModelChoice<"text">,
+): ChatTurnRequest {
   const parsed = parseInput(chatBodySchema(settings), body);
-  const model = parsed.model ?? settings.DEFAULT_MODEL;
-  if (!allowedModels.has(model)) {
-    throw invalidArgument("Unknown model.", { model: `Must be one of: ${[...allowedModels].join(", ")}` });
-  }
   return {
     message: parsed.message,
     requestId: parsed.request_id ?? newId("req"),
     chatId: parsed.chat_id,
     grounding: parsed.grounding,
-    model,
+    models: chooseModel(parsed.model),
+    thinking: parsed.thinking,
     attachments: parsed.attachments,
   };
 }

@@ -7,8 +7,8 @@ import { toAppError } from "../errors/error-mapping.ts";
 import type { Grounder, GroundingPlan } from "../grounding/grounder.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { hourlyGroundingCheck, monthlyQuotaCheck } from "../ops/usage-quotas.ts";
+import type { TextModels } from "../models/text-models.ts";
 import { isProviderError } from "../providers/provider-error.ts";
-import type { TextProvider } from "../providers/text-provider.ts";
 import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
 import { TERMINAL_MESSAGE_STATUSES, type MessageRecord, type MessageStatus } from "../store/records.ts";
@@ -27,13 +27,12 @@ export const ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "imag
 export interface ChatServiceDependencies {
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
-  /** Undefined when no text model is configured (no key, simulation refused). */
-  readonly text: TextProvider | undefined;
+  /** The text models this server runs; `available` is false when none is configured. */
+  readonly text: TextModels;
   readonly grounder: Grounder;
   readonly logger: Logger;
   readonly activeStreams: ActiveStreams;
   readonly settings: Settings;
-  readonly allowedModels: ReadonlySet<string>;
   readonly now: () => number;
 }
 
@@ -61,10 +60,14 @@ export class ChatService {
   }
 
   async begin(user: AuthenticatedUser, body: unknown, startedAt: number): Promise<PreparedTurn> {
-    const { database, settings, text, grounder, activeStreams, allowedModels, now } = this.#dependencies;
+    const { database, settings, text, grounder, activeStreams, now } = this.#dependencies;
     if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
-    if (text === undefined) throw unavailable("The text model is not configured on this server.");
-    const turn = parseChatTurn(body, settings, allowedModels);
+    if (!text.available) throw unavailable("The text model is not configured on this server.");
+    const turn = parseChatTurn(body, settings, (requested) => text.choose(requested));
+    const model = turn.models.model;
+    if (turn.attachments.length > 0 && !model.capabilities.imageInput) {
+      throw invalidArgument("This model takes no images.", { attachments: `${model.id} takes no images` });
+    }
     if (turn.grounding && !grounder.available) {
       throw new AppError("unavailable", "Web search (grounding) is not configured on this server.", {
         httpStatus: 503,
@@ -80,8 +83,10 @@ export class ChatService {
         message: turn.message,
         chat_id: turn.chatId,
         grounding: turn.grounding,
-        model: turn.model,
+        model: model.id,
         attachments: turn.attachments,
+        // Only when asked, so requests stored before thought summaries existed keep their fingerprint.
+        thinking: turn.thinking ? true : undefined,
       }),
       chatId: turn.chatId,
       title: chatTitle(turn.message),
@@ -89,9 +94,12 @@ export class ChatService {
       assistantMessage: {
         type: "text",
         status: "streaming",
-        model: turn.model,
-        provider: text.run,
-        ...(turn.grounding ? { fields: { grounding_requested: true } } : {}),
+        model: model.id,
+        provider: text.runOf(model),
+        fields: {
+          ...(turn.grounding ? { grounding_requested: true } : {}),
+          ...(turn.thinking ? { thinking_requested: true } : {}),
+        },
       },
       checks: [
         monthlyQuotaCheck({
@@ -238,7 +246,6 @@ export class ChatService {
   async #generate(prepared: Extract<PreparedTurn, { kind: "new" }>, sink: ChatEventSink): Promise<void> {
     const { database, blobs, text, grounder, logger, settings, activeStreams, now } = this.#dependencies;
     const { uid, turn, message } = prepared;
-    if (text === undefined) throw unavailable("The text model is not configured on this server.");
     sink.send(
       {
         event: "meta",
@@ -246,7 +253,7 @@ export class ChatService {
           chat_id: message.chat_id,
           message_id: message.message_id,
           request_id: message.request_id,
-          model: turn.model,
+          model: turn.models.model.id,
           grounding: turn.grounding,
           resumed: false,
         },
@@ -257,10 +264,12 @@ export class ChatService {
       request_id: message.request_id,
       chat_id: message.chat_id,
       message_id: message.message_id,
-      model: turn.model,
+      model: turn.models.model.id,
+      fallback_models: turn.models.chain.map((entry) => entry.id),
       generation_type: "text",
       grounding: turn.grounding,
-      provider: text.run,
+      thinking: turn.thinking,
+      provider: message.provider,
       prompt_length: turn.message.length,
       attachments: turn.attachments.length,
     });
@@ -311,13 +320,14 @@ export class ChatService {
       {
         uid,
         message,
-        provider: text,
-        request: {
-          model: turn.model,
-          systemInstruction: plan?.systemInstruction ?? settings.SYSTEM_INSTRUCTION,
-          contents: conversation,
-          ...(plan === undefined ? {} : { sources: plan.sources }),
-        },
+        generate: (signal) =>
+          text.stream(turn.models, {
+            systemInstruction: plan?.systemInstruction ?? settings.SYSTEM_INSTRUCTION,
+            contents: conversation,
+            ...(plan === undefined ? {} : { sources: plan.sources }),
+            includeThoughts: turn.thinking,
+            signal,
+          }),
         sink,
         startedAt: prepared.startedAt,
         ...(plan === undefined ? {} : { filter: plan.filter, finalFields: () => plan.finalFields() }),

@@ -96,7 +96,7 @@ describe("chat streaming", function () {
         "resumed",
       ]);
       assert.equal(first?.resumed, false);
-      assert.equal(first.model, "gemini-2.5-flash");
+      assert.equal(first.model, "gemini-3.8-flash");
       assert.equal(session.events[0]?.id, "0");
       let delivered = 0;
       for (const event of session.events.filter((item) => item.event === "token")) {
@@ -130,7 +130,7 @@ describe("chat streaming", function () {
       const answer = messages[1] ?? {};
       assert.equal(answer.message_id, message_id);
       assert.equal(answer.content, session.text());
-      assert.equal(answer.model, "gemini-2.5-flash");
+      assert.equal(answer.model, "gemini-3.8-flash");
       assert.equal(answer.provider, "live");
       assert.equal(answer.finish_reason, "STOP");
       assert.deepEqual(answer.usage, { input_tokens: 7, output_tokens: 6 });
@@ -156,10 +156,10 @@ describe("chat streaming", function () {
     });
 
     it("uses an allowed model other than the default when asked", async () => {
-      const session = await chat({ message: "hi", model: "gemini-2.5-pro" });
+      const session = await chat({ message: "hi", model: "gemini-4-hydrogen" });
       await session.finished;
-      assert.equal(gemini.requests.at(-1)?.model, "gemini-2.5-pro");
-      assert.equal(session.events[0]?.json().model, "gemini-2.5-pro");
+      assert.equal(gemini.requests.at(-1)?.model, "gemini-4-hydrogen");
+      assert.equal(session.events[0]?.json().model, "gemini-4-hydrogen");
     });
 
     it("sends heartbeat comments while the model is slow", async () => {

@@ -62,6 +62,7 @@ export function terminalEvent(message: MessageRecord): ChatEvent {
         status: "done",
         finish_reason: message.finish_reason ?? "STOP",
         latency_ms: message.latency_ms ?? 0,
+        ...(message.model === undefined ? {} : { model: message.model }),
         ...(message.usage === undefined ? {} : { usage: message.usage }),
       },
     };

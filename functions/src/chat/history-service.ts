@@ -30,6 +30,7 @@ const INTERNAL_FIELDS = new Set([
   "stop_requested_at",
   "attached_at",
   "grounding_requested",
+  "thinking_requested",
   "video_path",
   "request_id",
 ]);

@@ -10,6 +10,9 @@ import { finishMessage, terminalEvent } from "./finish-message.ts";
  * document is the source of truth. Used for `GET /chat/stream/{message_id}`, for a repeated `request_id`
  * (replay when finished, resume from 0 when not), and by the streaming callable.
  *
+ * A thought summary is replayed whole when the client starts from offset 0 (it has seen nothing of this answer)
+ * and skipped otherwise: thoughts come before the answer, so a client holding content has seen them.
+ *
  * While following, the follower marks the message `attached_at` every few seconds so the generating side keeps
  * going after its own client left. If the message stops changing for `staleMs` (its generator died with its
  * instance), the follower ends it `aborted` rather than wait forever.
@@ -38,6 +41,7 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
   const { uid, sink } = input;
   const path = paths.message(uid, input.message.message_id);
   let sent = Math.max(0, Math.min(input.offset, Number.MAX_SAFE_INTEGER));
+  let thoughtsSent = sent > 0 ? (input.message.thinking?.length ?? 0) : 0;
   let lastChange = now();
   let lastUpdatedAt = input.message.updated_at.getTime();
 
@@ -75,6 +79,11 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
     };
     const show = (message: MessageRecord) => {
       if (state.finished) return;
+      const thinking = message.thinking ?? "";
+      if (thinking.length > thoughtsSent) {
+        sink.send({ event: "thinking", data: { text: thinking.slice(thoughtsSent) } }, sent);
+        thoughtsSent = thinking.length;
+      }
       if (message.content.length > sent) {
         sink.send({ event: "token", data: { text: message.content.slice(sent) } }, message.content.length);
         sent = message.content.length;

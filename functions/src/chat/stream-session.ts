@@ -3,7 +3,8 @@ import type { AppError } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { isProviderError } from "../providers/provider-error.ts";
-import type { TextGenerationRequest, TextProvider, TextUsage } from "../providers/text-provider.ts";
+import type { TextModelEvent } from "../models/text-models.ts";
+import type { TextUsage } from "../providers/text-provider.ts";
 import { paths } from "../store/paths.ts";
 import type { MessageRecord } from "../store/records.ts";
 import type { ActiveStream, ActiveStreams } from "./active-streams.ts";
@@ -12,7 +13,8 @@ import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-mess
 
 /**
  * One assistant answer being generated: provider text goes to the client as `token` events and into the
- * message document, coalesced. Every `updateIntervalMs` the session writes the new content (if any) in a
+ * message document, coalesced; thought summaries likewise as `thinking` events into the message's `thinking`
+ * field, never into its content. Every `updateIntervalMs` the session writes the new content (if any) in a
  * transaction that also reads the message's control fields, so a stop from any instance, a resumer's
  * `attached_at` heartbeat, or a message deleted or finalised elsewhere is noticed within one interval.
  *
@@ -37,8 +39,8 @@ export interface TextFilter {
 export interface StreamSessionInput {
   readonly uid: string;
   readonly message: MessageRecord;
-  readonly provider: TextProvider;
-  readonly request: Omit<TextGenerationRequest, "signal">;
+  /** Starts the model call (with its fallbacks); the signal aborts it. */
+  readonly generate: (signal: AbortSignal) => AsyncIterable<TextModelEvent>;
   readonly sink: ChatEventSink;
   /** When the client's request arrived: `latency_ms` counts from here. */
   readonly startedAt: number;
@@ -77,7 +79,11 @@ export class StreamSession implements ActiveStream {
   readonly #controller = new AbortController();
   #abortReason: AbortReason | undefined;
   #content = "";
+  #thinking = "";
   #persistedLength = 0;
+  #persistedThinkingLength = 0;
+  /** Who answers, once the model has produced its first output. */
+  #answeredBy: Partial<MessageRecord> = {};
   #lastAttachedAt: number;
   #tick: Promise<void> | undefined;
   #finished: Promise<void> | undefined;
@@ -113,14 +119,26 @@ export class StreamSession implements ActiveStream {
     let finishReason = "STOP";
     let usage: TextUsage | undefined;
     try {
-      for await (const event of this.#input.provider.stream({
-        ...this.#input.request,
-        signal: this.#controller.signal,
-      })) {
+      for await (const event of this.#input.generate(this.#controller.signal)) {
         if (event.type === "text") this.#emit(this.#input.filter?.push(event.text) ?? event.text);
-        else {
+        else if (event.type === "thinking") this.#think(event.text);
+        else if (event.type === "answering") {
+          this.#answeredBy = {
+            model: event.model,
+            provider: event.run,
+            ...(event.fallbackFrom === undefined ? {} : { fallback_from: event.fallbackFrom }),
+          };
+        } else {
           finishReason = event.finishReason;
           usage = event.usage;
+          if (event.modelVersion !== undefined && !event.modelVersion.startsWith(this.#answeredBy.model ?? "")) {
+            // A deprecated model silently re-routed by the provider answers under another name.
+            logger.warn("model answered as another version", {
+              message_id: this.messageId,
+              model: this.#answeredBy.model,
+              model_version: event.modelVersion,
+            });
+          }
         }
         if (this.#abortReason !== undefined) break;
       }
@@ -131,11 +149,11 @@ export class StreamSession implements ActiveStream {
               status: "done",
               content: this.#content,
               fields: {
+                ...this.#answeredBy,
                 finish_reason: finishReason,
                 latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
-                ...(usage === undefined
-                  ? {}
-                  : { usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens } }),
+                ...(usage === undefined ? {} : { usage: storedUsage(usage) }),
+                ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
                 ...this.#input.finalFields?.(this.#content),
               },
             }
@@ -157,7 +175,7 @@ export class StreamSession implements ActiveStream {
           status: "error",
           content: this.#content,
           error: { code: appError.code, message: appError.message },
-          fields: { latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt) },
+          fields: { ...this.#answeredBy, ...this.#partialFields() },
         };
       }
     } finally {
@@ -186,7 +204,10 @@ export class StreamSession implements ActiveStream {
         message_id: this.messageId,
         chat_id: this.#input.message.chat_id,
         status: finished?.status ?? "gone",
+        ...(this.#answeredBy.model === undefined ? {} : { model: this.#answeredBy.model }),
+        ...(this.#answeredBy.fallback_from === undefined ? {} : { fallback_from: this.#answeredBy.fallback_from }),
         content_length: this.#content.length,
+        ...(this.#thinking === "" ? {} : { thinking_length: this.#thinking.length }),
         latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
         client_connected: sink.connected,
       });
@@ -201,12 +222,27 @@ export class StreamSession implements ActiveStream {
     this.#input.sink.send({ event: "token", data: { text } }, this.#content.length);
   }
 
+  /** A piece of thought summary: to the client and the message's `thinking`, outside the content offset. */
+  #think(text: string): void {
+    if (text === "") return;
+    this.#thinking += text;
+    this.#input.sink.send({ event: "thinking", data: { text } }, this.#content.length);
+  }
+
+  /** What an unfinished answer keeps besides its content. */
+  #partialFields(): Partial<MessageRecord> {
+    return {
+      latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
+      ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
+    };
+  }
+
   #abortedOutcome(reason: AbortReason): MessageOutcome {
     return {
       status: "aborted",
       content: this.#content,
       error: { code: "aborted", message: ABORT_MESSAGES[reason === "gone" ? "stopped" : reason] },
-      fields: { latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt) },
+      fields: { ...this.#answeredBy, ...this.#partialFields() },
     };
   }
 
@@ -246,18 +282,37 @@ export class StreamSession implements ActiveStream {
     const { database } = this.#dependencies;
     const path = paths.message(this.#input.uid, this.messageId);
     const content = this.#content;
-    if (content.length === this.#persistedLength) return controlOf(await database.get<MessageRecord>(path));
+    const thinking = this.#thinking;
+    if (content.length === this.#persistedLength && thinking.length === this.#persistedThinkingLength) {
+      return controlOf(await database.get<MessageRecord>(path));
+    }
     const state = await database.transaction(async (transaction) => {
       const current = await transaction.get<MessageRecord>(path);
       const control = controlOf(current);
       if (control.streaming && !control.stopRequested) {
-        transaction.update(path, { content, updated_at: new Date(this.#dependencies.now()) });
+        transaction.update(path, {
+          content,
+          ...(thinking === "" ? {} : { thinking }),
+          updated_at: new Date(this.#dependencies.now()),
+        });
       }
       return control;
     });
-    if (state.streaming && !state.stopRequested) this.#persistedLength = content.length;
+    if (state.streaming && !state.stopRequested) {
+      this.#persistedLength = content.length;
+      this.#persistedThinkingLength = thinking.length;
+    }
     return state;
   }
+}
+
+function storedUsage(usage: TextUsage): MessageRecord["usage"] {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    ...(usage.thinkingTokens === undefined ? {} : { thinking_tokens: usage.thinkingTokens }),
+    ...(usage.cachedTokens === undefined ? {} : { cached_tokens: usage.cachedTokens }),
+  };
 }
 
 function controlOf(document: { data: MessageRecord } | null): ControlState {

@@ -51,6 +51,7 @@ describe("runtime configuration", () => {
         nano_banana: "simulated",
         veo: "simulated",
         tavily: "simulated",
+        openai_compatible: "unconfigured",
       });
     });
 
@@ -88,6 +89,7 @@ describe("runtime configuration", () => {
         nano_banana: "unconfigured",
         veo: "unconfigured",
         tavily: "unconfigured",
+        openai_compatible: "unconfigured",
       });
     });
 
@@ -131,6 +133,7 @@ describe("runtime configuration", () => {
         error: "configuration_invalid",
         missing: [],
         invalid: ["GEMINI_ENDPOINT", "STREAM_UPDATE_INTERVAL_MS", "TAVILY_SEARCH_DEPTH"],
+        problems: {},
       });
     });
 
@@ -147,6 +150,87 @@ describe("runtime configuration", () => {
     it("refuses a critical connection threshold below the warning one", () => {
       const error = configurationError({ SSE_CONNECTIONS_WARNING: "100", SSE_CONNECTIONS_CRITICAL: "50" });
       assert.deepEqual(error.invalid, ["SSE_CONNECTIONS_CRITICAL"]);
+    });
+  });
+
+  describe("models, checked against the catalogue", () => {
+    const december = Date.parse("2026-12-02T12:00:00Z");
+
+    it("defaults to current models of every kind, none of them deprecated", () => {
+      const config = loadRuntimeConfig({}, process.cwd(), december);
+      const { settings } = config;
+      assert.equal(settings.DEFAULT_MODEL, "gemini-3.8-flash");
+      assert.equal(settings.NANO_BANANA_MODEL, "gemini-nano-banana-2.1");
+      assert.equal(settings.VIDEO_MODEL, "gemini-omni-1.1-flash");
+      assert.equal(settings.VEO_MODEL, "veo-3.1-generate-preview");
+      assert.deepEqual(config.modelWarnings, []);
+      for (const id of [settings.DEFAULT_MODEL, settings.NANO_BANANA_MODEL, settings.VIDEO_MODEL]) {
+        assert.equal(config.models.find((entry) => entry.id === id)?.lifecycle, "stable", id);
+      }
+    });
+
+    it("refuses a retired model, naming the setting, its shutdown date and its replacement", () => {
+      const error = configurationError({ DEFAULT_MODEL: "gemini-2.5-flash", VEO_MODEL: "veo-3.0-generate-001" });
+      assert.deepEqual(error.invalid, ["DEFAULT_MODEL", "VEO_MODEL"]);
+      assert.match(
+        error.problems.DEFAULT_MODEL ?? "",
+        /gemini-2\.5-flash was shut down on 2026-12-01; use gemini-3\.5-flash-lite/,
+      );
+      assert.match(error.problems.VEO_MODEL ?? "", /shut down on 2026-06-30; use veo-3\.1-generate-preview/);
+      assert.match(error.message, /DEFAULT_MODEL: gemini-2\.5-flash was shut down/);
+    });
+
+    it("refuses unknown ids and models of the wrong kind, in lists too", () => {
+      const error = configurationError({
+        ALLOWED_MODELS: "gemini-3.8-flash,gpt-imaginary",
+        TEXT_FALLBACK_MODELS: "gemini-nano-banana-2.1",
+        VEO_MODEL: "gemini-omni-1.1-flash",
+      });
+      assert.deepEqual(error.invalid, ["ALLOWED_MODELS", "TEXT_FALLBACK_MODELS", "VEO_MODEL"]);
+      assert.match(error.problems.ALLOWED_MODELS ?? "", /gpt-imaginary is not in the model catalogue/);
+      assert.match(error.problems.TEXT_FALLBACK_MODELS ?? "", /is a image model, not a text model/);
+      assert.match(error.problems.VEO_MODEL ?? "", /served by omni, not veo/);
+    });
+
+    it("warns about a deprecated model that still answers, with its date and replacement", () => {
+      const config = loadRuntimeConfig({ ALLOWED_MODELS: "gemini-3.1-flash-lite" }, process.cwd(), december);
+      assert.deepEqual(config.modelWarnings, [
+        {
+          setting: "ALLOWED_MODELS",
+          model: "gemini-3.1-flash-lite",
+          shutdown_date: "2027-05-07",
+          replacement: "gemini-3.5-flash-lite",
+        },
+      ]);
+    });
+
+    it("turns a deprecated model into a start-up error on its shutdown day", () => {
+      const shutdownDay = Date.parse("2027-05-07T00:00:00Z");
+      assert.throws(
+        () => loadRuntimeConfig({ ALLOWED_MODELS: "gemini-3.1-flash-lite" }, process.cwd(), shutdownDay),
+        (error: unknown) => error instanceof ConfigurationError && error.invalid.includes("ALLOWED_MODELS"),
+      );
+    });
+
+    it("adds the operator's OpenAI-compatible models, which need the server's URL", () => {
+      const config = loadRuntimeConfig({
+        OPENAI_COMPATIBLE_BASE_URL: "http://127.0.0.1:11434/v1",
+        OPENAI_COMPATIBLE_MODELS: "llama3.3,qwen3",
+        TEXT_FALLBACK_MODELS: "qwen3",
+      });
+      assert.equal(config.providers.openai_compatible, "live");
+      assert.deepEqual(
+        config.models.filter((entry) => entry.provider === "openai-compatible").map((entry) => entry.id),
+        ["llama3.3", "qwen3"],
+      );
+      assert.deepEqual(configurationError({ OPENAI_COMPATIBLE_MODELS: "llama3.3" }).missing, [
+        "OPENAI_COMPATIBLE_BASE_URL",
+      ]);
+      const clash = configurationError({
+        OPENAI_COMPATIBLE_BASE_URL: "http://127.0.0.1:11434/v1",
+        OPENAI_COMPATIBLE_MODELS: "gemini-3.8-flash",
+      });
+      assert.deepEqual(clash.invalid, ["OPENAI_COMPATIBLE_MODELS"]);
     });
   });
 });

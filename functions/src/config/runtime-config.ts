@@ -1,4 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
+import { MODEL_CATALOGUE } from "../models/catalogue.ts";
+import type { ModelEntry } from "../models/model-entry.ts";
+import { reviewModelSettings, type ModelWarning } from "../models/model-review.ts";
+import { openAiCompatibleModels } from "../models/operator-models.ts";
 import { PRODUCTION_REQUIRED_SETTINGS, settingsSchema, type Settings } from "./settings.ts";
 
 /** Where chats, messages and jobs live: Firestore + Cloud Storage, or SQLite + files on disk. */
@@ -7,7 +11,8 @@ export type DataMode = "embedded" | "firebase";
 /** How a provider runs: against the real service, as a labelled offline simulation, or not at all. */
 export type ProviderMode = "live" | "simulated" | "unconfigured";
 
-export type ProviderName = "gemini" | "nano_banana" | "veo" | "tavily";
+/** `veo` covers both video vendors (Veo and Gemini Omni): one Gemini API key for video. */
+export type ProviderName = "gemini" | "nano_banana" | "veo" | "tavily" | "openai_compatible";
 
 export interface RuntimeConfig {
   readonly settings: Settings;
@@ -18,6 +23,10 @@ export interface RuntimeConfig {
   readonly storageBucket: string;
   readonly embeddedDataDirectory: string;
   readonly providers: Readonly<Record<ProviderName, ProviderMode>>;
+  /** The model catalogue with the operator's OpenAI-compatible models added. */
+  readonly models: readonly ModelEntry[];
+  /** Configured models that are deprecated but still answer: logged at start-up with their date and replacement. */
+  readonly modelWarnings: readonly ModelWarning[];
 }
 
 /**
@@ -27,12 +36,15 @@ export interface RuntimeConfig {
 export class ConfigurationError extends Error {
   readonly missing: readonly string[];
   readonly invalid: readonly string[];
+  /** Why a setting is invalid, where a name alone would not say (model ids: retired, unknown, wrong kind). */
+  readonly problems: Readonly<Record<string, string>>;
 
-  constructor(missing: readonly string[], invalid: readonly string[]) {
+  constructor(missing: readonly string[], invalid: readonly string[], problems: Readonly<Record<string, string>> = {}) {
     super(
       `Invalid configuration: ${[
         missing.length > 0 ? `missing ${missing.join(", ")}` : "",
         invalid.length > 0 ? `invalid ${invalid.join(", ")}` : "",
+        ...Object.entries(problems).map(([name, problem]) => `${name}: ${problem}`),
       ]
         .filter(Boolean)
         .join("; ")}`,
@@ -40,10 +52,16 @@ export class ConfigurationError extends Error {
     this.name = "ConfigurationError";
     this.missing = missing;
     this.invalid = invalid;
+    this.problems = problems;
   }
 
-  toJSON(): { error: string; missing: readonly string[]; invalid: readonly string[] } {
-    return { error: "configuration_invalid", missing: this.missing, invalid: this.invalid };
+  toJSON(): {
+    error: string;
+    missing: readonly string[];
+    invalid: readonly string[];
+    problems: Readonly<Record<string, string>>;
+  } {
+    return { error: "configuration_invalid", missing: this.missing, invalid: this.invalid, problems: this.problems };
   }
 }
 
@@ -71,7 +89,11 @@ export function isProduction(env: NodeJS.ProcessEnv): boolean {
  * Parses and cross-checks the environment. Throws {@link ConfigurationError} listing every problem at once.
  * `workingDirectory` anchors a relative `EMBEDDED_DATA_DIR`.
  */
-export function loadRuntimeConfig(env: NodeJS.ProcessEnv, workingDirectory = process.cwd()): RuntimeConfig {
+export function loadRuntimeConfig(
+  env: NodeJS.ProcessEnv,
+  workingDirectory = process.cwd(),
+  now: number = Date.now(),
+): RuntimeConfig {
   const parsed = settingsSchema.safeParse(env);
   const missing = new Set<string>();
   const invalid = new Set<string>();
@@ -113,7 +135,20 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, workingDirectory = pro
     for (const name of PRODUCTION_REQUIRED_SETTINGS) if (settings[name] === undefined) missing.add(name);
   }
   if (settings.SSE_CONNECTIONS_CRITICAL < settings.SSE_CONNECTIONS_WARNING) invalid.add("SSE_CONNECTIONS_CRITICAL");
-  if (missing.size > 0 || invalid.size > 0) throw new ConfigurationError([...missing].sort(), [...invalid].sort());
+
+  const models = [...MODEL_CATALOGUE, ...openAiCompatibleModels(settings.OPENAI_COMPATIBLE_MODELS, today(now))];
+  const review = reviewModelSettings(models, modelSettings(settings), now);
+  const problems: Record<string, string> = { ...review.problems };
+  if (settings.OPENAI_COMPATIBLE_MODELS.length > 0 && settings.OPENAI_COMPATIBLE_BASE_URL === undefined) {
+    missing.add("OPENAI_COMPATIBLE_BASE_URL");
+  }
+  const catalogued = new Set(MODEL_CATALOGUE.map((entry) => entry.id));
+  const clashes = settings.OPENAI_COMPATIBLE_MODELS.filter((id) => catalogued.has(id));
+  if (clashes.length > 0) problems.OPENAI_COMPATIBLE_MODELS = `${clashes.join(", ")} already name catalogue models`;
+  for (const name of Object.keys(problems)) invalid.add(name);
+  if (missing.size > 0 || invalid.size > 0) {
+    throw new ConfigurationError([...missing].sort(), [...invalid].sort(), problems);
+  }
 
   // Embedded mode is the offline one; firebase mode without a key is a clear "not configured" unless asked.
   const simulationAllowed =
@@ -136,11 +171,34 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, workingDirectory = pro
       nano_banana: providerMode(settings.NANO_BANANA_API_KEY),
       veo: providerMode(settings.VEO_API_KEY),
       tavily: settings.TAVILY_ENABLED ? providerMode(settings.TAVILY_API_KEY) : "unconfigured",
+      openai_compatible: settings.OPENAI_COMPATIBLE_BASE_URL === undefined ? "unconfigured" : "live",
     },
+    models,
+    modelWarnings: review.warnings,
   };
 }
 
-/** Every model a client may request. */
-export function allowedModels(settings: Settings): ReadonlySet<string> {
-  return new Set([settings.DEFAULT_MODEL, ...settings.ALLOWED_MODELS]);
+/** Which configured provider runs a model. */
+export function providerNameOf(entry: Pick<ModelEntry, "kind" | "provider">): ProviderName {
+  if (entry.provider === "openai-compatible") return "openai_compatible";
+  if (entry.kind === "video") return "veo";
+  return entry.kind === "image" ? "nano_banana" : "gemini";
+}
+
+/** The models each setting names, and what they must be. */
+function modelSettings(settings: Settings) {
+  return [
+    { setting: "DEFAULT_MODEL", ids: [settings.DEFAULT_MODEL], kind: "text" },
+    { setting: "ALLOWED_MODELS", ids: settings.ALLOWED_MODELS },
+    { setting: "TEXT_FALLBACK_MODELS", ids: settings.TEXT_FALLBACK_MODELS, kind: "text" },
+    { setting: "NANO_BANANA_MODEL", ids: [settings.NANO_BANANA_MODEL], kind: "image" },
+    { setting: "IMAGE_FALLBACK_MODELS", ids: settings.IMAGE_FALLBACK_MODELS, kind: "image" },
+    { setting: "VIDEO_MODEL", ids: [settings.VIDEO_MODEL], kind: "video" },
+    { setting: "VEO_MODEL", ids: [settings.VEO_MODEL], kind: "video", provider: "veo" },
+    { setting: "VIDEO_FALLBACK_MODELS", ids: settings.VIDEO_FALLBACK_MODELS, kind: "video" },
+  ] as const;
+}
+
+function today(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
 }

@@ -10,14 +10,19 @@ export const PROVIDER_SECRET_NAMES = [
   "NANO_BANANA_API_KEY",
   "VEO_API_KEY",
   "TAVILY_API_KEY",
+  "OPENAI_COMPATIBLE_API_KEY",
 ] as const satisfies readonly SettingName[];
 
 /**
- * The secrets a deployment binds to its functions: every provider key, except Tavily's when grounding is switched
- * off with `TAVILY_ENABLED=false` (read at deploy time from `functions/.env.<project>`), so that a project without
- * a Tavily account can deploy.
+ * The secrets a deployment binds to its functions (read at deploy time from `functions/.env.<project>`): every
+ * Google key; Tavily's unless grounding is switched off with `TAVILY_ENABLED=false`, so that a project without a
+ * Tavily account can deploy; the OpenAI-compatible server's key only when `OPENAI_COMPATIBLE_BASE_URL` names one.
  */
 export function deployedSecretNames(env: Readonly<Record<string, string | undefined>>): readonly string[] {
   const groundingOff = isSwitchedOff(env.TAVILY_ENABLED);
-  return PROVIDER_SECRET_NAMES.filter((name) => !(groundingOff && name === "TAVILY_API_KEY"));
+  const openAiCompatible = (env.OPENAI_COMPATIBLE_BASE_URL ?? "").trim() !== "";
+  return PROVIDER_SECRET_NAMES.filter(
+    (name) =>
+      !(groundingOff && name === "TAVILY_API_KEY") && (openAiCompatible || name !== "OPENAI_COMPATIBLE_API_KEY"),
+  );
 }

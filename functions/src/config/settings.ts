@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_MODELS } from "../models/catalogue.ts";
 import { FALSE_WORDS, TRUE_WORDS } from "./flag-words.ts";
 
 /**
@@ -50,15 +51,39 @@ export const settingsSchema = z.object({
   GEMINI_API_KEY: optionalText,
   /** Base URL override for the Gemini API (tests, proxies). */
   GEMINI_ENDPOINT: optionalUrl,
-  DEFAULT_MODEL: z.string().default("gemini-2.5-flash"),
-  /** Models a client may ask for; `DEFAULT_MODEL` is always allowed. */
-  ALLOWED_MODELS: list("gemini-2.5-flash,gemini-2.5-pro,gemini-2.5-flash-lite"),
+  /**
+   * Model ids are checked against the model catalogue (`functions/src/models/catalogue.ts`) at start-up: an
+   * unknown one, one of the wrong kind, or one past its shutdown date stops the service with the setting named.
+   */
+  DEFAULT_MODEL: z.string().trim().default(DEFAULT_MODELS.text),
+  /**
+   * Models a user may pick, of any kind (text, image, video: the catalogue knows which); the defaults
+   * (`DEFAULT_MODEL`, `NANO_BANANA_MODEL`, `VIDEO_MODEL`, `VEO_MODEL`) are always allowed.
+   */
+  ALLOWED_MODELS: list("gemini-3.8-flash,gemini-4-hydrogen,gemini-3.5-flash-lite,gemini-3-pro-image"),
+  /** Tried in order when the chosen text model fails before its first token (429, 5xx, model gone). */
+  TEXT_FALLBACK_MODELS: list("gemini-3.5-flash-lite"),
+  /** Gemini 3 and later: how hard the model thinks before answering (sent only to models that accept it). */
+  THINKING_LEVEL: z.enum(["minimal", "low", "medium", "high", "xhigh"]).default("low"),
   NANO_BANANA_API_KEY: optionalText,
   NANO_BANANA_ENDPOINT: optionalUrl,
-  NANO_BANANA_MODEL: z.string().default("gemini-2.5-flash-image"),
+  NANO_BANANA_MODEL: z.string().trim().default(DEFAULT_MODELS.image),
+  /** Tried in order when the chosen image model fails before it returns (429, 5xx, model gone). */
+  IMAGE_FALLBACK_MODELS: list("gemini-3.1-flash-lite-image"),
+  /** The Gemini API key for video, Veo and Gemini Omni alike. */
   VEO_API_KEY: optionalText,
   VEO_ENDPOINT: optionalUrl,
-  VEO_MODEL: z.string().default("veo-3.0-generate-001"),
+  /** The default video model (Gemini Omni through the Interactions API, or a Veo model). */
+  VIDEO_MODEL: z.string().trim().default(DEFAULT_MODELS.video),
+  /** The Veo model offered beside the default (extension, first and last frame). */
+  VEO_MODEL: z.string().trim().default(DEFAULT_MODELS.veo),
+  /** Tried in order when the chosen video model fails to start (429, 5xx, model gone). */
+  VIDEO_FALLBACK_MODELS: list("veo-3.1-fast-generate-preview"),
+  /** Any server speaking OpenAI's Chat Completions (Ollama, vLLM, OpenRouter, ...), e.g. `http://host:11434/v1`. */
+  OPENAI_COMPATIBLE_BASE_URL: optionalUrl,
+  OPENAI_COMPATIBLE_API_KEY: optionalText,
+  /** The model ids that server offers; each joins the catalogue as a text model of provider `openai-compatible`. */
+  OPENAI_COMPATIBLE_MODELS: list(""),
   VEO_POLL_INTERVAL_SECONDS: integer(10, 1),
   VEO_MAX_WAIT_SECONDS: integer(600, 1),
   TAVILY_API_KEY: optionalText,
@@ -158,6 +183,7 @@ export const SECRET_SETTINGS = [
   "NANO_BANANA_API_KEY",
   "VEO_API_KEY",
   "TAVILY_API_KEY",
+  "OPENAI_COMPATIBLE_API_KEY",
   "FIREBASE_PRIVATE_KEY",
 ] as const satisfies readonly SettingName[];
 

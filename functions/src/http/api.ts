@@ -9,12 +9,14 @@ import { historyRoutes } from "./routes/history-routes.ts";
 import { jobRoutes } from "./routes/job-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { mediaRoutes } from "./routes/media-routes.ts";
+import { modelRoutes } from "./routes/model-routes.ts";
 
 /** Every route of the `api` function. */
 export function apiRoutes(services: Services): Route[] {
   return [
     ...healthRoutes(services),
     ...accountRoutes(),
+    ...modelRoutes(services.models),
     ...chatRoutes(services.chat, services.config.settings, services.connections),
     ...historyRoutes(services.history),
     ...jobRoutes(services.jobs, services.blobs, services.config.settings),

@@ -220,7 +220,7 @@ describe("job workers", function () {
   });
 
   describe("video jobs", () => {
-    const operation = "models/veo-3.0-generate-001/operations/op-worker";
+    const operation = "models/veo-3.1-generate-preview/operations/op-worker";
     /** A worker on a queue nobody listens to: only the deliveries the test makes reach it. */
     const silentWorker = (silentQueue = new InProcessTaskQueue({ maxAttempts: 1 })) =>
       new JobWorker({

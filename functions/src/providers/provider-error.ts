@@ -22,12 +22,14 @@ export type ProviderFailure =
 
 const RETRYABLE: ReadonlySet<ProviderFailure> = new Set(["rate_limited", "unavailable", "timeout"]);
 
-export type ProviderName = "gemini" | "nano_banana" | "veo" | "tavily";
+export type ProviderName = "gemini" | "nano_banana" | "veo" | "omni" | "openai_compatible" | "tavily";
 
 const SERVICE_NAME: Readonly<Record<ProviderName, string>> = {
   gemini: "The text model",
+  openai_compatible: "The text model",
   nano_banana: "The image model",
   veo: "The video model",
+  omni: "The video model",
   tavily: "Web search",
 };
 
@@ -56,6 +58,15 @@ export class ProviderError extends Error {
 
   get retryable(): boolean {
     return RETRYABLE.has(this.failure);
+  }
+
+  /**
+   * Whether another model may succeed where this one failed: the retryable failures, and a model the provider
+   * no longer knows (404: shut down, or not offered to this key). A safety block or a refused request would be
+   * refused by the next model too.
+   */
+  get fallbackWorthy(): boolean {
+    return this.retryable || (this.failure === "rejected" && this.status === 404);
   }
 
   /**

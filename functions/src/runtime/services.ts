@@ -14,7 +14,10 @@ import type { TaskQueue } from "../queue/task-queue.ts";
 import type { JobRecord } from "../store/records.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { FileBlobStore } from "../blobs/file-blob-store.ts";
-import { allowedModels, type RuntimeConfig } from "../config/runtime-config.ts";
+import { providerNameOf, type RuntimeConfig } from "../config/runtime-config.ts";
+import { ModelChoices } from "../models/model-choices.ts";
+import type { ModelProvider } from "../models/model-entry.ts";
+import { TextModels } from "../models/text-models.ts";
 import { SECRET_SETTINGS } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { Logger, Redactor, type LogSink } from "../logging/logger.ts";
@@ -42,6 +45,8 @@ export interface Services {
   /** App Check on the signed-in routes (`APP_CHECK`), or undefined when off. */
   readonly appCheck: { readonly mode: "monitor" | "enforce"; readonly verifier: AppCheckVerifier } | undefined;
   readonly version: string;
+  /** The models users may pick, per kind, and their fallback chains. */
+  readonly models: ModelChoices;
   readonly activeStreams: ActiveStreams;
   /** This instance's open streaming connections, with threshold logging. */
   readonly connections: ConnectionGauge;
@@ -73,8 +78,42 @@ export interface ServiceOptions {
   readonly imageProvider?: ImageProvider;
 }
 
-/** The text provider for the configured mode: live Gemini, the labelled simulation, or none. */
-async function textProvider(config: RuntimeConfig): Promise<TextProvider | undefined> {
+/** The model choices of this configuration: defaults, what users may pick, fallback chains. */
+export function modelChoices(config: RuntimeConfig): ModelChoices {
+  const { settings } = config;
+  return new ModelChoices({
+    entries: config.models,
+    defaults: { text: settings.DEFAULT_MODEL, image: settings.NANO_BANANA_MODEL, video: settings.VIDEO_MODEL },
+    allowed: [...settings.ALLOWED_MODELS, settings.VEO_MODEL],
+    fallbacks: {
+      text: settings.TEXT_FALLBACK_MODELS,
+      image: settings.IMAGE_FALLBACK_MODELS,
+      video: settings.VIDEO_FALLBACK_MODELS,
+    },
+    available: (entry) => config.providers[providerNameOf(entry)] !== "unconfigured",
+  });
+}
+
+/** The text adapters by provider: Gemini (live or the labelled simulation) and an OpenAI-compatible server. */
+async function textProviders(config: RuntimeConfig): Promise<Partial<Record<ModelProvider, TextProvider>>> {
+  const { settings } = config;
+  const providers: Partial<Record<ModelProvider, TextProvider>> = {};
+  const gemini = await geminiTextProvider(config);
+  if (gemini !== undefined) providers.gemini = gemini;
+  if (config.providers.openai_compatible === "live" && settings.OPENAI_COMPATIBLE_BASE_URL !== undefined) {
+    const { OpenAiCompatibleTextProvider } =
+      await import("../providers/openai-compatible/openai-compatible-text-provider.ts");
+    providers["openai-compatible"] = new OpenAiCompatibleTextProvider({
+      baseUrl: settings.OPENAI_COMPATIBLE_BASE_URL,
+      ...(settings.OPENAI_COMPATIBLE_API_KEY === undefined ? {} : { apiKey: settings.OPENAI_COMPATIBLE_API_KEY }),
+      timeoutMs: settings.PROVIDER_TIMEOUT_SECONDS * 1000,
+    });
+  }
+  return providers;
+}
+
+/** Gemini text for the configured mode: live, the labelled simulation, or none. */
+async function geminiTextProvider(config: RuntimeConfig): Promise<TextProvider | undefined> {
   const { settings } = config;
   if (config.providers.gemini === "live" && settings.GEMINI_API_KEY !== undefined) {
     const { GeminiTextProvider } = await import("../providers/google/gemini-text-provider.ts");
@@ -210,6 +249,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   });
 
   const now = options.now ?? Date.now;
+  for (const warning of config.modelWarnings) logger.warn("configured model is deprecated", { ...warning });
+  const choices = modelChoices(config);
   const activeStreams = new ActiveStreams();
   const [{ ChatService }, { HistoryService }, { Grounder }, { RateLimiter }] = await Promise.all([
     import("../chat/chat-service.ts"),
@@ -220,12 +261,19 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   const chat = new ChatService({
     database,
     blobs,
-    text: options.textProvider ?? (await textProvider(config)),
+    text: new TextModels({
+      choices,
+      providers:
+        options.textProvider === undefined
+          ? await textProviders(config)
+          : { gemini: options.textProvider, "openai-compatible": options.textProvider },
+      thinkingLevel: settings.THINKING_LEVEL,
+      logger,
+    }),
     grounder: new Grounder(await searchProvider(config), settings),
     logger,
     activeStreams,
     settings,
-    allowedModels: allowedModels(settings),
     now,
   });
 
@@ -285,6 +333,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     verifier,
     appCheck,
     version: packageVersion(),
+    models: choices,
     activeStreams,
     connections: new ConnectionGauge(logger, {
       warning: settings.SSE_CONNECTIONS_WARNING,

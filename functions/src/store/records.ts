@@ -48,6 +48,10 @@ export interface StoredImage {
 export interface Usage {
   readonly input_tokens: number;
   readonly output_tokens: number;
+  /** Thinking tokens, billed as output (not part of `output_tokens`). */
+  readonly thinking_tokens?: number;
+  /** Input tokens served from the provider's cache (part of `input_tokens`). */
+  readonly cached_tokens?: number;
 }
 
 export interface MessageRecord {
@@ -62,9 +66,16 @@ export interface MessageRecord {
   readonly request_id: string;
   readonly created_at: Date;
   readonly updated_at: Date;
+  /** The model that answered (the requested one until another answers in its place). */
   readonly model?: string;
+  /** The model the request asked for, when a fallback model answered instead. */
+  readonly fallback_from?: string;
   /** How the provider ran: a simulated answer is labelled as such. */
   readonly provider?: ProviderRun;
+  /** The client asked for thought summaries. */
+  readonly thinking_requested?: boolean;
+  /** The model's thought summary, kept apart from `content` (never cited, never counted in offsets). */
+  readonly thinking?: string;
   /** The client asked for grounding (the search results land in `grounding` once the search succeeds). */
   readonly grounding_requested?: boolean;
   readonly grounding?: readonly GroundingResult[];

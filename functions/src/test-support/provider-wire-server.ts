@@ -1,15 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 /**
- * A local HTTP server that speaks the providers' wire formats (shared PROVIDER-WIRE-FORMATS.md): Gemini
- * `:streamGenerateContent?alt=sse`, `:generateContent`, Veo `:predictLongRunning`, operations and file
- * downloads, and Tavily `POST /search`. The real SDKs are pointed at it through their base-URL options, so
+ * A local HTTP server that speaks the providers' wire formats: Gemini `:streamGenerateContent?alt=sse`,
+ * `:generateContent`, Veo `:predictLongRunning`, operations and file downloads, Gemini's Interactions API
+ * (`POST /v1beta/interactions`, `GET /v1beta/interactions/{id}`), OpenAI's Chat Completions
+ * (`POST {base}/chat/completions`, streamed) and Tavily `POST /search`. The real SDKs are pointed at it through their base-URL options, so
  * adapter tests exercise the SDK and our code together. Tests script answers per request kind; every request
  * is recorded.
  */
 
 export type WireKind =
-  "streamGenerateContent" | "generateContent" | "predictLongRunning" | "operation" | "download" | "search";
+  | "streamGenerateContent"
+  | "generateContent"
+  | "predictLongRunning"
+  | "operation"
+  | "download"
+  | "createInteraction"
+  | "getInteraction"
+  | "chatCompletions"
+  | "search";
 
 export interface RecordedRequest {
   readonly kind: WireKind | "unknown";
@@ -29,6 +38,9 @@ function classify(method: string, path: string): { kind: WireKind | "unknown"; m
   if (method === "POST" && path.endsWith(":predictLongRunning")) return { kind: "predictLongRunning", model };
   if (method === "GET" && /\/operations\//.test(path)) return { kind: "operation", model };
   if (method === "GET" && /\/files\/[^/]+:download$/.test(path)) return { kind: "download", model };
+  if (method === "POST" && path.endsWith("/interactions")) return { kind: "createInteraction", model };
+  if (method === "GET" && /\/interactions\/[^/]+$/.test(path)) return { kind: "getInteraction", model };
+  if (method === "POST" && path.endsWith("/chat/completions")) return { kind: "chatCompletions", model };
   if (method === "POST" && path.endsWith("/search")) return { kind: "search", model };
   return { kind: "unknown", model };
 }
@@ -189,7 +201,7 @@ export function textChunks(
           ? { candidatesTokenCount: pieces.length, totalTokenCount: (options.promptTokens ?? 7) + pieces.length }
           : {}),
       },
-      modelVersion: "gemini-2.5-flash",
+      modelVersion: "gemini-3.8-flash",
       responseId: "wire-test",
     };
   });
@@ -213,4 +225,60 @@ export function echoStream(options: { pieceCount?: number; delayMs?: number } = 
     );
     await streamChunks(response, textChunks(pieces), { delayMs: options.delayMs ?? 0 });
   };
+}
+
+/** An OpenAI-style error body: `{"error": {"message", "type", "code"}}`. */
+export function openAiError(message: string, type: string, code: string | null): unknown {
+  return { error: { message, type, param: null, code } };
+}
+
+/** Chat Completions chunks: optional reasoning pieces, then the answer's pieces, a finish chunk and usage. */
+export function openAiChunks(
+  pieces: readonly string[],
+  options: { reasoning?: readonly string[]; finishReason?: string; model?: string } = {},
+): unknown[] {
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
+    id: "chatcmpl-wire",
+    object: "chat.completion.chunk",
+    created: 1_764_633_600,
+    model: options.model ?? "llama3.3",
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+    usage: null,
+  });
+  return [
+    chunk({ role: "assistant", content: "" }),
+    ...(options.reasoning ?? []).map((text) => chunk({ reasoning: text })),
+    ...pieces.map((text) => chunk({ content: text })),
+    chunk({}, options.finishReason ?? "stop"),
+    {
+      ...chunk({}),
+      choices: [],
+      usage: {
+        prompt_tokens: 9,
+        completion_tokens: pieces.length + (options.reasoning?.length ?? 0),
+        total_tokens: 9 + pieces.length + (options.reasoning?.length ?? 0),
+        completion_tokens_details: { reasoning_tokens: options.reasoning?.length ?? 0 },
+      },
+    },
+  ];
+}
+
+/** Streams Chat Completions chunks as `data:` lines, then `data: [DONE]`, as OpenAI-compatible servers do. */
+export async function streamOpenAi(
+  response: ServerResponse,
+  chunks: readonly unknown[],
+  options: { delayMs?: number; stallAfter?: number } = {},
+): Promise<void> {
+  response.writeHead(200, { "Content-Type": "text/event-stream" });
+  for (const [index, chunk] of chunks.entries()) {
+    if (options.stallAfter !== undefined && index >= options.stallAfter) {
+      await new Promise<void>((resolve) => response.once("close", resolve));
+      return;
+    }
+    if (response.destroyed) return;
+    response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    if (options.delayMs !== undefined && options.delayMs > 0) await sleep(options.delayMs);
+  }
+  response.write("data: [DONE]\n\n");
+  response.end();
 }

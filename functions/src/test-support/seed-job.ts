@@ -18,7 +18,7 @@ export interface SeededJob {
 export async function seedJob(database: DocumentDatabase, seeded: SeededJob): Promise<JobRecord> {
   const { uid, requestId, kind, prompt, provider } = seeded;
   const now = new Date();
-  const model = kind === "video" ? "veo-3.0-generate-001" : "gemini-2.5-flash-image";
+  const model = kind === "video" ? "veo-3.1-generate-preview" : "gemini-nano-banana-2.1";
   const start = await beginGeneration(database, {
     uid,
     requestId,

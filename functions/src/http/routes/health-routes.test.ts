@@ -33,6 +33,7 @@ describe("health routes", function () {
       nano_banana: "simulated",
       veo: "simulated",
       tavily: "simulated",
+      openai_compatible: "unconfigured",
     });
     assert.equal(typeof body.version, "string");
   });

@@ -33,7 +33,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   beforeEach(() => server.reset());
 
   const request = (overrides: Partial<TextGenerationRequest> = {}): TextGenerationRequest => ({
-    model: "gemini-2.5-flash",
+    model: "gemini-3.8-flash",
     systemInstruction: "Be terse.",
     contents: [
       { role: "user", text: "hi" },
@@ -71,7 +71,12 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
       { type: "text", text: "Hel" },
       { type: "text", text: "lo" },
       { type: "text", text: "!" },
-      { type: "finish", finishReason: "STOP", usage: { inputTokens: 12, outputTokens: 3 } },
+      {
+        type: "finish",
+        finishReason: "STOP",
+        usage: { inputTokens: 12, outputTokens: 3 },
+        modelVersion: "gemini-3.8-flash",
+      },
     ]);
   });
 
@@ -85,7 +90,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     );
     const [recorded] = server.requests;
     assert.ok(recorded);
-    assert.equal(recorded.path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+    assert.equal(recorded.path, "/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse");
     assert.equal(recorded.headers["x-goog-api-key"], API_KEY);
     const body = recorded.body as {
       contents: { role: string; parts: Record<string, unknown>[] }[];
@@ -98,17 +103,68 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     });
   });
 
-  it("ignores thought parts and empty chunks", async () => {
+  it("sends Gemini 3's request shape: a thinking level, no thinking budget, no sampling parameters", async () => {
+    server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
+    await collect(provider.stream(request({ thinkingLevel: "low", includeThoughts: true })));
+    const body = server.requests[0]?.body as { generationConfig?: Record<string, unknown> };
+    assert.deepEqual(body.generationConfig, { thinkingConfig: { thinkingLevel: "LOW", includeThoughts: true } });
+  });
+
+  it("sends no thinking config when none is asked for (the model's defaults apply)", async () => {
+    server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
+    await collect(provider.stream(request()));
+    const body = server.requests[0]?.body as { generationConfig?: Record<string, unknown> };
+    assert.equal(body.generationConfig?.thinkingConfig, undefined);
+    for (const sampling of ["temperature", "topP", "topK"]) assert.equal(body.generationConfig?.[sampling], undefined);
+  });
+
+  it("streams thought summaries as thinking events, apart from the answer, and reports thinking and cached tokens", async () => {
+    server.next("streamGenerateContent", (_, response) =>
+      streamChunks(response, [
+        { candidates: [{ content: { parts: [{ text: "Weighing ", thought: true }], role: "model" } }] },
+        {
+          candidates: [
+            { content: { parts: [{ text: "options.", thought: true }, { thoughtSignature: "c2ln" }], role: "model" } },
+          ],
+        },
+        { candidates: [{ content: { parts: [], role: "model" } }] },
+        {
+          candidates: [{ content: { parts: [{ text: "Answer." }], role: "model" }, finishReason: "STOP" }],
+          usageMetadata: {
+            promptTokenCount: 40,
+            cachedContentTokenCount: 32,
+            candidatesTokenCount: 2,
+            thoughtsTokenCount: 17,
+            totalTokenCount: 59,
+          },
+          modelVersion: "gemini-3.8-flash",
+        },
+      ]),
+    );
+    const events = await collect(provider.stream(request({ includeThoughts: true })));
+    assert.deepEqual(events, [
+      { type: "thinking", text: "Weighing " },
+      { type: "thinking", text: "options." },
+      { type: "text", text: "Answer." },
+      {
+        type: "finish",
+        finishReason: "STOP",
+        usage: { inputTokens: 40, outputTokens: 2, thinkingTokens: 17, cachedTokens: 32 },
+        modelVersion: "gemini-3.8-flash",
+      },
+    ]);
+  });
+
+  it("drops thought parts when thoughts were not asked for", async () => {
     server.next("streamGenerateContent", (_, response) =>
       streamChunks(response, [
         { candidates: [{ content: { parts: [{ text: "thinking...", thought: true }], role: "model" } }] },
-        { candidates: [{ content: { parts: [], role: "model" } }] },
         ...textChunks(["answer"]),
       ]),
     );
     const events = await collect(provider.stream(request()));
     assert.deepEqual(
-      events.filter((event) => event.type === "text"),
+      events.filter((event) => event.type !== "finish"),
       [{ type: "text", text: "answer" }],
     );
   });

@@ -1,11 +1,14 @@
-import type { GenerateContentResponse, GoogleGenAI, Part } from "@google/genai";
+import type { GenerateContentConfig, GenerateContentResponse, GoogleGenAI, Part, ThinkingConfig } from "@google/genai";
 import { abortableSleep, ProviderError } from "../provider-error.ts";
 import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
 import { classifyGeminiError } from "./google-error.ts";
 import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } from "../text-provider.ts";
 
 /**
- * Gemini text over `@google/genai` 2.x (`generateContentStream`, API `v1beta`). What it adds to the SDK:
+ * Gemini text over `@google/genai` 2.x (`generateContentStream`, API `v1beta`), in the shape Gemini 3 and later
+ * expect: a `thinkingLevel` (never the older `thinkingBudget`, which they refuse beside it) and no sampling
+ * parameters (deprecated for them since 2026-07-21). What it adds to the SDK:
+ * - thought summaries (`includeThoughts`) as `thinking` events, kept apart from the answer's text;
  * - retries (429, 5xx, network, timeouts) only before the first token, honouring the API's `retryDelay` when
  *   it is short; once text has reached the user a retry would repeat it, so later failures are final;
  * - a timeout on progress (first chunk and every gap), on top of the caller's abort signal;
@@ -27,11 +30,42 @@ const BLOCKING_FINISH_REASONS = new Set([
   "NO_IMAGE",
 ]);
 
-function textOf(chunk: GenerateContentResponse): string {
+/** The answer's text and the thought summary's text in one chunk. */
+function partsOf(chunk: GenerateContentResponse): { text: string; thought: string } {
   const parts: Part[] = chunk.candidates?.[0]?.content?.parts ?? [];
   let text = "";
-  for (const part of parts) if (typeof part.text === "string" && part.thought !== true) text += part.text;
-  return text;
+  let thought = "";
+  for (const part of parts) {
+    if (typeof part.text !== "string") continue;
+    if (part.thought === true) thought += part.text;
+    else text += part.text;
+  }
+  return { text, thought };
+}
+
+function usageOf(metadata: NonNullable<GenerateContentResponse["usageMetadata"]>): TextUsage {
+  return {
+    inputTokens: metadata.promptTokenCount ?? 0,
+    outputTokens: metadata.candidatesTokenCount ?? 0,
+    ...(metadata.thoughtsTokenCount === undefined ? {} : { thinkingTokens: metadata.thoughtsTokenCount }),
+    ...(metadata.cachedContentTokenCount === undefined ? {} : { cachedTokens: metadata.cachedContentTokenCount }),
+  };
+}
+
+/** The generation config: the system instruction, the thinking settings, nothing a Gemini 3 model refuses. */
+function configOf(request: TextGenerationRequest, signal: AbortSignal): GenerateContentConfig {
+  // The wire takes the level's name in capitals; `XHIGH` is newer than this SDK's enum, so the names are sent
+  // as the strings they are rather than through the enum.
+  const wireThinking: Record<string, unknown> = {
+    ...(request.thinkingLevel === undefined ? {} : { thinkingLevel: request.thinkingLevel.toUpperCase() }),
+    ...(request.includeThoughts === true ? { includeThoughts: true } : {}),
+  };
+  const thinking = wireThinking as ThinkingConfig;
+  return {
+    systemInstruction: request.systemInstruction,
+    abortSignal: signal,
+    ...(Object.keys(thinking).length === 0 ? {} : { thinkingConfig: thinking }),
+  };
 }
 
 export interface GeminiTextProviderOptions extends GeminiClientOptions {
@@ -91,21 +125,27 @@ export class GeminiTextProvider implements TextProvider {
               })),
             ],
           })),
-          config: { systemInstruction: request.systemInstruction, abortSignal: controller.signal },
+          config: configOf(request, controller.signal),
         });
         let finishReason: string | undefined;
         let usage: TextUsage | undefined;
+        let modelVersion: string | undefined;
         for await (const chunk of chunks) {
           armTimer();
           const blockReason = chunk.promptFeedback?.blockReason;
           if (blockReason !== undefined) {
             throw new ProviderError("gemini", "blocked", "Prompt blocked", { reason: blockReason });
           }
-          const text = textOf(chunk);
+          const { text, thought } = partsOf(chunk);
+          if (thought !== "" && request.includeThoughts === true) {
+            delivered = true;
+            yield { type: "thinking", text: thought };
+          }
           if (text !== "") {
             delivered = true;
             yield { type: "text", text };
           }
+          modelVersion ??= chunk.modelVersion;
           const reason = chunk.candidates?.[0]?.finishReason;
           if (reason !== undefined) {
             if (BLOCKING_FINISH_REASONS.has(reason)) {
@@ -113,15 +153,14 @@ export class GeminiTextProvider implements TextProvider {
             }
             finishReason = reason;
           }
-          const metadata = chunk.usageMetadata;
-          if (metadata !== undefined) {
-            usage = {
-              inputTokens: metadata.promptTokenCount ?? 0,
-              outputTokens: metadata.candidatesTokenCount ?? 0,
-            };
-          }
+          if (chunk.usageMetadata !== undefined) usage = usageOf(chunk.usageMetadata);
         }
-        yield { type: "finish", finishReason: finishReason ?? "STOP", ...(usage === undefined ? {} : { usage }) };
+        yield {
+          type: "finish",
+          finishReason: finishReason ?? "STOP",
+          ...(usage === undefined ? {} : { usage }),
+          ...(modelVersion === undefined ? {} : { modelVersion }),
+        };
         return;
       } catch (error) {
         const failure = classifyGeminiError("gemini", error, { timedOut, callerSignal: request.signal });

@@ -44,21 +44,21 @@ describe("NanoBananaImageProvider (real @google/genai SDK against a local :gener
       },
     ],
     usageMetadata: { promptTokenCount: 5 },
-    modelVersion: "gemini-2.5-flash-image",
+    modelVersion: "gemini-nano-banana-2.1",
     responseId: "img-1",
   });
 
   it("asks for IMAGE output with the aspect ratio and returns the inline image bytes", async () => {
     server.setDefault("generateContent", (_, response) => jsonResponse(response, 200, imageAnswer()));
     const images = await provider.generate({
-      model: "gemini-2.5-flash-image",
+      model: "gemini-nano-banana-2.1",
       prompt: "a fox",
       count: 1,
       aspectRatio: "16:9",
     });
     assert.deepEqual(images, [{ mimeType: "image/png", data: PNG }]);
     const [request] = server.requests;
-    assert.equal(request?.path, "/v1beta/models/gemini-2.5-flash-image:generateContent");
+    assert.equal(request?.path, "/v1beta/models/gemini-nano-banana-2.1:generateContent");
     assert.equal(request.headers["x-goog-api-key"], KEY);
     const body = request.body as { generationConfig: Record<string, unknown>; contents: { parts: unknown[] }[] };
     assert.deepEqual(body.generationConfig, {
@@ -146,12 +146,12 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
   });
   beforeEach(() => server.reset());
 
-  const operationName = "models/veo-3.0-generate-001/operations/op123";
+  const operationName = "models/veo-3.1-generate-preview/operations/op123";
 
   it("starts a long-running operation with the prompt, first frame and parameters", async () => {
     server.next("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operationName }));
     const name = await provider.start({
-      model: "veo-3.0-generate-001",
+      model: "veo-3.1-generate-preview",
       prompt: "a cat surfing",
       aspectRatio: "16:9",
       durationSeconds: 8,
@@ -159,7 +159,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
     });
     assert.equal(name, operationName);
     const request = server.requests[0];
-    assert.equal(request?.path, "/v1beta/models/veo-3.0-generate-001:predictLongRunning");
+    assert.equal(request?.path, "/v1beta/models/veo-3.1-generate-preview:predictLongRunning");
     const body = request.body as { instances: Record<string, unknown>[]; parameters: Record<string, unknown> };
     assert.equal(body.instances[0]?.prompt, "a cat surfing");
     assert.deepEqual(body.instances[0].image, { bytesBase64Encoded: PNG.toString("base64"), mimeType: "image/png" });
@@ -225,7 +225,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
     server.next("predictLongRunning", (_, response) =>
       jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
     );
-    const error = await providerFailure(provider.start({ model: "veo-3.0-generate-001", prompt: "x" }));
+    const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }));
     assert.equal(error.retryable, true);
   });
 });

@@ -6,7 +6,7 @@ import type { TextStreamEvent } from "../text-provider.ts";
 
 describe("simulated providers (offline, labelled)", () => {
   const request = (text: string, signal = new AbortController().signal) => ({
-    model: "gemini-2.5-flash",
+    model: "gemini-3.8-flash",
     systemInstruction: "",
     contents: [{ role: "user" as const, text }],
     signal,

@@ -8,9 +8,11 @@ import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "../te
  * there are any (so grounding works offline end to end), and honours the abort signal like the real one.
  *
  * For demos and tests, a prompt containing `simulate:blocked` is refused as a safety block,
- * `simulate:unavailable` fails after the first words, as a provider outage would, and `simulate:slow` streams at
- * `SLOW_TOKEN_DELAY_MS` per word whatever the configured delay, so a person or a browser test has time to stop the
- * answer or reload the page mid-stream.
+ * `simulate:unavailable` fails after the first words, as a provider outage would, `simulate:primary-down` fails
+ * before the first word (a 503) unless this call is a fallback, so the answer comes from the next model of the
+ * chain, and `simulate:slow` streams at `SLOW_TOKEN_DELAY_MS` per word whatever the configured delay, so a
+ * person or a browser test has time to stop the answer or reload the page mid-stream. When thoughts are asked
+ * for, a short thought summary streams first, as Gemini's does.
  */
 
 export interface SimulatedTextProviderOptions {
@@ -60,6 +62,12 @@ export function simulatedAnswer(request: Pick<TextGenerationRequest, "contents" 
   return sentences.join(" ");
 }
 
+/** The simulated thought summary: what a model might think before answering, in a few words. */
+export function simulatedThoughts(prompt: string): string {
+  const topic = prompt.trim().split(/\s+/).slice(0, 6).join(" ");
+  return `**Understanding the request**\nThe user asks about "${topic}". I will answer briefly and clearly.\n`;
+}
+
 export class SimulatedTextProvider implements TextProvider {
   readonly run = "simulated" as const;
   readonly #tokenDelayMs: number;
@@ -75,16 +83,29 @@ export class SimulatedTextProvider implements TextProvider {
     if (prompt.includes("simulate:blocked")) {
       throw new ProviderError("gemini", "blocked", "Simulated safety block", { reason: "SAFETY" });
     }
+    if (prompt.includes("simulate:primary-down") && request.fallbackFrom === undefined) {
+      throw new ProviderError("gemini", "unavailable", "Simulated outage of the first model", { status: 503 });
+    }
     const tokens = this.#fixedTokens === undefined ? words(simulatedAnswer(request)) : fixedTokens(this.#fixedTokens);
     const tokenDelayMs = prompt.includes("simulate:slow") ? SLOW_TOKEN_DELAY_MS : this.#tokenDelayMs;
+    const pause = async () => {
+      if (request.signal.aborted) throw new ProviderError("gemini", "aborted", "Cancelled");
+      if (tokenDelayMs === 0) return;
+      await abortableSleep(tokenDelayMs, request.signal).catch((error: unknown) => {
+        throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
+      });
+    };
+    let thinkingTokens = 0;
+    if (request.includeThoughts === true) {
+      for (const thought of words(simulatedThoughts(prompt))) {
+        await pause();
+        thinkingTokens += 1;
+        yield { type: "thinking", text: thought };
+      }
+    }
     let emitted = 0;
     for (const token of tokens) {
-      if (request.signal.aborted) throw new ProviderError("gemini", "aborted", "Cancelled");
-      if (tokenDelayMs > 0) {
-        await abortableSleep(tokenDelayMs, request.signal).catch((error: unknown) => {
-          throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
-        });
-      }
+      await pause();
       if (emitted === 3 && prompt.includes("simulate:unavailable")) {
         throw new ProviderError("gemini", "unavailable", "Simulated outage", { status: 503 });
       }
@@ -92,6 +113,10 @@ export class SimulatedTextProvider implements TextProvider {
       yield { type: "text", text: token };
     }
     const inputTokens = request.contents.reduce((total, turn) => total + words(turn.text).length, 0);
-    yield { type: "finish", finishReason: "STOP", usage: { inputTokens, outputTokens: emitted } };
+    yield {
+      type: "finish",
+      finishReason: "STOP",
+      usage: { inputTokens, outputTokens: emitted, ...(thinkingTokens === 0 ? {} : { thinkingTokens }) },
+    };
   }
 }

@@ -1,0 +1,66 @@
+import type { ModelChoices } from "../../models/model-choices.ts";
+import type { ModelEntry, ModelKind } from "../../models/model-entry.ts";
+import type { Route } from "../router.ts";
+
+/** A model as `GET /models` shows it: what a picker needs, in the API's snake_case. */
+export function toApiModel(entry: ModelEntry, isDefault: boolean): Record<string, unknown> {
+  return {
+    id: entry.id,
+    label: entry.label,
+    provider: entry.provider,
+    default: isDefault,
+    lifecycle: entry.lifecycle,
+    ...(entry.shutdownDate === undefined ? {} : { shutdown_date: entry.shutdownDate }),
+    capabilities: apiCapabilities(entry),
+  };
+}
+
+function apiCapabilities(entry: ModelEntry): Record<string, unknown> {
+  switch (entry.kind) {
+    case "text": {
+      const { thinkingLevels, thoughtSummaries, grounding, functionCalling, imageInput } = entry.capabilities;
+      const { contextTokens, maxOutputTokens } = entry.capabilities;
+      return {
+        thinking: thinkingLevels.length > 0 || thoughtSummaries,
+        thinking_levels: thinkingLevels,
+        thought_summaries: thoughtSummaries,
+        grounding,
+        function_calling: functionCalling,
+        image_input: imageInput,
+        ...(contextTokens === undefined ? {} : { context_tokens: contextTokens }),
+        ...(maxOutputTokens === undefined ? {} : { max_output_tokens: maxOutputTokens }),
+      };
+    }
+    case "image": {
+      const { aspectRatios, imageSizes, edit, maxInputImages } = entry.capabilities;
+      return { aspect_ratios: aspectRatios, image_sizes: imageSizes, edit, max_input_images: maxInputImages };
+    }
+    case "video": {
+      const { aspectRatios, durationsSeconds, resolutions, imageInput, conversationalEdits } = entry.capabilities;
+      return {
+        aspect_ratios: aspectRatios,
+        durations_seconds: durationsSeconds,
+        resolutions,
+        image_input: imageInput,
+        conversational_edits: conversationalEdits,
+      };
+    }
+  }
+}
+
+/** `GET /models`: the models this caller may pick, per kind, exactly one default each. */
+export function modelRoutes(choices: ModelChoices): Route[] {
+  const list = (kind: ModelKind) =>
+    choices.pickable(kind).map((entry) => toApiModel(entry, entry.id === choices.defaultOf(kind)));
+  return [
+    {
+      method: "GET",
+      path: "/models",
+      access: "user",
+      handle: (context) => {
+        context.sendJson(200, { ok: true, text: list("text"), image: list("image"), video: list("video") });
+        return Promise.resolve();
+      },
+    },
+  ];
+}

@@ -1,0 +1,112 @@
+import type { Logger } from "../logging/logger.ts";
+import type {
+  TextGenerationRequest,
+  TextProvider,
+  TextStreamEvent,
+  ThinkingLevel,
+} from "../providers/text-provider.ts";
+import type { ProviderRun } from "../store/records.ts";
+import { allowsFallback, logExhausted, logFallback } from "./fallback.ts";
+import type { ModelChoice, ModelChoices } from "./model-choices.ts";
+import type { ModelProvider, TextModelEntry } from "./model-entry.ts";
+
+export interface TextModelsOptions {
+  readonly choices: ModelChoices;
+  /** The adapter for each text provider this server runs (live or simulated). */
+  readonly providers: Partial<Readonly<Record<ModelProvider, TextProvider>>>;
+  /** The level asked of models that accept one (`THINKING_LEVEL`). */
+  readonly thinkingLevel: ThinkingLevel;
+  readonly logger: Logger;
+}
+
+/** Which model is answering: sent once, just before its first output. */
+export interface AnsweringEvent {
+  readonly type: "answering";
+  readonly model: string;
+  readonly run: ProviderRun;
+  /** The model the request asked for, when another one answers. */
+  readonly fallbackFrom?: string;
+}
+
+export type TextModelEvent = TextStreamEvent | AnsweringEvent;
+
+/** What a chat asks of the text models, beyond the model itself. */
+export type TextRequest = Omit<TextGenerationRequest, "model" | "thinkingLevel" | "fallbackFrom">;
+
+/**
+ * The text models a chat can use: choosing one for a request, and streaming from it with its fallback chain. A
+ * model that fails before its first output (thought or text) with a failure another model may not share hands
+ * over to the next one; once anything has reached the user, a failure is final, so an answer never switches
+ * model midway.
+ */
+export class TextModels {
+  readonly #options: TextModelsOptions;
+
+  constructor(options: TextModelsOptions) {
+    this.#options = options;
+  }
+
+  /** False when no text model can run here (no key, simulation refused). */
+  get available(): boolean {
+    return this.#options.choices.pickable("text").length > 0;
+  }
+
+  choose(requested: string | undefined): ModelChoice<"text"> {
+    return this.#options.choices.choose("text", requested);
+  }
+
+  /** How a model runs here (`live` or `simulated`). */
+  runOf(entry: TextModelEntry): ProviderRun {
+    return this.#provider(entry).run;
+  }
+
+  #provider(entry: TextModelEntry): TextProvider {
+    const provider = this.#options.providers[entry.provider];
+    if (provider === undefined) throw new Error(`no text provider for ${entry.provider}`);
+    return provider;
+  }
+
+  /** The request as one model takes it: the thinking level only where the model accepts it. */
+  #requestFor(entry: TextModelEntry, request: TextRequest, fallbackFrom: string | undefined): TextGenerationRequest {
+    const { thinkingLevel } = this.#options;
+    const { thinkingLevels, thoughtSummaries } = entry.capabilities;
+    return {
+      ...request,
+      model: entry.id,
+      ...(thinkingLevels.includes(thinkingLevel) ? { thinkingLevel } : {}),
+      includeThoughts: request.includeThoughts === true && thoughtSummaries,
+      ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
+    };
+  }
+
+  async *stream(choice: ModelChoice<"text">, request: TextRequest): AsyncGenerator<TextModelEvent> {
+    const models = [choice.model, ...choice.chain];
+    for (const [index, entry] of models.entries()) {
+      const fallbackFrom = index === 0 ? undefined : choice.model.id;
+      const provider = this.#provider(entry);
+      let started = false;
+      try {
+        for await (const event of provider.stream(this.#requestFor(entry, request, fallbackFrom))) {
+          if (!started) {
+            started = true;
+            yield {
+              type: "answering",
+              model: entry.id,
+              run: provider.run,
+              ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
+            };
+          }
+          yield event;
+        }
+        return;
+      } catch (error) {
+        const next = models[index + 1];
+        if (started || next === undefined || !allowsFallback(error) || request.signal.aborted) {
+          if (index > 0 && !started) logExhausted(this.#options.logger, models.slice(0, index + 1), error);
+          throw error;
+        }
+        logFallback(this.#options.logger, entry, next, error);
+      }
+    }
+  }
+}

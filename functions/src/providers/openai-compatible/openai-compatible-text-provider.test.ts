@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import {
+  jsonResponse,
+  openAiChunks,
+  openAiError,
+  ProviderWireServer,
+  streamOpenAi,
+} from "../../test-support/provider-wire-server.ts";
+import { ProviderError } from "../provider-error.ts";
+import type { TextGenerationRequest, TextStreamEvent } from "../text-provider.ts";
+import { OpenAiCompatibleTextProvider } from "./openai-compatible-text-provider.ts";
+
+const KEY = "sk-local-test-key-never-in-errors";
+
+describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat Completions server)", function () {
+  this.timeout(20_000);
+  let server: ProviderWireServer;
+  let provider: OpenAiCompatibleTextProvider;
+
+  before(async () => {
+    server = await ProviderWireServer.start();
+    provider = new OpenAiCompatibleTextProvider({
+      baseUrl: `${server.url}/v1`,
+      apiKey: KEY,
+      timeoutMs: 500,
+      maxRetries: 0,
+    });
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(() => server.reset());
+
+  const request = (overrides: Partial<TextGenerationRequest> = {}): TextGenerationRequest => ({
+    model: "llama3.3",
+    systemInstruction: "Be terse.",
+    contents: [
+      { role: "user", text: "hi" },
+      { role: "model", text: "hello" },
+      { role: "user", text: "how are you?" },
+    ],
+    signal: new AbortController().signal,
+    ...overrides,
+  });
+
+  async function collect(events: AsyncIterable<TextStreamEvent>): Promise<TextStreamEvent[]> {
+    const received: TextStreamEvent[] = [];
+    for await (const event of events) received.push(event);
+    return received;
+  }
+
+  async function failure(events: AsyncIterable<TextStreamEvent>): Promise<{ error: ProviderError; text: string }> {
+    let text = "";
+    try {
+      for await (const event of events) if (event.type === "text") text += event.text;
+    } catch (error) {
+      assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
+      assert.ok(!error.message.includes(KEY), "the key never appears in an error");
+      return { error, text };
+    }
+    throw new Error("expected the stream to fail");
+  }
+
+  it("sends the conversation as chat messages with the key, streaming with usage", async () => {
+    server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["Fine", "."])));
+    await collect(provider.stream(request()));
+    const [recorded] = server.requests;
+    assert.equal(recorded?.path, "/v1/chat/completions");
+    assert.equal(recorded.headers.authorization, `Bearer ${KEY}`);
+    assert.deepEqual(recorded.body, {
+      model: "llama3.3",
+      messages: [
+        { role: "system", content: "Be terse." },
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "hello" },
+        { role: "user", content: "how are you?" },
+      ],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+  });
+
+  it("streams text, then the finish reason and usage, ignoring the role-only first chunk", async () => {
+    server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["Fine", ", thanks."])));
+    assert.deepEqual(await collect(provider.stream(request())), [
+      { type: "text", text: "Fine" },
+      { type: "text", text: ", thanks." },
+      {
+        type: "finish",
+        finishReason: "STOP",
+        usage: { inputTokens: 9, outputTokens: 2, thinkingTokens: 0 },
+        modelVersion: "llama3.3",
+      },
+    ]);
+  });
+
+  it("streams reasoning as thinking events when thoughts are asked for, reasoning_content too", async () => {
+    server.next("chatCompletions", (_, response) =>
+      streamOpenAi(response, openAiChunks(["42"], { reasoning: ["six ", "sevens"] })),
+    );
+    const events = await collect(provider.stream(request({ includeThoughts: true })));
+    assert.deepEqual(
+      events.filter((event) => event.type !== "finish"),
+      [
+        { type: "thinking", text: "six " },
+        { type: "thinking", text: "sevens" },
+        { type: "text", text: "42" },
+      ],
+    );
+    assert.deepEqual((events.at(-1) as { usage?: unknown }).usage, {
+      inputTokens: 9,
+      outputTokens: 1,
+      thinkingTokens: 2,
+    });
+
+    server.next("chatCompletions", (_, response) =>
+      streamOpenAi(response, [
+        {
+          id: "c",
+          object: "chat.completion.chunk",
+          created: 1,
+          model: "deepseek",
+          choices: [{ index: 0, delta: { reasoning_content: "hmm" }, finish_reason: null }],
+        },
+        ...openAiChunks(["ok"]),
+      ]),
+    );
+    const older = await collect(provider.stream(request({ includeThoughts: true })));
+    assert.deepEqual(older[0], { type: "thinking", text: "hmm" });
+    server.next("chatCompletions", (_, response) =>
+      streamOpenAi(response, openAiChunks(["42"], { reasoning: ["six"] })),
+    );
+    const unasked = await collect(provider.stream(request()));
+    assert.ok(!unasked.some((event) => event.type === "thinking"));
+  });
+
+  it("classifies error bodies: 429 rate limited, 5xx unavailable, 404 model gone (worth a fallback)", async () => {
+    server.next("chatCompletions", (_, response) =>
+      jsonResponse(response, 429, openAiError("Rate limit reached", "rate_limit_error", "rate_limit_exceeded")),
+    );
+    const limited = await failure(provider.stream(request()));
+    assert.equal(limited.error.failure, "rate_limited");
+    assert.ok(limited.error.fallbackWorthy);
+
+    server.next("chatCompletions", (_, response) =>
+      jsonResponse(response, 503, openAiError("overloaded", "server_error", null)),
+    );
+    assert.equal((await failure(provider.stream(request()))).error.failure, "unavailable");
+
+    server.next("chatCompletions", (_, response) =>
+      jsonResponse(response, 404, openAiError("model 'llama9' not found", "invalid_request_error", "model_not_found")),
+    );
+    const gone = await failure(provider.stream(request()));
+    assert.equal(gone.error.failure, "rejected");
+    assert.equal(gone.error.status, 404);
+    assert.ok(gone.error.fallbackWorthy);
+    assert.ok(!gone.error.message.includes("llama9"), "the server's text stays out of our messages");
+
+    server.next("chatCompletions", (_, response) =>
+      jsonResponse(
+        response,
+        401,
+        openAiError("Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
+      ),
+    );
+    const refused = await failure(provider.stream(request()));
+    assert.equal(refused.error.failure, "rejected");
+    assert.equal(refused.error.fallbackWorthy, false);
+  });
+
+  it("fails on an error event inside the stream after the text so far, and on a content filter stop", async () => {
+    server.next("chatCompletions", (_, response) =>
+      streamOpenAi(response, [
+        ...openAiChunks(["Half "]).slice(0, 2),
+        openAiError("upstream died", "server_error", null),
+      ]),
+    );
+    const midway = await failure(provider.stream(request()));
+    assert.equal(midway.text, "Half ");
+    assert.equal(midway.error.failure, "unavailable");
+
+    server.next("chatCompletions", (_, response) =>
+      streamOpenAi(response, openAiChunks(["No"], { finishReason: "content_filter" })),
+    );
+    assert.equal((await failure(provider.stream(request()))).error.failure, "blocked");
+  });
+
+  it("times out a server that stops sending, and aborts when the caller cancels", async () => {
+    server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["slow"]), { stallAfter: 1 }));
+    const stalled = await failure(provider.stream(request()));
+    assert.equal(stalled.error.failure, "timeout");
+
+    server.next("chatCompletions", (_, response) =>
+      streamOpenAi(response, openAiChunks(["a", "b", "c"]), { delayMs: 100 }),
+    );
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 120);
+    const aborted = await failure(provider.stream(request({ signal: controller.signal })));
+    assert.equal(aborted.error.failure, "aborted");
+  });
+});
