@@ -22,6 +22,8 @@ interface StoredMessage {
   readonly status: string;
   readonly citations?: readonly { index: number; url: string; title: string }[];
   readonly images?: readonly { width: number; height: number }[];
+  readonly model?: string;
+  readonly fallback_from?: string;
 }
 
 interface TestUser {
@@ -375,6 +377,37 @@ describe("web client in Chromium (local stack)", function () {
     );
     assert.equal(await video.evaluate((element: HTMLVideoElement) => element.error), null, "decoded without error");
     assert.equal((await lastStored(user)).status, "done");
+  });
+
+  it("picks a model from GET /models, folds the thinking above the answer, and says when a fallback answered", async () => {
+    const user = await newUser();
+    await signIn(user);
+    const picker = page.getByLabel("Model");
+    await page.waitForFunction(() => (document.querySelector<HTMLSelectElement>("#model")?.options.length ?? 0) > 1);
+    assert.equal(await picker.inputValue(), "gemini-3.8-flash", "the default text model is preselected");
+    await picker.selectOption("gemini-4-hydrogen");
+    await page.getByLabel("Show thinking").check();
+    await send("Why is the sky blue?");
+    await status().getByText("Answer complete.").waitFor({ timeout: 30_000 });
+    const thinking = lastAnswer().locator("details.thinking");
+    assert.equal(await thinking.locator("summary").textContent(), "Thinking");
+    assert.match((await thinking.locator(".thinking-text").textContent()) ?? "", /Understanding the request/);
+    assert.doesNotMatch((await lastAnswer().locator(".text").textContent()) ?? "", /Understanding the request/);
+    const answered = await lastStored(user);
+    assert.equal(answered.model, "gemini-4-hydrogen");
+
+    await page.getByLabel("Show thinking").uncheck();
+    await send("Are you there? simulate:primary-down");
+    await status().getByText("Answer complete.").waitFor({ timeout: 30_000 });
+    assert.match(
+      (await lastAnswer().locator(".note").textContent()) ?? "",
+      /Answered by gemini-3\.5-flash-lite: gemini-4-hydrogen was unavailable/,
+    );
+    assert.equal((await lastStored(user)).fallback_from, "gemini-4-hydrogen");
+
+    await page.getByLabel("Create").selectOption({ label: "Video" });
+    assert.equal(await picker.inputValue(), "gemini-omni-1.1-flash", "the picker follows the kind");
+    assert.ok(await page.getByLabel("Show thinking").isDisabled());
   });
 
   it("explains a blocked prompt, a provider outage and the rate limit (with its wait) in plain words", async () => {

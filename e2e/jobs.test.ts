@@ -18,9 +18,9 @@ describe("image and video jobs end to end (local stack)", function () {
     stack = await localStack();
   });
 
-  function smoke(name: string) {
+  function smoke(name: string, ...args: string[]) {
     const script = fileURLToPath(new URL(`../scripts/${name}.ts`, import.meta.url));
-    const result = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", script], {
+    const result = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", script, ...args], {
       encoding: "utf8",
       timeout: 110_000,
       env: {
@@ -41,11 +41,17 @@ describe("image and video jobs end to end (local stack)", function () {
     assert.match(output, /^PASS: image generation completed and image URL present$/m);
   });
 
-  it("scripts/smoke-video passes: start, delayed polls, a playable MP4", () => {
-    const { code, output } = smoke("smoke-video");
-    assert.equal(code, 0, output);
-    assert.match(output, /^video: video\/mp4, \d+ bytes$/m);
-    assert.match(output, /^PASS: video job completed and video_url present$/m);
+  it("scripts/smoke-video passes on both video vendors: start, delayed polls, a playable MP4", () => {
+    for (const [args, model] of [
+      [[], "gemini-omni-1.1-flash"],
+      [["--model", "veo-3.1-generate-preview"], "veo-3.1-generate-preview"],
+    ] as const) {
+      const { code, output } = smoke("smoke-video", ...args);
+      assert.equal(code, 0, output);
+      assert.match(output, new RegExp(`job_id=videojob-\\S+ model=${model.replaceAll(".", "\\.")}$`, "m"));
+      assert.match(output, /^video: video\/mp4, \d+ bytes$/m);
+      assert.match(output, /^PASS: video job completed and video_url present$/m);
+    }
   });
 
   it("reports a failed image job on the message, through the worker process", async () => {

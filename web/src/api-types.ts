@@ -28,6 +28,26 @@ export interface Message {
   readonly job_id?: string;
   readonly error_code?: string;
   readonly media_expired?: boolean;
+  /** The model that answered, and the one asked for when a fallback answered. */
+  readonly model?: string;
+  readonly fallback_from?: string;
+  /** The model's thought summary, when the user asked to see it. */
+  readonly thinking?: string;
+}
+
+/** One model of `GET /models`. */
+export interface ModelOption {
+  readonly id: string;
+  readonly label: string;
+  readonly default: boolean;
+  readonly lifecycle: "stable" | "preview" | "deprecated";
+  readonly capabilities: { readonly thinking?: boolean };
+}
+
+export interface ModelList {
+  readonly text: readonly ModelOption[];
+  readonly image: readonly ModelOption[];
+  readonly video: readonly ModelOption[];
 }
 
 export interface ChatSummary {
@@ -59,6 +79,8 @@ export interface Job {
   readonly images?: readonly MediaImage[];
   readonly video_url?: string;
   readonly error_code?: string;
+  readonly model?: string;
+  readonly fallback_from?: string;
 }
 
 export interface ErrorEnvelope {
@@ -69,6 +91,12 @@ export interface ErrorEnvelope {
 export interface MetaEvent {
   readonly chat_id: string;
   readonly message_id: string;
+  /** The model asked for. */
+  readonly model?: string;
+}
+
+export interface DoneEvent {
+  readonly model?: string;
 }
 
 export interface StreamErrorEvent {

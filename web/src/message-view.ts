@@ -15,6 +15,7 @@ export class MessageView {
   readonly element: HTMLLIElement;
   readonly #text: HTMLDivElement;
   readonly #extras: HTMLDivElement;
+  #thinking: { readonly block: HTMLDetailsElement; readonly text: HTMLParagraphElement } | undefined;
   #content = "";
   #citations: readonly Citation[] = [];
 
@@ -40,6 +41,9 @@ export class MessageView {
     return new MessageView("assistant");
   }
 
+  /** The model the request asked for (from the stream's `meta`). */
+  askedModel: string | undefined;
+
   set messageId(id: string) {
     this.element.dataset.messageId = id;
   }
@@ -47,6 +51,24 @@ export class MessageView {
   set busy(busy: boolean) {
     this.element.setAttribute("aria-busy", String(busy));
     this.element.classList.toggle("streaming", busy);
+  }
+
+  /** The model's thought summary, folded away above the answer. */
+  showThinking(text: string): void {
+    if (text === "") return;
+    if (this.#thinking === undefined) {
+      const paragraph = element("p", { class: "thinking-text" });
+      const block = element("details", { class: "thinking" }, element("summary", {}, "Thinking"), paragraph);
+      this.element.insertBefore(block, this.#text);
+      this.#thinking = { block, text: paragraph };
+    }
+    this.#thinking.text.textContent = text;
+  }
+
+  /** Says so when another model answered than the one asked for. */
+  showFallback(model: string | undefined, fallbackFrom: string | undefined): void {
+    if (model === undefined || fallbackFrom === undefined) return;
+    this.#replace("model", element("p", { class: "note" }, `Answered by ${model}: ${fallbackFrom} was unavailable.`));
   }
 
   showText(content: string): void {
@@ -150,7 +172,7 @@ export class MessageView {
     this.#extras.querySelector(`[data-slot="${slot}"]`)?.remove();
     if (node === undefined) return;
     node.dataset.slot = slot;
-    const order = ["sources", "progress", "media", "note"];
+    const order = ["sources", "progress", "media", "model", "note"];
     const after = [...this.#extras.children].find(
       (child) => order.indexOf((child as HTMLElement).dataset.slot ?? "") > order.indexOf(slot),
     );

@@ -1,6 +1,6 @@
 import { parseSse } from "../../scripts/lib/sse-parser.ts";
 import { ApiError, type ApiClient } from "./api-client.ts";
-import type { Citation, MetaEvent, StreamErrorEvent } from "./api-types.ts";
+import type { Citation, DoneEvent, MetaEvent, StreamErrorEvent } from "./api-types.ts";
 import { streamMemory, type StreamProgress } from "./stream-memory.ts";
 
 /**
@@ -11,7 +11,7 @@ import { streamMemory, type StreamProgress } from "./stream-memory.ts";
  */
 
 export type StreamOutcome =
-  | { readonly kind: "done" }
+  | { readonly kind: "done"; readonly model?: string }
   | { readonly kind: "error"; readonly code: string; readonly message: string }
   /** The connection ended with no `done` or `error` after every reconnect attempt. */
   | { readonly kind: "interrupted" }
@@ -22,6 +22,8 @@ export interface ReplyHandlers {
   meta(meta: MetaEvent): void;
   sources(citations: readonly Citation[]): void;
   text(content: string): void;
+  /** The thought summary so far (a resumed stream from offset 0 sends it again whole). */
+  thinking(text: string): void;
 }
 
 const RECONNECT_DELAYS_MS = [500, 1_000, 2_000] as const;
@@ -33,6 +35,7 @@ export class ReplyStream {
   #messageId: string | undefined;
   #offset: number;
   #content: string;
+  #thinking = "";
 
   /** `from`: what is already shown of a message being resumed. */
   constructor(api: ApiClient, handlers: ReplyHandlers, from?: StreamProgress) {
@@ -97,8 +100,13 @@ export class ReplyStream {
           else if (event.event === "sources")
             this.#handlers.sources((data as { citations: readonly Citation[] }).citations);
           else if (event.event === "token") this.#token((data as { text: string }).text, Number(event.id));
-          else if (event.event === "done") ending.outcome = { kind: "done" };
-          else if (event.event === "error") ending.outcome = { kind: "error", ...(data as StreamErrorEvent) };
+          else if (event.event === "thinking") {
+            this.#thinking += (data as { text: string }).text;
+            this.#handlers.thinking(this.#thinking);
+          } else if (event.event === "done") {
+            const { model } = data as DoneEvent;
+            ending.outcome = model === undefined ? { kind: "done" } : { kind: "done", model };
+          } else if (event.event === "error") ending.outcome = { kind: "error", ...(data as StreamErrorEvent) };
         },
       });
     } catch (error) {
@@ -111,6 +119,8 @@ export class ReplyStream {
   }
 
   #meta(meta: MetaEvent): void {
+    // From offset 0 the server sends the thought summary again whole; from later it sends none of it again.
+    if (this.#offset === 0) this.#thinking = "";
     this.#chatId = meta.chat_id;
     this.#messageId = meta.message_id;
     this.#remember();

@@ -1,5 +1,14 @@
 import type { ApiClient } from "./api-client.ts";
-import type { ChatHistory, ChatList, Citation, JobSubmission, MediaImage, Message, MetaEvent } from "./api-types.ts";
+import type {
+  ChatHistory,
+  ChatList,
+  Citation,
+  JobSubmission,
+  MediaImage,
+  Message,
+  MetaEvent,
+  ModelList,
+} from "./api-types.ts";
 import { byId, element } from "./dom.ts";
 import { describeError, describeErrorCode } from "./error-messages.ts";
 import { trackJob } from "./job-tracker.ts";
@@ -33,7 +42,11 @@ export class Workspace {
   readonly #form = byId("composer", HTMLFormElement);
   readonly #input = byId("message", HTMLTextAreaElement);
   readonly #kind = byId("kind", HTMLSelectElement);
+  readonly #model = byId("model", HTMLSelectElement);
   readonly #grounding = byId("grounding", HTMLInputElement);
+  readonly #thinking = byId("thinking", HTMLInputElement);
+  /** What `GET /models` offers this user, per kind. */
+  #models: ModelList | undefined;
   readonly #send = byId("send", HTMLButtonElement);
   readonly #stop = byId("stop", HTMLButtonElement);
   #chatId: string | undefined;
@@ -54,7 +67,8 @@ export class Workspace {
       event.preventDefault();
       this.#form.requestSubmit();
     });
-    this.#kind.addEventListener("change", () => (this.#grounding.disabled = this.#kind.value !== "text"));
+    this.#kind.addEventListener("change", () => this.#showModels());
+    this.#model.addEventListener("change", () => this.#showModels());
     this.#stop.addEventListener("click", () => void this.#stopAnswer());
     // The address's fragment names the open chat: the skip link moves the focus without replacing it.
     byId("skip-link", HTMLAnchorElement).addEventListener("click", (event) => {
@@ -72,7 +86,44 @@ export class Workspace {
     this.#panel.hidden = false;
     this.#input.focus();
     const chatId = streamMemory.chatId() ?? (location.hash.startsWith("#chat-") ? location.hash.slice(1) : undefined);
-    await Promise.all([this.#refreshChats(), this.#openChat(chatId)]);
+    await Promise.all([this.#refreshChats(), this.#openChat(chatId), this.#loadModels()]);
+  }
+
+  async #loadModels(): Promise<void> {
+    try {
+      this.#models = await this.#api.get<ModelList>("/models");
+      this.#showModels();
+    } catch (error) {
+      this.#showError(error);
+    }
+  }
+
+  /** The model picker for the chosen kind (keeping the choice when it is still offered), and what it allows. */
+  #showModels(): void {
+    const kind = this.#kind.value as Kind;
+    const options = this.#models?.[kind] ?? [];
+    const chosen = this.#model.value;
+    if ([...this.#model.options].map((option) => option.value).join() !== options.map((model) => model.id).join()) {
+      this.#model.replaceChildren(
+        ...options.map((model) =>
+          element(
+            "option",
+            { value: model.id },
+            model.lifecycle === "stable" ? model.label : `${model.label} (${model.lifecycle})`,
+          ),
+        ),
+      );
+      const keep = options.find((model) => model.id === chosen) ?? options.find((model) => model.default);
+      if (keep !== undefined) this.#model.value = keep.id;
+    }
+    const model = options.find((option) => option.id === this.#model.value);
+    this.#grounding.disabled = kind !== "text";
+    this.#thinking.disabled = kind !== "text" || model?.capabilities.thinking !== true;
+  }
+
+  /** The picked model, when the picker offers one. */
+  #pickedModel(): { model?: string } {
+    return this.#model.value === "" ? {} : { model: this.#model.value };
   }
 
   /** Signed out: nothing of this user's stays on the page, or is reopened for the next one. */
@@ -158,6 +209,7 @@ export class Workspace {
     if (message.role === "user") return this.#append(MessageView.user(message.content));
     const view = this.#append(MessageView.assistant());
     view.messageId = message.message_id;
+    view.showFallback(message.model, message.fallback_from);
     if (message.type === "text") this.#showAnswer(view, message);
     else if (message.media_expired === true) view.showNote(`This ${message.type} has expired.`);
     else if (message.status === "pending" && message.job_id !== undefined) {
@@ -174,6 +226,7 @@ export class Workspace {
    */
   #showAnswer(view: MessageView, message: Message): void {
     view.showSources(message.citations ?? []);
+    view.showThinking(message.thinking ?? "");
     if (message.status === "streaming") {
       const saved = streamMemory.load(message.message_id);
       const reply = new ReplyStream(this.#api, this.#replyHandlers(view), {
@@ -200,12 +253,16 @@ export class Workspace {
     const kind = this.#kind.value as Kind;
     const requestId = `web-${crypto.randomUUID()}`;
     const chat = this.#chatId === undefined ? {} : { chat_id: this.#chatId };
+    const model = this.#pickedModel();
     if (kind === "text") {
-      await this.#ask({ message: prompt, request_id: requestId, grounding: this.#grounding.checked, ...chat });
+      const thinking = !this.#thinking.disabled && this.#thinking.checked ? { thinking: true } : {};
+      const grounding = this.#grounding.checked;
+      await this.#ask({ message: prompt, request_id: requestId, grounding, ...model, ...thinking, ...chat });
       return;
     }
     const route = kind === "image" ? "/image/generate" : "/video/generate";
-    const submitted = await this.#submitJob(kind, route, { prompt, request_id: requestId, ...chat }, prompt, prompt);
+    const body = { prompt, request_id: requestId, ...model, ...chat };
+    const submitted = await this.#submitJob(kind, route, body, prompt, prompt);
     if (!submitted && this.#input.value === "") this.#input.value = prompt;
   }
 
@@ -228,6 +285,7 @@ export class Workspace {
     return {
       meta: (meta: MetaEvent) => {
         view.messageId = meta.message_id;
+        view.askedModel = meta.model;
         if (this.#chatId === undefined) {
           this.#setChat(meta.chat_id, "New chat");
           void this.#refreshChats();
@@ -236,6 +294,10 @@ export class Workspace {
       sources: (citations: readonly Citation[]) => view.showSources(citations),
       text: (content: string) => {
         view.showText(content);
+        this.#scrollToEnd();
+      },
+      thinking: (text: string) => {
+        view.showThinking(text);
         this.#scrollToEnd();
       },
     };
@@ -269,6 +331,7 @@ export class Workspace {
   }
 
   #showEnd(view: MessageView, outcome: StreamOutcome): void {
+    if (outcome.kind === "done" && outcome.model !== view.askedModel) view.showFallback(outcome.model, view.askedModel);
     if (outcome.kind === "error" && outcome.code === "aborted") view.showNote("Stopped.");
     else if (outcome.kind === "error") view.showError(describeErrorCode(outcome.code, outcome.message));
     else if (outcome.kind === "interrupted") {
@@ -339,6 +402,7 @@ export class Workspace {
         view.showError(describeErrorCode(job.error_code ?? "internal"));
         this.#status.textContent = "";
       } else {
+        view.showFallback(job.model, job.fallback_from);
         if (kind === "image") view.showImages(job.images ?? [], prompt, (image) => void this.#edit(image));
         else if (job.video_url !== undefined) view.showVideo(job.video_url, prompt);
         this.#status.textContent = `${kind === "image" ? "Image" : "Video"} ready.`;

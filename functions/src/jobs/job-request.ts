@@ -3,10 +3,8 @@ import { clientId } from "../chat/chat-request.ts";
 import type { Settings } from "../config/settings.ts";
 import { imageInputSchema } from "./image-input.ts";
 
-/** Aspect ratios the image model accepts (`imageConfig.aspectRatio`). */
-export const IMAGE_ASPECT_RATIOS = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"] as const;
-/** Aspect ratios Veo accepts. */
-export const VIDEO_ASPECT_RATIOS = ["16:9", "9:16"] as const;
+/** A ratio like `16:9`; which ones a model makes is its catalogue entry's to say (checked once it is chosen). */
+const aspectRatio = z.string().regex(/^\d{1,2}:\d{1,2}$/, "A ratio such as 16:9");
 
 const common = (settings: Settings) => ({
   prompt: z
@@ -15,6 +13,8 @@ const common = (settings: Settings) => ({
     .refine((text) => text.length <= settings.MAX_PROMPT_CHARS, `At most ${settings.MAX_PROMPT_CHARS} characters`),
   request_id: clientId().optional(),
   chat_id: clientId().optional(),
+  /** One of `GET /models`; the default when absent. */
+  model: z.string().min(1).optional(),
 });
 
 /** Builds a schema once per settings object (zod compiles each schema instance on first use). */
@@ -33,7 +33,7 @@ function memoized<Schema>(build: (settings: Settings) => Schema): (settings: Set
 export const imageGenerateSchema = memoized((settings: Settings) =>
   z.object({
     ...common(settings),
-    aspect_ratio: z.enum(IMAGE_ASPECT_RATIOS).optional(),
+    aspect_ratio: aspectRatio.optional(),
     count: z.number().int().min(1).max(settings.IMAGE_MAX_COUNT).default(1),
   }),
 );
@@ -43,14 +43,14 @@ export const imageEditSchema = memoized((settings: Settings) =>
     ...common(settings),
     image: imageInputSchema,
     mask: imageInputSchema.optional(),
-    aspect_ratio: z.enum(IMAGE_ASPECT_RATIOS).optional(),
+    aspect_ratio: aspectRatio.optional(),
   }),
 );
 
 export const videoGenerateSchema = memoized((settings: Settings) =>
   z.object({
     ...common(settings),
-    aspect_ratio: z.enum(VIDEO_ASPECT_RATIOS).optional(),
+    aspect_ratio: aspectRatio.optional(),
     duration_seconds: z.number().int().min(1).max(settings.VIDEO_MAX_DURATION_SECONDS).optional(),
     image: imageInputSchema.optional(),
   }),

@@ -14,6 +14,8 @@ import type { JobKind, JobRecord, JobStatus, ProviderRun, RequestKind } from "..
 import { resolveImageInput, type ImageInput, type ValidatedImage } from "./image-input.ts";
 import type { JobLedger } from "./job-ledger.ts";
 import { imageEditSchema, imageGenerateSchema, videoGenerateSchema } from "./job-request.ts";
+import { chooseJobModel } from "./job-model.ts";
+import type { ModelChoice, ModelChoices } from "../models/model-choices.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 
 /** The answer to a submission (contract: Image, Video). */
@@ -24,6 +26,8 @@ export interface Submission {
   readonly job_id: string;
   readonly request_id: string;
   readonly status: JobStatus;
+  /** The model asked for (a fallback may do the work: see the job's `model` and `fallback_from`). */
+  readonly model: string;
 }
 
 export interface JobServiceDependencies {
@@ -34,6 +38,8 @@ export interface JobServiceDependencies {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The models a caller may pick, with their fallback chains. */
+  readonly models: ModelChoices;
   /** How each kind of job runs: live, simulated, or undefined when not configured. */
   readonly providers: { readonly image: ProviderRun | undefined; readonly video: ProviderRun | undefined };
 }
@@ -44,7 +50,7 @@ interface PreparedJob {
   readonly prompt: string;
   readonly requestId: string | undefined;
   readonly chatId: string | undefined;
-  readonly model: string;
+  readonly models: ModelChoice<"image"> | ModelChoice<"video">;
   readonly provider: ProviderRun;
   /** What the request means, for the idempotency fingerprint. */
   readonly fingerprint: Record<string, unknown>;
@@ -72,19 +78,21 @@ export class JobService {
   async submitImage(user: AuthenticatedUser, body: unknown): Promise<Submission> {
     const { settings } = this.#dependencies;
     const input = parseInput(imageGenerateSchema(settings), body);
+    const provider = this.#provider("image");
     return this.#submit(user, {
       kind: "image",
       requestKind: "image",
       prompt: input.prompt,
       requestId: input.request_id,
       chatId: input.chat_id,
-      model: settings.NANO_BANANA_MODEL,
-      provider: this.#provider("image"),
+      models: chooseJobModel(this.#dependencies.models, "image", input.model, { aspectRatio: input.aspect_ratio }),
+      provider,
       fingerprint: {
         prompt: input.prompt,
         chat_id: input.chat_id,
         aspect_ratio: input.aspect_ratio,
         count: input.count,
+        model: input.model,
       },
       options: { aspect_ratio: input.aspect_ratio, count: input.count },
       images: {},
@@ -94,6 +102,11 @@ export class JobService {
   async submitImageEdit(user: AuthenticatedUser, body: unknown): Promise<Submission> {
     const { settings } = this.#dependencies;
     const input = parseInput(imageEditSchema(settings), body);
+    const provider = this.#provider("image");
+    const models = chooseJobModel(this.#dependencies.models, "image", input.model, {
+      aspectRatio: input.aspect_ratio,
+      edit: true,
+    });
     const image = await this.#image(user.uid, input.image, "image");
     const mask = input.mask === undefined ? undefined : await this.#image(user.uid, input.mask, "mask");
     if (mask !== undefined && (mask.width !== image.width || mask.height !== image.height)) {
@@ -107,14 +120,15 @@ export class JobService {
       prompt: input.prompt,
       requestId: input.request_id,
       chatId: input.chat_id,
-      model: settings.NANO_BANANA_MODEL,
-      provider: this.#provider("image"),
+      models,
+      provider,
       fingerprint: {
         prompt: input.prompt,
         chat_id: input.chat_id,
         aspect_ratio: input.aspect_ratio,
         image: imageFingerprint(input.image),
         mask: input.mask === undefined ? undefined : imageFingerprint(input.mask),
+        model: input.model,
       },
       options: { aspect_ratio: input.aspect_ratio, count: 1, width: image.width, height: image.height },
       images: { image, ...(mask === undefined ? {} : { mask }) },
@@ -124,6 +138,12 @@ export class JobService {
   async submitVideo(user: AuthenticatedUser, body: unknown): Promise<Submission> {
     const { settings } = this.#dependencies;
     const input = parseInput(videoGenerateSchema(settings), body);
+    const provider = this.#provider("video");
+    const models = chooseJobModel(this.#dependencies.models, "video", input.model, {
+      aspectRatio: input.aspect_ratio,
+      durationSeconds: input.duration_seconds,
+      image: input.image !== undefined,
+    });
     const image = input.image === undefined ? undefined : await this.#image(user.uid, input.image, "image");
     return this.#submit(user, {
       kind: "video",
@@ -131,14 +151,15 @@ export class JobService {
       prompt: input.prompt,
       requestId: input.request_id,
       chatId: input.chat_id,
-      model: settings.VEO_MODEL,
-      provider: this.#provider("video"),
+      models,
+      provider,
       fingerprint: {
         prompt: input.prompt,
         chat_id: input.chat_id,
         aspect_ratio: input.aspect_ratio,
         duration_seconds: input.duration_seconds,
         image: input.image === undefined ? undefined : imageFingerprint(input.image),
+        model: input.model,
       },
       options: { aspect_ratio: input.aspect_ratio, duration_seconds: input.duration_seconds },
       images: image === undefined ? {} : { image },
@@ -188,7 +209,7 @@ export class JobService {
       assistantMessage: {
         type: prepared.kind === "video" ? "video" : "image",
         status: "pending",
-        model: prepared.model,
+        model: prepared.models.model.id,
         provider: prepared.provider,
         fields: { progress: 0 },
       },
@@ -202,9 +223,13 @@ export class JobService {
           request_id: requestId,
           status: "queued",
           prompt: prepared.prompt,
-          model: prepared.model,
+          model: prepared.models.model.id,
           provider: prepared.provider,
-          input: { ...prepared.options, ...inputPaths(jobId) },
+          input: {
+            ...prepared.options,
+            ...inputPaths(jobId),
+            fallback_models: prepared.models.chain.map((entry) => entry.id),
+          },
           attempts: 0,
           abandon_at: ledger.deadline({ at }),
           progress: 0,
@@ -289,6 +314,7 @@ export class JobService {
       job_id: job.job_id,
       request_id: job.request_id,
       status: job.status,
+      model: job.fallback_from ?? job.model,
     };
   }
 

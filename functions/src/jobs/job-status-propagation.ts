@@ -43,6 +43,8 @@ export async function propagateJobStatus(
           status: "done",
           progress: 1,
           updated_at: now,
+          model: job.model,
+          ...(job.fallback_from === undefined ? {} : { fallback_from: job.fallback_from }),
           ...(job.images === undefined ? {} : { images: job.images }),
           ...(job.video_path === undefined ? {} : { video_path: job.video_path, video_url: job.video_url }),
         });

@@ -13,6 +13,8 @@ export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Record
     chat_id: job.chat_id,
     message_id: job.message_id,
     request_id: job.request_id,
+    model: job.model,
+    ...(job.fallback_from === undefined ? {} : { fallback_from: job.fallback_from }),
     provider: job.provider,
     ...(done && job.video_path !== undefined ? { video_url: await blobs.url(job.video_path) } : {}),
     ...(done && job.images !== undefined

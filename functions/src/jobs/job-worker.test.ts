@@ -10,12 +10,20 @@ import { Logger } from "../logging/logger.ts";
 import { encodePng } from "../media/png.ts";
 import { createCanvas } from "../media/canvas.ts";
 import { NanoBananaImageProvider } from "../providers/google/nano-banana-image-provider.ts";
+import { OmniVideoProvider } from "../providers/google/omni-video-provider.ts";
 import { VeoVideoProvider } from "../providers/google/veo-video-provider.ts";
+import { modelChoices } from "../runtime/services.ts";
 import { InProcessTaskQueue } from "../queue/in-process-task-queue.ts";
 import { taskId, type JobTask } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
 import type { JobKind, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
-import { googleError, jsonResponse, ProviderWireServer } from "../test-support/provider-wire-server.ts";
+import {
+  googleError,
+  interaction,
+  jsonResponse,
+  ProviderWireServer,
+  videoSteps,
+} from "../test-support/provider-wire-server.ts";
 import { abandonDeadline, deliveryBudget } from "./delivery-budget.ts";
 import { JobLedger } from "./job-ledger.ts";
 import { propagateJobStatus } from "./job-status-propagation.ts";
@@ -38,11 +46,17 @@ describe("job workers", function () {
   let worker: JobWorker;
   let ledger: JobLedger;
   const uid = "worker-user";
-  const settings = loadRuntimeConfig({
+  const config = loadRuntimeConfig({
     VEO_POLL_INTERVAL_SECONDS: "1",
     VEO_MAX_WAIT_SECONDS: "30",
     JOB_LEASE_SECONDS: "1",
-  }).settings;
+  });
+  const { settings } = config;
+  const models = modelChoices(config);
+  const videoProviders = () => ({
+    veo: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
+    omni: new OmniVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url, requestTimeoutMs: 5_000 }),
+  });
   const png = encodePng(createCanvas(4, 4, { r: 10, g: 200, b: 30, a: 255 }));
 
   before(async () => {
@@ -68,7 +82,8 @@ describe("job workers", function () {
       blobs,
       queue,
       images: new NanoBananaImageProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
-      videos: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
+      videos: videoProviders(),
+      models,
       settings,
       logger: new Logger({ sink: () => undefined }),
       now: Date.now,
@@ -85,8 +100,8 @@ describe("job workers", function () {
   });
   beforeEach(() => server.reset());
 
-  const newJob = (kind: JobKind, requestId: string) =>
-    seedJob(database, { uid, requestId, kind, prompt: "a lighthouse at dusk", provider: "live" });
+  const newJob = (kind: JobKind, requestId: string, models: { model?: string; fallbackModels?: string[] } = {}) =>
+    seedJob(database, { uid, requestId, kind, prompt: "a lighthouse at dusk", provider: "live", ...models });
 
   const task = (job: JobRecord): JobTask => ({ uid, job_id: job.job_id, phase: "start" });
   const delivery = (retryCount = 0) => ({ retryCount, maxAttempts: 3 });
@@ -109,6 +124,30 @@ describe("job workers", function () {
     });
 
   describe("image jobs", () => {
+    it("draw with the next model of the chain when the first is rate limited, and say so on the message", async () => {
+      server
+        .next("generateContent", (_, response) =>
+          jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota")),
+        )
+        .next("generateContent", (_, response) => jsonResponse(response, 200, imageAnswer()));
+      const job = await newJob("image", "img-fallback", {
+        model: "gemini-nano-banana-2.1",
+        fallbackModels: ["gemini-3.1-flash-lite-image"],
+      });
+      await worker.handle("imageWorker", task(job), delivery());
+      assert.deepEqual(
+        server.requests.map((recorded) => recorded.model),
+        ["gemini-nano-banana-2.1", "gemini-3.1-flash-lite-image"],
+      );
+      const done = await ledger.get(uid, job.job_id);
+      assert.equal(done?.status, "done");
+      assert.equal(done.model, "gemini-3.1-flash-lite-image");
+      assert.equal(done.fallback_from, "gemini-nano-banana-2.1");
+      const answer = await message(job);
+      assert.equal(answer?.model, "gemini-3.1-flash-lite-image");
+      assert.equal(answer.fallback_from, "gemini-nano-banana-2.1");
+    });
+
     it("generate, store the image and carry it onto the message and request", async () => {
       slowImage(0);
       const job = await newJob("image", "img-happy");
@@ -228,7 +267,8 @@ describe("job workers", function () {
         blobs,
         queue: silentQueue,
         images: undefined,
-        videos: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
+        videos: videoProviders(),
+        models,
         settings,
         logger: new Logger({ sink: () => undefined }),
         now: Date.now,
@@ -305,6 +345,106 @@ describe("job workers", function () {
       const failed = await ledger.get(uid, job.job_id);
       assert.equal(failed?.status, "error");
       assert.doesNotMatch(failed.error ?? "", /internal failure/, "Veo's own text stays out");
+    });
+
+    it("run an Omni video through its background interaction and keep the interaction for later edits", async () => {
+      const clip = Buffer.from("omni mp4 bytes");
+      let polls = 0;
+      server
+        .setDefault("createInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_omni", "queued")))
+        .setDefault("getInteraction", (_, response) => {
+          polls += 1;
+          jsonResponse(
+            response,
+            200,
+            polls < 2
+              ? interaction("v1_omni", "in_progress")
+              : interaction("v1_omni", "completed", { steps: videoSteps("lighthouse", { data: clip }) }),
+          );
+        });
+      const silent = silentWorker();
+      const job = await newJob("video", "vid-omni", { model: "gemini-omni-1.1-flash" });
+      await silent.handle("videoWorker", task(job), delivery());
+      const started = await ledger.get(uid, job.job_id);
+      assert.equal(started?.operation_name, "v1_omni");
+      assert.equal(started.interaction_id, "v1_omni");
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
+      assert.equal((await ledger.get(uid, job.job_id))?.status, "running");
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 2 }, delivery());
+      const done = await ledger.get(uid, job.job_id);
+      assert.equal(done?.status, "done");
+      assert.deepEqual((await blobs.get(done.video_path ?? ""))?.bytes, clip);
+      assert.equal(server.count("predictLongRunning"), 0, "Veo is not involved");
+      assert.equal((await message(job))?.model, "gemini-omni-1.1-flash");
+    });
+
+    it("end an Omni job blocked when the interaction fails for safety, with no retry", async () => {
+      server
+        .setDefault("createInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_bad", "queued")))
+        .setDefault("getInteraction", (_, response) =>
+          jsonResponse(response, 200, interaction("v1_bad", "failed", { errors: [{ code: "SAFETY", message: "no" }] })),
+        );
+      const silent = silentWorker();
+      const job = await newJob("video", "vid-omni-blocked", { model: "gemini-omni-1.1-flash" });
+      await silent.handle("videoWorker", task(job), delivery());
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
+      const failed = await ledger.get(uid, job.job_id);
+      assert.equal(failed?.status, "error");
+      assert.equal(failed.error_code, "blocked");
+    });
+
+    it("start on the next model of the chain when Omni is out of quota, and poll that model's provider", async () => {
+      server
+        .setDefault("createInteraction", (_, response) =>
+          jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota")),
+        )
+        .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
+        .setDefault("operation", (_, response) => jsonResponse(response, 200, { name: operation }));
+      const silent = silentWorker();
+      const job = await newJob("video", "vid-fallback", {
+        model: "gemini-omni-1.1-flash",
+        fallbackModels: ["veo-3.1-fast-generate-preview"],
+      });
+      await silent.handle("videoWorker", task(job), delivery());
+      const started = await ledger.get(uid, job.job_id);
+      assert.equal(started?.model, "veo-3.1-fast-generate-preview");
+      assert.equal(started.fallback_from, "gemini-omni-1.1-flash");
+      assert.equal(started.operation_name, operation);
+      assert.equal(
+        server.requests.find((request) => request.kind === "predictLongRunning")?.model,
+        "veo-3.1-fast-generate-preview",
+      );
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
+      assert.equal(server.count("operation"), 1, "the poll goes to Veo, which started the video");
+      assert.equal(server.count("getInteraction"), 0);
+    });
+
+    it("end the job when a generation never finishes within VEO_MAX_WAIT_SECONDS, Omni as Veo", async () => {
+      server
+        .setDefault("createInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_slow", "queued")))
+        .setDefault("getInteraction", (_, response) =>
+          jsonResponse(response, 200, interaction("v1_slow", "in_progress")),
+        );
+      let clock = Date.now();
+      const late = new JobWorker({
+        ledger,
+        blobs,
+        queue: new InProcessTaskQueue({ maxAttempts: 1 }),
+        images: undefined,
+        videos: videoProviders(),
+        models,
+        settings,
+        logger: new Logger({ sink: () => undefined }),
+        now: () => clock,
+      });
+      const job = await newJob("video", "vid-omni-never", { model: "gemini-omni-1.1-flash" });
+      await late.handle("videoWorker", task(job), delivery());
+      clock += (settings.VEO_MAX_WAIT_SECONDS + 5) * 1000;
+      await late.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery(2));
+      const failed = await ledger.get(uid, job.job_id);
+      assert.equal(failed?.status, "error");
+      assert.equal(failed.error_code, "unavailable");
+      assert.match(failed.error ?? "", /took too long/);
     });
 
     it("ignore a repeated poll that already ran", async () => {

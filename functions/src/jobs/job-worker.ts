@@ -8,6 +8,9 @@ import { inspectImage } from "../media/image-inspection.ts";
 import type { ImageData, ImageProvider } from "../providers/image-provider.ts";
 import { isProviderError } from "../providers/provider-error.ts";
 import type { VideoProvider } from "../providers/video-provider.ts";
+import { firstThatAnswers } from "../models/fallback.ts";
+import type { ModelChoices } from "../models/model-choices.ts";
+import type { ModelEntry, ModelEntryOf, ModelKind } from "../models/model-entry.ts";
 import type { JobTask, QueueName, TaskDelivery, TaskQueue } from "../queue/task-queue.ts";
 import { taskId } from "../queue/task-queue.ts";
 import type { JobRecord, StoredImage } from "../store/records.ts";
@@ -23,9 +26,12 @@ import { mediaPaths } from "../store/media-paths.ts";
  * - Permanent failures (a safety block, a refused request) end the job `error` with a user-safe message at once.
  * - Results go to deterministic paths (`users/{uid}/images/{job}/{n}.png`, `users/{uid}/videos/{job}.mp4`), so a
  *   worker taking over an expired lease overwrites rather than adds: one job, one set of files.
- * - Veo is started once; each later step is a poll task scheduled `VEO_POLL_INTERVAL_SECONDS` ahead (no worker
- *   sleeps through a generation). A poll delivered early (the Cloud Tasks emulator ignores schedule times)
- *   waits out the rest of its interval first.
+ * - The provider call walks the job's model chain (its model, then the fallbacks fixed at submission): a failure
+ *   another model may not share moves to the next; the job records the model that answered and `fallback_from`.
+ * - A video (Veo's operation, Omni's background interaction) is started once; each later step is a poll task
+ *   scheduled `VEO_POLL_INTERVAL_SECONDS` ahead (no worker sleeps through a generation), on the provider of the
+ *   model that started it. A poll delivered early (the Cloud Tasks emulator ignores schedule times) waits out the
+ *   rest of its interval first.
  */
 
 /** Thrown to make Cloud Tasks deliver the task again later. */
@@ -40,8 +46,12 @@ export interface JobWorkerDependencies {
   readonly ledger: JobLedger;
   readonly blobs: BlobStore;
   readonly queue: TaskQueue;
+  /** Gemini's image models (undefined when not configured). */
   readonly images: ImageProvider | undefined;
-  readonly videos: VideoProvider | undefined;
+  /** The video adapters by vendor (Veo, Omni); a vendor that is not configured is absent. */
+  readonly videos: Partial<Readonly<Record<"veo" | "omni", VideoProvider>>>;
+  /** The catalogue, to find each job model's vendor and capabilities. */
+  readonly models: ModelChoices;
   readonly settings: Settings;
   readonly logger: Logger;
   readonly now: () => number;
@@ -115,19 +125,35 @@ export class JobWorker {
     return { mimeType: blob.contentType, data: blob.bytes };
   }
 
+  /** The job's model and the fallbacks fixed when it was submitted, as catalogue entries. */
+  #chain<Kind extends ModelKind>(job: JobRecord, kind: Kind): ModelEntryOf<Kind>[] {
+    const { models } = this.#dependencies;
+    const fallbacks = Array.isArray(job.input.fallback_models) ? job.input.fallback_models : [];
+    const ids = [job.model, ...fallbacks.filter((id): id is string => typeof id === "string")];
+    const chain = ids
+      .map((id) => models.entry(id))
+      .filter((entry): entry is ModelEntry => entry?.kind === kind) as ModelEntryOf<Kind>[];
+    if (chain.length === 0) throw new AppError("unavailable", "This model is no longer offered. Please try again.");
+    return chain;
+  }
+
   async #imageStep(uid: string, job: JobRecord, owner: string): Promise<void> {
-    const { images, blobs, ledger } = this.#dependencies;
+    const { images, blobs, ledger, logger } = this.#dependencies;
     if (images === undefined) throw new AppError("unavailable", "The image model is not configured on this server.");
     const image = await this.#input(job, "image");
     const mask = await this.#input(job, "mask");
     const aspectRatio = job.input.aspect_ratio;
-    const generated = await images.generate({
-      model: job.model,
-      prompt: job.prompt,
-      count: typeof job.input.count === "number" ? job.input.count : 1,
-      ...(typeof aspectRatio === "string" ? { aspectRatio } : {}),
-      ...(image === undefined ? {} : { edit: { image, ...(mask === undefined ? {} : { mask }) } }),
-    });
+    const answer = await firstThatAnswers(this.#chain(job, "image"), logger, (entry, fallbackFrom) =>
+      images.generate({
+        model: entry.id,
+        prompt: job.prompt,
+        count: typeof job.input.count === "number" ? job.input.count : 1,
+        ...(typeof aspectRatio === "string" ? { aspectRatio } : {}),
+        ...(image === undefined ? {} : { edit: { image, ...(mask === undefined ? {} : { mask }) } }),
+        ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
+      }),
+    );
+    const generated = answer.result;
     const stored: StoredImage[] = [];
     for (const [index, result] of generated.entries()) {
       const path = `${mediaPaths.jobImages(uid, job.job_id)}${String(index)}.${EXTENSIONS[result.mimeType] ?? "png"}`;
@@ -140,28 +166,45 @@ export class JobWorker {
         ...(info === undefined ? {} : { width: info.width, height: info.height }),
       });
     }
-    await ledger.complete(uid, job.job_id, owner, { images: stored });
+    await ledger.complete(uid, job.job_id, owner, {
+      images: stored,
+      model: answer.entry.id,
+      ...(answer.fallbackFrom === undefined ? {} : { fallback_from: answer.fallbackFrom }),
+    });
+  }
+
+  #videoProvider(entry: ModelEntry): VideoProvider {
+    const provider =
+      entry.provider === "omni" || entry.provider === "veo" ? this.#dependencies.videos[entry.provider] : undefined;
+    if (provider === undefined) throw new AppError("unavailable", "The video model is not configured on this server.");
+    return provider;
   }
 
   async #videoStep(task: JobTask, job: JobRecord, owner: string): Promise<void> {
-    const { videos, ledger, settings, now } = this.#dependencies;
-    if (videos === undefined) throw new AppError("unavailable", "The video model is not configured on this server.");
+    const { ledger, settings, now, logger } = this.#dependencies;
     const intervalMs = settings.VEO_POLL_INTERVAL_SECONDS * 1000;
 
     if (job.operation_name === undefined) {
       const image = await this.#input(job, "image");
       const aspectRatio = job.input.aspect_ratio;
       const durationSeconds = job.input.duration_seconds;
-      const operationName = await videos.start({
-        model: job.model,
-        prompt: job.prompt,
-        ...(typeof aspectRatio === "string" ? { aspectRatio } : {}),
-        ...(typeof durationSeconds === "number" ? { durationSeconds } : {}),
-        ...(image === undefined ? {} : { image }),
-      });
+      const started = await firstThatAnswers(this.#chain(job, "video"), logger, (entry, fallbackFrom) =>
+        this.#videoProvider(entry).start({
+          model: entry.id,
+          prompt: job.prompt,
+          ...(typeof aspectRatio === "string" ? { aspectRatio } : {}),
+          ...(typeof durationSeconds === "number" ? { durationSeconds } : {}),
+          ...(image === undefined ? {} : { image }),
+          ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
+        }),
+      );
       const nextPollAt = new Date(now() + intervalMs);
       await ledger.update(task.uid, job.job_id, owner, {
-        operation_name: operationName,
+        operation_name: started.result.operation,
+        // Polls go to the provider of the model that started the generation.
+        model: started.entry.id,
+        ...(started.fallbackFrom === undefined ? {} : { fallback_from: started.fallbackFrom }),
+        ...(started.result.interactionId === undefined ? {} : { interaction_id: started.result.interactionId }),
         poll_count: 0,
         next_poll_at: nextPollAt,
         progress: 0.05,
@@ -182,7 +225,9 @@ export class JobWorker {
     const early = (job.next_poll_at?.getTime() ?? 0) - now();
     if (early > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(early, intervalMs)));
 
-    const result = await videos.poll(job.operation_name);
+    const [model] = this.#chain(job, "video");
+    if (model === undefined) throw new AppError("unavailable", "This model is no longer offered.");
+    const result = await this.#videoProvider(model).poll(job.operation_name);
     const startedAt = job.started_at?.getTime() ?? job.created_at.getTime();
     const elapsed = now() - startedAt;
     if (!result.done) {

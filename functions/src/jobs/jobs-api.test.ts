@@ -75,6 +75,7 @@ describe("image and video jobs", function () {
         "chat_id",
         "job_id",
         "message_id",
+        "model",
         "ok",
         "request_id",
         "status",
@@ -266,6 +267,57 @@ describe("image and video jobs", function () {
     });
   });
 
+  describe("models and fallback (simulated providers)", () => {
+    it("makes a video offline with each video vendor: Omni by default, Veo when asked", async () => {
+      for (const [model, expected] of [
+        [undefined, "gemini-omni-1.1-flash"],
+        ["veo-3.1-generate-preview", "veo-3.1-generate-preview"],
+      ] as const) {
+        const submitted = await call("POST", "/video/generate", {
+          prompt: "a kite over dunes",
+          model,
+          duration_seconds: 4,
+        });
+        assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+        assert.equal(submitted.body.model, expected);
+        const done = await untilJob(String(submitted.body.job_id), (job) => job.status === "done");
+        assert.equal(done.model, expected);
+        const video = await fetchBytes(String(done.video_url));
+        assert.equal(video.type, "video/mp4");
+        const job = await server.services.ledger.get(user.uid, String(submitted.body.job_id));
+        assert.equal(
+          job?.interaction_id !== undefined,
+          expected.startsWith("gemini-omni"),
+          "Omni keeps its interaction",
+        );
+      }
+    });
+
+    it("draws with another image model when asked for one the caller may pick", async () => {
+      const submitted = await call("POST", "/image/generate", { prompt: "a heron", model: "gemini-3-pro-image" });
+      assert.equal(submitted.status, 200);
+      const done = await untilJob(String(submitted.body.job_id), (job) => job.status === "done");
+      assert.equal(done.model, "gemini-3-pro-image");
+    });
+
+    it("simulate:primary-down: the next model of the chain makes the image and the video", async () => {
+      const image = await call("POST", "/image/generate", { prompt: "a heron simulate:primary-down" });
+      const video = await call("POST", "/video/generate", { prompt: "a heron simulate:primary-down" });
+      for (const [submitted, fallback, asked] of [
+        [image, "gemini-3.1-flash-lite-image", "gemini-nano-banana-2.1"],
+        [video, "veo-3.1-fast-generate-preview", "gemini-omni-1.1-flash"],
+      ] as const) {
+        const done = await untilJob(String(submitted.body.job_id), (job) => job.status === "done");
+        assert.equal(done.model, fallback);
+        assert.equal(done.fallback_from, asked);
+        const history = await call("GET", `/history/chats/${String(submitted.body.chat_id)}`);
+        const answer = (history.body.messages as Record<string, unknown>[]).find((item) => item.role === "assistant");
+        assert.equal(answer?.model, fallback);
+        assert.equal(answer.fallback_from, asked);
+      }
+    });
+  });
+
   describe("someone else's jobs", () => {
     it("are not found", async () => {
       const submitted = await call("POST", "/image/generate", { prompt: "mine" });
@@ -302,6 +354,32 @@ describe("image and video jobs", function () {
       await refused("/video/generate", { prompt: "x", duration_seconds: 60 }, 400, "invalid_argument");
       await refused("/video/generate", { prompt: "x", aspect_ratio: "1:1" }, 400, "invalid_argument");
       await refused("/image/edit", { prompt: "x" }, 400, "invalid_argument");
+    });
+
+    it("models that are retired, unknown, of another kind, or cannot make what is asked", async () => {
+      const retired = await refused(
+        "/image/generate",
+        { prompt: "x", model: "gemini-2.5-flash-image" },
+        400,
+        "invalid_argument",
+      );
+      assert.match(JSON.stringify(retired.body.error), /gemini-nano-banana-2\.1/);
+      await refused("/video/generate", { prompt: "x", model: "veo-3.0-generate-001" }, 400, "invalid_argument");
+      await refused("/video/generate", { prompt: "x", model: "gemini-3.8-flash" }, 400, "invalid_argument");
+      const ratio = await refused(
+        "/image/generate",
+        { prompt: "x", model: "gemini-3-pro-image", aspect_ratio: "8:1" },
+        400,
+        "invalid_argument",
+      );
+      assert.match(JSON.stringify(ratio.body.error), /"aspect_ratio":"gemini-3-pro-image makes 1:1, /);
+      const duration = await refused(
+        "/video/generate",
+        { prompt: "x", model: "veo-3.1-generate-preview", duration_seconds: 5 },
+        400,
+        "invalid_argument",
+      );
+      assert.match(JSON.stringify(duration.body.error), /makes clips of 4, 6, 8 seconds/);
     });
 
     it("images that are not PNG, JPEG or WebP by their bytes, or not what they claim", async () => {

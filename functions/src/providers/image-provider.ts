@@ -13,6 +13,8 @@ export interface ImageGenerationRequest {
   readonly count: number;
   /** Inpainting: the image to edit and, optionally, a mask (white = the region to change). */
   readonly edit?: { readonly image: ImageData; readonly mask?: ImageData };
+  /** Set when this call is a fallback: the model the job asked for first. */
+  readonly fallbackFrom?: string;
 }
 
 export interface GeneratedImage extends ImageData {

@@ -40,12 +40,23 @@ export class ProviderError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** For blocked results: the provider's reason code (e.g. `SAFETY`), safe to show. */
   readonly reason: string | undefined;
+  readonly #retryable: boolean | undefined;
 
   constructor(
     provider: ProviderName,
     failure: ProviderFailure,
     message: string,
-    options: { status?: number; retryAfterSeconds?: number; reason?: string; cause?: unknown } = {},
+    options: {
+      status?: number;
+      retryAfterSeconds?: number;
+      reason?: string;
+      cause?: unknown;
+      /**
+       * Overrides whether asking again can help: a long-running operation that ended failed stays failed,
+       * however often it is polled, even when the failure is the service's.
+       */
+      retryable?: boolean;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ProviderError";
@@ -54,10 +65,11 @@ export class ProviderError extends Error {
     this.status = options.status;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.reason = options.reason;
+    this.#retryable = options.retryable;
   }
 
   get retryable(): boolean {
-    return RETRYABLE.has(this.failure);
+    return this.#retryable ?? RETRYABLE.has(this.failure);
   }
 
   /**

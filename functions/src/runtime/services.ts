@@ -147,21 +147,33 @@ async function imageProvider(config: RuntimeConfig): Promise<ImageProvider | und
   return undefined;
 }
 
-/** The video provider: live Veo, the labelled simulation, or none. */
-async function videoProvider(config: RuntimeConfig, now: () => number): Promise<VideoProvider | undefined> {
+/** The video adapters by vendor, Veo and Omni (one Gemini API key for both): live, simulated, or none. */
+async function videoProviders(
+  config: RuntimeConfig,
+  now: () => number,
+): Promise<Partial<Record<"veo" | "omni", VideoProvider>>> {
   const { settings } = config;
   if (config.providers.veo === "live" && settings.VEO_API_KEY !== undefined) {
-    const { VeoVideoProvider } = await import("../providers/google/veo-video-provider.ts");
-    return new VeoVideoProvider({
+    const [{ VeoVideoProvider }, { OmniVideoProvider }] = await Promise.all([
+      import("../providers/google/veo-video-provider.ts"),
+      import("../providers/google/omni-video-provider.ts"),
+    ]);
+    const client = {
       apiKey: settings.VEO_API_KEY,
       ...(settings.VEO_ENDPOINT === undefined ? {} : { baseUrl: settings.VEO_ENDPOINT }),
-    });
+      requestTimeoutMs: settings.PROVIDER_TIMEOUT_SECONDS * 1000,
+    };
+    return { veo: new VeoVideoProvider(client), omni: new OmniVideoProvider(client) };
   }
   if (config.providers.veo === "simulated") {
     const { SimulatedVideoProvider } = await import("../providers/simulated/simulated-video-provider.ts");
-    return new SimulatedVideoProvider({ delayMs: settings.SIMULATED_JOB_DELAY_MS, now });
+    const delayMs = settings.SIMULATED_JOB_DELAY_MS;
+    return {
+      veo: new SimulatedVideoProvider({ delayMs, now, vendor: "veo" }),
+      omni: new SimulatedVideoProvider({ delayMs, now, vendor: "omni" }),
+    };
   }
-  return undefined;
+  return {};
 }
 
 /** Cloud Tasks in production and under the Cloud Tasks emulator; otherwise this process runs the tasks. */
@@ -306,8 +318,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     const { InProcessTaskQueue } = await import("../queue/in-process-task-queue.ts");
     queue = inProcessQueue = new InProcessTaskQueue({ maxAttempts: settings.JOB_MAX_ATTEMPTS });
   }
-  const [images, videos] = [options.imageProvider ?? (await imageProvider(config)), await videoProvider(config, now)];
-  const jobWorker = new JobWorker({ ledger, blobs, queue, images, videos, settings, logger, now });
+  const [images, videos] = [options.imageProvider ?? (await imageProvider(config)), await videoProviders(config, now)];
+  const jobWorker = new JobWorker({ ledger, blobs, queue, images, videos, models: choices, settings, logger, now });
   if (inProcessQueue !== undefined) {
     for (const name of ["imageWorker", "videoWorker"] as const) {
       inProcessQueue.register(name, (task, delivery) => jobWorker.handle(name, task, delivery));
@@ -321,7 +333,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     settings,
     logger,
     now,
-    providers: { image: images?.run, video: videos?.run },
+    models: choices,
+    providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
   return {

@@ -131,8 +131,12 @@ export interface JobRecord {
   readonly request_id: string;
   readonly status: JobStatus;
   readonly prompt: string;
+  /** The model asked for; once a fallback has started the work, the model doing it. */
   readonly model: string;
+  /** The model asked for, when a fallback does the work. */
+  readonly fallback_from?: string;
   readonly provider: ProviderRun;
+  /** What the request asked (aspect ratio, count, duration, input paths, `fallback_models`). */
   readonly input: Readonly<Record<string, unknown>>;
   readonly attempts: number;
   readonly created_at: Date;
@@ -144,7 +148,10 @@ export interface JobRecord {
    * Absent on jobs written before it existed (see `JobLedger.abandonAt`).
    */
   readonly abandon_at?: Date;
+  /** The provider's handle on a video generation: Veo's operation name, Omni's interaction id. */
   readonly operation_name?: string;
+  /** Omni: the interaction a later edit of this video can continue. */
+  readonly interaction_id?: string;
   readonly next_poll_at?: Date;
   readonly poll_count?: number;
   readonly started_at?: Date;

@@ -282,3 +282,28 @@ export async function streamOpenAi(
   response.write("data: [DONE]\n\n");
   response.end();
 }
+
+/** An Interaction resource as the Interactions API returns it (`GET /v1beta/interactions/{id}`). */
+export function interaction(id: string, status: string, extra: Record<string, unknown> = {}): unknown {
+  const at = "2026-12-02T10:00:00Z";
+  return { id, object: "interaction", status, model: "gemini-omni-1.1-flash", created: at, updated: at, ...extra };
+}
+
+/** The steps of a completed video interaction: the prompt, a thought, and the clip (inline or by URI). */
+export function videoSteps(prompt: string, video: { data?: Buffer; uri?: string }): unknown[] {
+  return [
+    { type: "user_input", content: [{ type: "text", text: prompt }] },
+    { type: "thought", signature: "c2lnbmF0dXJl" },
+    {
+      type: "model_output",
+      content: [
+        {
+          type: "video",
+          mime_type: "video/mp4",
+          ...(video.data === undefined ? {} : { data: video.data.toString("base64") }),
+          ...(video.uri === undefined ? {} : { uri: video.uri }),
+        },
+      ],
+    },
+  ];
+}

@@ -9,6 +9,9 @@ export interface SeededJob {
   readonly kind: JobKind;
   readonly prompt: string;
   readonly provider: ProviderRun;
+  /** The job's model (the kind's default when absent) and the fallbacks fixed at submission. */
+  readonly model?: string;
+  readonly fallbackModels?: readonly string[];
 }
 
 /**
@@ -18,7 +21,7 @@ export interface SeededJob {
 export async function seedJob(database: DocumentDatabase, seeded: SeededJob): Promise<JobRecord> {
   const { uid, requestId, kind, prompt, provider } = seeded;
   const now = new Date();
-  const model = kind === "video" ? "veo-3.1-generate-preview" : "gemini-nano-banana-2.1";
+  const model = seeded.model ?? (kind === "video" ? "veo-3.1-generate-preview" : "gemini-nano-banana-2.1");
   const start = await beginGeneration(database, {
     uid,
     requestId,
@@ -40,7 +43,7 @@ export async function seedJob(database: DocumentDatabase, seeded: SeededJob): Pr
         prompt,
         model,
         provider,
-        input: { count: 1 },
+        input: { count: 1, fallback_models: seeded.fallbackModels ?? [] },
         attempts: 0,
         abandon_at: new Date(now.getTime() + 3_600_000),
         created_at: now,

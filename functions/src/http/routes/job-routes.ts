@@ -30,7 +30,7 @@ export function jobRoutes(jobs: JobService, blobs: BlobStore, settings: Settings
       const submission = await run(context, await context.readJson());
       context.logFields.chat_id = submission.chat_id;
       context.logFields.job_id = submission.job_id;
-      context.logFields.model = type === "video" ? settings.VEO_MODEL : settings.NANO_BANANA_MODEL;
+      context.logFields.model = submission.model;
       context.sendJson(200, submission);
     };
 

@@ -9,6 +9,11 @@ export interface GeminiClientOptions {
   readonly apiKey: string;
   /** Base URL override (`GEMINI_ENDPOINT`, `NANO_BANANA_ENDPOINT`, `VEO_ENDPOINT`, or a test server). */
   readonly baseUrl?: string;
+  /**
+   * Longest wait for one whole request (short calls such as starting or polling a video). Streams leave it unset:
+   * they time out on a lack of progress instead, however long the answer.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Builds an SDK client on first use: the SDK is loaded lazily to keep cold starts light. */
@@ -20,7 +25,10 @@ export function lazyGeminiClient(options: GeminiClientOptions): () => Promise<Go
         new GoogleGenAI({
           apiKey: options.apiKey,
           apiVersion: "v1beta",
-          ...(options.baseUrl === undefined ? {} : { httpOptions: { baseUrl: options.baseUrl } }),
+          httpOptions: {
+            ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+            ...(options.requestTimeoutMs === undefined ? {} : { timeout: options.requestTimeoutMs }),
+          },
         }),
     );
     return client;

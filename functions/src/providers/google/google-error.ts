@@ -27,8 +27,10 @@ export function classifyGeminiError(
       ? error.status
       : undefined;
   const message = error instanceof Error ? error.message : String(error);
+  // The Interactions client keeps the error body apart from its message.
+  const body = typeof error === "object" && error !== null && "body" in error ? String(error.body) : "";
   if (status === 429) {
-    const retryAfterSeconds = suggestedRetryDelay(message);
+    const retryAfterSeconds = suggestedRetryDelay(`${message} ${body}`);
     return new ProviderError(provider, "rate_limited", `HTTP 429 from ${provider}`, {
       status,
       cause: error,

@@ -139,7 +139,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
 
   before(async () => {
     server = await ProviderWireServer.start();
-    provider = new VeoVideoProvider({ apiKey: KEY, baseUrl: server.url });
+    provider = new VeoVideoProvider({ apiKey: KEY, baseUrl: server.url, requestTimeoutMs: 1_000 });
   });
   after(async () => {
     await server.close();
@@ -157,7 +157,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
       durationSeconds: 8,
       image: { mimeType: "image/png", data: PNG },
     });
-    assert.equal(name, operationName);
+    assert.deepEqual(name, { operation: operationName });
     const request = server.requests[0];
     assert.equal(request?.path, "/v1beta/models/veo-3.1-generate-preview:predictLongRunning");
     const body = request.body as { instances: Record<string, unknown>[]; parameters: Record<string, unknown> };
@@ -227,5 +227,33 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
     );
     const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }));
     assert.equal(error.retryable, true);
+  });
+
+  it("classifies a quota error on start as rate limited, a failure worth trying another model for", async () => {
+    server.next("predictLongRunning", (_, response) =>
+      jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "30s")),
+    );
+    const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }));
+    assert.equal(error.failure, "rate_limited");
+    assert.equal(error.retryAfterSeconds, 30);
+    assert.ok(error.fallbackWorthy);
+  });
+
+  it("gives up on a poll that gets no answer within the timeout, as a retryable failure", async () => {
+    server.next("operation", async (_, response) => {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      jsonResponse(response, 200, { name: operationName });
+    });
+    const error = await providerFailure(provider.poll(operationName));
+    assert.equal(error.failure, "unavailable");
+    assert.ok(error.retryable);
+  });
+
+  it("reports a failed operation as final: polling it again cannot change it", async () => {
+    server.next("operation", (_, response) =>
+      jsonResponse(response, 200, { name: operationName, done: true, error: { code: 13, message: "internal" } }),
+    );
+    const error = await providerFailure(provider.poll(operationName));
+    assert.equal(error.retryable, false);
   });
 });

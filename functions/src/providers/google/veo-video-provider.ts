@@ -5,10 +5,10 @@ import type { GoogleGenAI } from "@google/genai";
 import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
 import { classifyGeminiError } from "./google-error.ts";
 import { ProviderError } from "../provider-error.ts";
-import type { VideoGenerationRequest, VideoPoll, VideoProvider } from "../video-provider.ts";
+import type { VideoGenerationRequest, VideoPoll, VideoProvider, VideoStart } from "../video-provider.ts";
 
 /**
- * Veo over `@google/genai` 2.x: `generateVideos` starts a long-running operation; a later invocation rebuilds
+ * Veo 3.1 over `@google/genai` 2.x (3.x refuses `generateVideos` with an API key): `generateVideos` starts a long-running operation; a later invocation rebuilds
  * a `GenerateVideosOperation` from its saved name and polls it with `operations.getVideosOperation`; the
  * finished video is fetched with `files.download` (which honours the configured base URL). Veo reports failure
  * in `op.error`, not by throwing, and filtered output as an empty list with `raiMediaFilteredReasons`; both
@@ -22,7 +22,7 @@ export class VeoVideoProvider implements VideoProvider {
     this.#client = lazyGeminiClient(options);
   }
 
-  async start(request: VideoGenerationRequest): Promise<string> {
+  async start(request: VideoGenerationRequest): Promise<VideoStart> {
     const client = await this.#client();
     try {
       const operation = await client.models.generateVideos({
@@ -42,7 +42,7 @@ export class VeoVideoProvider implements VideoProvider {
       if (operation.name === undefined || operation.name === "") {
         throw new ProviderError("veo", "unavailable", "Veo returned an operation without a name");
       }
-      return operation.name;
+      return { operation: operation.name };
     } catch (error) {
       throw classifyGeminiError("veo", error, { timedOut: false });
     }
@@ -65,7 +65,10 @@ export class VeoVideoProvider implements VideoProvider {
       // gRPC codes 3 (INVALID_ARGUMENT) and 9 (FAILED_PRECONDITION) are about the request; others the service.
       const code = operation.error.code;
       const failure = code === 3 || code === 9 ? "rejected" : "unavailable";
-      throw new ProviderError("veo", failure, `Veo operation failed (${String(code)}): ${message}`);
+      // The operation has ended: polling it again cannot change the outcome.
+      throw new ProviderError("veo", failure, `Veo operation failed (${String(code)}): ${message}`, {
+        retryable: false,
+      });
     }
     const response = operation.response;
     const video = response?.generatedVideos?.[0]?.video;

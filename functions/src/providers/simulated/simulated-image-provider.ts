@@ -11,7 +11,8 @@ import { abortableSleep, ProviderError } from "../provider-error.ts";
  * the mask and redraw the inside from the prompt. PNG inputs are edited pixel for pixel; JPEG and WebP inputs
  * cannot be decoded without a codec here, so their edit is drawn on a neutral canvas of the same size, masked
  * the same way. `simulate:blocked` and `simulate:unavailable` in the prompt act out a safety block and an
- * outage (which a worker retries).
+ * outage (which a worker retries); `simulate:primary-down` an outage of the first model only, so the next model
+ * of the chain draws the picture.
  */
 
 const LONG_SIDE = 640;
@@ -46,7 +47,8 @@ export class SimulatedImageProvider implements ImageProvider {
     if (request.prompt.includes("simulate:blocked")) {
       throw new ProviderError("nano_banana", "blocked", "Simulated safety block", { reason: "IMAGE_SAFETY" });
     }
-    if (request.prompt.includes("simulate:unavailable")) {
+    const outage = request.prompt.includes("simulate:unavailable");
+    if (outage || (request.prompt.includes("simulate:primary-down") && request.fallbackFrom === undefined)) {
       throw new ProviderError("nano_banana", "unavailable", "Simulated outage", { status: 503 });
     }
     await abortableSleep(this.#delayMs);
