@@ -1,6 +1,7 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { invalidArgument, notFound } from "../errors/app-error.ts";
+import { CLIENT_ID_PATTERN } from "../store/ids.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
 import type { ChatRecord, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
@@ -84,7 +85,8 @@ function decodeCursor(cursor: string, shape: readonly ("date" | "string" | "numb
       const kind = shape[index];
       if (kind === "date" && typeof value === "number") return new Date(value);
       if (kind === "number" && typeof value === "number") return value;
-      if (kind === "string" && typeof value === "string") return value;
+      // Strings in our cursors are document ids: a forged one must not reach the database as a path.
+      if (kind === "string" && typeof value === "string" && CLIENT_ID_PATTERN.test(value)) return value;
       throw new Error("type");
     });
   } catch {

@@ -40,7 +40,9 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
   const { database, timing, now, logger } = dependencies;
   const { uid, sink } = input;
   const path = paths.message(uid, input.message.message_id);
-  let sent = Math.max(0, Math.min(input.offset, Number.MAX_SAFE_INTEGER));
+  // A finished answer's length is final: an offset past it is clamped rather than echoed back as an event id.
+  const finished = TERMINAL_MESSAGE_STATUSES.has(input.message.status);
+  let sent = Math.max(0, Math.min(input.offset, finished ? input.message.content.length : Number.MAX_SAFE_INTEGER));
   let thoughtsSent = sent > 0 ? (input.message.thinking?.length ?? 0) : 0;
   let lastChange = now();
   let lastUpdatedAt = input.message.updated_at.getTime();
@@ -93,6 +95,7 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
         lastChange = now();
       }
       if (TERMINAL_MESSAGE_STATUSES.has(message.status)) {
+        sent = Math.min(sent, message.content.length);
         sink.send(terminalEvent(message), sent);
         finish();
       }

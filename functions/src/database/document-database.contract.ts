@@ -7,12 +7,46 @@ import {
   type DocumentDatabase,
   type StoredDocument,
 } from "./document-database.ts";
+import {
+  InvalidDocumentPathError,
+  InvalidQueryError,
+  MAX_TRANSACTION_ATTEMPTS,
+  TransactionContentionError,
+} from "./firestore-limits.ts";
+import { readIndexDefinitions, type IndexDefinitions } from "./index-coverage.ts";
+
+/** The collection group the contract's group query uses, beneath random roots. */
+const CONTRACT_GROUP = "contractgroup";
+
+/** The project's indexes, plus the one the contract's collection-group query needs. */
+export function contractIndexes(): IndexDefinitions {
+  const project = readIndexDefinitions();
+  return {
+    indexes: project.indexes,
+    fieldOverrides: [
+      ...project.fieldOverrides,
+      { collectionGroup: CONTRACT_GROUP, fieldPath: "status", indexes: [{ queryScope: "COLLECTION_GROUP" }] },
+    ],
+  };
+}
+
+export interface ContractOptions {
+  /** Makes the next `times` commits lose to a (simulated) concurrent writer. Absent: not testable here. */
+  readonly injectContention?: (times: number) => void;
+  /** Whether the adapter refuses queries no index serves (production Firestore does; its emulator does not). */
+  readonly enforcesIndexes: boolean;
+}
 
 /**
- * The behaviour every DocumentDatabase adapter must have. Each adapter's test file calls this with a factory;
- * every test works under its own random root so adapters sharing a backend do not see each other's data.
+ * The behaviour every DocumentDatabase adapter must have, Firestore's refusals included. Each adapter's test file
+ * calls this with a factory; every test works under its own random root so adapters sharing a backend do not see
+ * each other's data.
  */
-export function describeDocumentDatabaseContract(adapterName: string, open: () => Promise<DocumentDatabase>): void {
+export function describeDocumentDatabaseContract(
+  adapterName: string,
+  open: () => Promise<DocumentDatabase>,
+  options: ContractOptions,
+): void {
   describe(`DocumentDatabase contract: ${adapterName}`, function () {
     this.timeout(20_000);
     let database: DocumentDatabase;
@@ -193,7 +227,7 @@ export function describeDocumentDatabaseContract(adapterName: string, open: () =
       });
 
       it("queries a collection group across parents", async () => {
-        const group = `group${randomUUID().replaceAll("-", "")}`;
+        const group = CONTRACT_GROUP;
         await database.set(path("users", "u1", group, "x"), { status: "streaming" });
         await database.set(path("users", "u2", group, "y"), { status: "streaming" });
         await database.set(path("users", "u2", group, "z"), { status: "done" });
@@ -292,6 +326,92 @@ export function describeDocumentDatabaseContract(adapterName: string, open: () =
           active.map((document) => document.id),
           ["j1"],
         );
+      });
+    });
+
+    describe("what Firestore refuses", () => {
+      it("refuses ids Firestore rejects: '.', '..', '__x__', over 1,500 bytes, and writes nothing", async () => {
+        for (const id of [".", "..", "__reserved__", "x".repeat(1_501)]) {
+          await assert.rejects(database.set(path("things", id), { n: 1 }), InvalidDocumentPathError, id);
+          await assert.rejects(database.get(path("things", id)), InvalidDocumentPathError, id);
+          await assert.rejects(
+            database.transaction(async (transaction) => {
+              transaction.create(path("things", id), { n: 1 });
+              return Promise.resolve();
+            }),
+            InvalidDocumentPathError,
+          );
+        }
+        await database.set(path("things", "x".repeat(1_500)), { n: 1 });
+        await database.set(path("things", "_not_reserved_"), { n: 1 });
+      });
+
+      it("refuses 'in' with more than 30 values", async () => {
+        const values = Array.from({ length: 31 }, (_, index) => `v${String(index)}`);
+        await assert.rejects(
+          database.query({ collection: path("things"), where: [{ field: "status", op: "in", value: values }] }),
+          InvalidQueryError,
+        );
+        await database.query({
+          collection: path("things"),
+          where: [{ field: "status", op: "in", value: values.slice(0, 30) }],
+        });
+      });
+
+      it("refuses a read after a write in a transaction, and writes nothing", async () => {
+        await assert.rejects(
+          database.transaction(async (transaction) => {
+            transaction.set(path("accounts", "early"), { balance: 1 });
+            await transaction.get(path("accounts", "other"));
+          }),
+          /all reads to be executed before all writes/,
+        );
+        assert.equal(await database.get(path("accounts", "early")), null);
+      });
+
+      it("refuses a query that no index serves", async function () {
+        if (!options.enforcesIndexes) this.skip();
+        await assert.rejects(
+          database.query({
+            collection: path("users", "u1", "messages"),
+            where: [{ field: "role", op: "==", value: "user" }],
+            orderBy: [{ field: "created_at", direction: "desc" }],
+          }),
+          /requires an index/,
+        );
+      });
+
+      it("runs a transaction's work again when it loses to a concurrent writer, applying its writes once", async function () {
+        const inject = options.injectContention;
+        if (inject === undefined) this.skip();
+        const counter = path("counters", "retried");
+        await database.set(counter, { value: 0 });
+        let runs = 0;
+        inject(2);
+        await database.transaction(async (transaction) => {
+          runs += 1;
+          const current = await transaction.get<{ value: number }>(counter);
+          transaction.update(counter, { value: (current?.data.value ?? 0) + 1 });
+        });
+        assert.equal(runs, 3);
+        assert.equal((await database.get(counter))?.data.value, 1);
+      });
+
+      it("gives up after five attempts with a contention error, having written nothing", async function () {
+        const inject = options.injectContention;
+        if (inject === undefined) this.skip();
+        let runs = 0;
+        inject(MAX_TRANSACTION_ATTEMPTS);
+        await assert.rejects(
+          database.transaction(async (transaction) => {
+            runs += 1;
+            transaction.set(path("accounts", "never"), { balance: 1 });
+            return Promise.resolve();
+          }),
+          TransactionContentionError,
+        );
+        assert.equal(runs, MAX_TRANSACTION_ATTEMPTS);
+        assert.equal(await database.get(path("accounts", "never")), null);
       });
     });
 

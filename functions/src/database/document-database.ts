@@ -1,3 +1,6 @@
+import { AppError } from "../errors/app-error.ts";
+import { assertValidPath } from "./firestore-limits.ts";
+
 /**
  * The data port: a document database with Firestore's shape and guarantees, small enough to implement twice.
  * The domain store (`store/`) is written once against it; the adapters are Firestore (firebase-admin) and
@@ -107,9 +110,9 @@ export class DocumentMissingError extends Error {
 }
 
 /** The backend could not be reached or stayed locked past its timeout: nothing was written. */
-export class DatabaseUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class DatabaseUnavailableError extends AppError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("unavailable", message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = "DatabaseUnavailableError";
   }
 }
@@ -117,20 +120,15 @@ export class DatabaseUnavailableError extends Error {
 /** Firestore's limit on one document; the embedded adapter enforces it too so both behave alike. */
 export const MAX_DOCUMENT_BYTES = 1_048_576;
 
-const SEGMENT = /^[^/]+$/;
-
-/** Splits a document path into its collection path and id, checking its shape. */
+/**
+ * Splits a document path into its collection path and id, checking its shape and that Firestore would accept
+ * every segment (`.`, `..`, `__x__` and ids over 1,500 bytes are refused).
+ */
 export function splitDocumentPath(path: string): { collectionPath: string; collectionId: string; id: string } {
   const segments = path.split("/");
-  if (segments.length < 2 || segments.length % 2 !== 0 || !segments.every((segment) => SEGMENT.test(segment))) {
-    throw new Error(`Not a document path: ${path}`);
-  }
+  if (segments.length < 2 || segments.length % 2 !== 0) throw new Error(`Not a document path: ${path}`);
+  assertValidPath(path);
   const id = segments[segments.length - 1] ?? "";
   const collectionId = segments[segments.length - 2] ?? "";
   return { collectionPath: segments.slice(0, -1).join("/"), collectionId, id };
-}
-
-export function isCollectionPath(path: string): boolean {
-  const segments = path.split("/");
-  return segments.length % 2 === 1 && segments.every((segment) => SEGMENT.test(segment));
 }

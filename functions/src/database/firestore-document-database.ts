@@ -18,6 +18,7 @@ import {
   type Transaction,
   type Unsubscribe,
 } from "./document-database.ts";
+import { assertQueryShape, TransactionContentionError } from "./firestore-limits.ts";
 
 /**
  * The Firestore adapter: a thin translation of the port onto firebase-admin. Dates go in as they are (the SDK
@@ -29,6 +30,8 @@ type FirestoreModule = typeof import("firebase-admin/firestore");
 /** gRPC status codes Firestore reports. */
 const ALREADY_EXISTS = 6;
 const NOT_FOUND = 5;
+/** Contention: the transaction lost to other writers on every one of the SDK's attempts. */
+const ABORTED = 10;
 const UNAVAILABLE_CODES = new Set([4, 8, 13, 14]);
 
 function grpcCode(error: unknown): number | undefined {
@@ -41,16 +44,28 @@ function translateError(error: unknown, path?: string): unknown {
   const code = grpcCode(error);
   if (code === ALREADY_EXISTS && path !== undefined) return new DocumentExistsError(path);
   if (code === NOT_FOUND && path !== undefined) return new DocumentMissingError(path);
+  if (code === ABORTED) return new TransactionContentionError({ cause: error });
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
     return new DatabaseUnavailableError("Firestore is unavailable.", { cause: error });
   }
   return error;
 }
 
+/** Instances whose settings were applied: `settings()` may run once per instance, before its first use. */
+const configured = new WeakSet<Firestore>();
+
+/**
+ * Opens the app's default database. The app keeps one instance, and `settings()` throws when called on it a
+ * second time, so it is applied once: services rebuilt after a failed start-up reach the real error rather than
+ * "Firestore has already been initialized".
+ */
 export async function openFirestoreDocumentDatabase(app: App): Promise<FirestoreDocumentDatabase> {
   const firestoreModule = await import("firebase-admin/firestore");
   const firestore = firestoreModule.getFirestore(app);
-  firestore.settings({ ignoreUndefinedProperties: true });
+  if (!configured.has(firestore)) {
+    firestore.settings({ ignoreUndefinedProperties: true });
+    configured.add(firestore);
+  }
   return new FirestoreDocumentDatabase(firestore, firestoreModule);
 }
 
@@ -64,6 +79,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
   }
 
   async get<T extends object = DocumentData>(path: string): Promise<StoredDocument<T> | null> {
+    splitDocumentPath(path);
     try {
       return this.#fromSnapshot<T>(await this.#firestore.doc(path).get());
     } catch (error) {
@@ -192,6 +208,7 @@ export class FirestoreDocumentDatabase implements DocumentDatabase {
   }
 
   #buildQuery(query: Query): FirestoreQuery {
+    assertQueryShape(query);
     const fieldPath = (field: string) => (field === DOCUMENT_ID ? this.#module.FieldPath.documentId() : field);
     let built: FirestoreQuery =
       query.group === true

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
-import { describeDocumentDatabaseContract } from "./document-database.contract.ts";
+import { contractIndexes, describeDocumentDatabaseContract } from "./document-database.contract.ts";
 import { DatabaseUnavailableError } from "./document-database.ts";
 import { openSqliteDocumentDatabase } from "./sqlite-document-database.ts";
 
@@ -35,7 +35,16 @@ describe("SqliteDocumentDatabase", function () {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  describeDocumentDatabaseContract("sqlite", () => openSqliteDocumentDatabase(join(directory, "contract.db")));
+  let contended = 0;
+  describeDocumentDatabaseContract(
+    "sqlite",
+    () =>
+      openSqliteDocumentDatabase(join(directory, "contract.db"), {
+        indexes: contractIndexes(),
+        simulatedContention: () => contended > 0 && contended-- > 0,
+      }),
+    { enforcesIndexes: true, injectContention: (times) => (contended = times) },
+  );
 
   it("stores dates so that they survive reopening the file", async () => {
     const file = join(directory, "reopen.db");

@@ -16,6 +16,13 @@ import {
   type Transaction,
   type Unsubscribe,
 } from "./document-database.ts";
+import {
+  assertQueryShape,
+  InvalidQueryError,
+  MAX_TRANSACTION_ATTEMPTS,
+  TransactionContentionError,
+} from "./firestore-limits.ts";
+import { missingIndex, type IndexDefinitions } from "./index-coverage.ts";
 
 /**
  * The embedded adapter: one SQLite file in WAL mode, shared safely by every emulator worker process.
@@ -27,6 +34,11 @@ import {
  *   cleanly and never blocks the event loop for long.
  * - Transaction writes are buffered and applied at commit, as Firestore does: reads inside a transaction never
  *   see its own writes.
+ * - It refuses what Firestore refuses (`firestore-limits.ts`): ids such as `.`, `..`, `__x__` or over 1,500 bytes,
+ *   a read after a write in a transaction, `in` with more than 30 values, and, given the project's index
+ *   definitions, a query no index serves.
+ * - A transaction's callback may run more than once, as on Firestore: `simulatedContention` makes attempts fail
+ *   as if another writer had won, up to Firestore's five, so tests prove every callback is safe to run again.
  * - `watch` polls `PRAGMA data_version` (cheap) and is told at once about commits made by this process.
  */
 
@@ -35,6 +47,13 @@ export interface SqliteDocumentDatabaseOptions {
   readonly lockTimeoutMs?: number;
   /** How often watchers look for changes made by other processes. */
   readonly watchIntervalMs?: number;
+  /** Refuse queries no index of these definitions serves, as Firestore does (absent: every query runs). */
+  readonly indexes?: IndexDefinitions;
+  /**
+   * Asked after each run of a transaction's callback (`attempt` counts from 1), before its commit: true discards
+   * the run as lost to a concurrent writer, and the callback runs again (at most `MAX_TRANSACTION_ATTEMPTS` runs).
+   */
+  readonly simulatedContention?: (attempt: number) => boolean;
 }
 
 type Listener = (document: StoredDocument | null) => void;
@@ -141,6 +160,8 @@ export async function openSqliteDocumentDatabase(
   const database = new SqliteDocumentDatabase(writer, () => new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS }), {
     lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
     watchIntervalMs: options.watchIntervalMs ?? 100,
+    ...(options.indexes === undefined ? {} : { indexes: options.indexes }),
+    ...(options.simulatedContention === undefined ? {} : { simulatedContention: options.simulatedContention }),
   });
   await database.initialise();
   return database;
@@ -158,16 +179,25 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
   #watchTimer: NodeJS.Timeout | undefined;
   #lastDataVersion = -1;
   #closed = false;
+  readonly #indexes: IndexDefinitions | undefined;
+  readonly #simulatedContention: ((attempt: number) => boolean) | undefined;
 
   constructor(
     writer: DatabaseSync,
     openReader: () => DatabaseSync,
-    options: { lockTimeoutMs: number; watchIntervalMs: number },
+    options: {
+      lockTimeoutMs: number;
+      watchIntervalMs: number;
+      indexes?: IndexDefinitions;
+      simulatedContention?: (attempt: number) => boolean;
+    },
   ) {
     this.#writer = writer;
     this.#openReader = openReader;
     this.#lockTimeoutMs = options.lockTimeoutMs;
     this.#watchIntervalMs = options.watchIntervalMs;
+    this.#indexes = options.indexes;
+    this.#simulatedContention = options.simulatedContention;
   }
 
   async initialise(): Promise<void> {
@@ -255,25 +285,56 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
   }
 
   async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
-    const pending: PendingWrite[] = [];
-    const written: string[] = [];
-    const result = await this.#inWriteTransactionAsync(async () => {
-      pending.length = 0;
-      const transaction: Transaction = {
-        get: (path) => Promise.resolve(this.#readDocument(this.#writer, path)),
-        query: (query) => Promise.resolve(this.#runQuery(this.#writer, query)),
-        create: (path, data) => pending.push({ kind: "create", path, data }),
-        set: (path, data) => pending.push({ kind: "set", path, data }),
-        update: (path, data) => pending.push({ kind: "update", path, data }),
-        delete: (path) => pending.push({ kind: "delete", path }),
-      };
-      const value = await work(transaction);
-      for (const write of pending) this.#apply(write);
-      written.push(...pending.map((write) => write.path));
-      return value;
-    });
-    this.#notifyLocalCommit(written);
-    return result;
+    for (let attempt = 1; ; attempt++) {
+      const pending: PendingWrite[] = [];
+      const run = await this.#inWriteTransactionAsync(
+        async () => {
+          const value = await work(this.#transactionView(pending));
+          // A run lost to a (simulated) concurrent writer is rolled back with nothing applied.
+          if (this.#simulatedContention?.(attempt) === true) return { value, lost: true };
+          for (const write of pending) this.#apply(write);
+          return { value, lost: false };
+        },
+        (outcome) => outcome.lost,
+      );
+      if (!run.lost) {
+        this.#notifyLocalCommit(pending.map((write) => write.path));
+        return run.value;
+      }
+      if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw new TransactionContentionError();
+    }
+  }
+
+  /** One run's view of a transaction: reads first, then buffered writes, as Firestore insists. */
+  #transactionView(pending: PendingWrite[]): Transaction {
+    const readFirst = () => {
+      if (pending.length > 0) {
+        throw new Error("Firestore transactions require all reads to be executed before all writes.");
+      }
+    };
+    return {
+      get: (path) => {
+        readFirst();
+        return Promise.resolve(this.#readDocument(this.#writer, path));
+      },
+      query: (query) => {
+        readFirst();
+        return Promise.resolve(this.#runQuery(this.#writer, query));
+      },
+      create: (path, data) => pending.push({ kind: "create", path, data: this.#checked(path, data) }),
+      set: (path, data) => pending.push({ kind: "set", path, data: this.#checked(path, data) }),
+      update: (path, data) => pending.push({ kind: "update", path, data: this.#checked(path, data) }),
+      delete: (path) => {
+        splitDocumentPath(path);
+        pending.push({ kind: "delete", path });
+      },
+    };
+  }
+
+  /** A write's path and data are checked when the write is made, as the Firestore SDK does. */
+  #checked(path: string, data: object): object {
+    splitDocumentPath(path);
+    return data;
   }
 
   // --- watching ------------------------------------------------------------------------------------------------
@@ -354,6 +415,11 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
   }
 
   #runQuery<T extends object = DocumentData>(connection: DatabaseSync, query: Query): StoredDocument<T>[] {
+    assertQueryShape(query);
+    if (this.#indexes !== undefined) {
+      const missing = missingIndex(query, this.#indexes);
+      if (missing !== undefined) throw new InvalidQueryError(`The query requires an index: ${missing}`);
+    }
     const collectionId = query.group === true ? query.collection : (query.collection.split("/").at(-1) ?? "");
     const conditions: string[] = [
       `collection_id = ${literal(collectionId)}`,
@@ -446,13 +512,14 @@ export class SqliteDocumentDatabase implements DocumentDatabase {
     return this.#inWriteTransactionAsync(() => Promise.resolve(work()));
   }
 
-  #inWriteTransactionAsync<T>(work: () => Promise<T>): Promise<T> {
+  /** `discard`: asked with the work's result; true rolls back what it wrote instead of committing. */
+  #inWriteTransactionAsync<T>(work: () => Promise<T>, discard: (value: T) => boolean = () => false): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.#closed) throw new DatabaseUnavailableError("The embedded database is closed.");
       await this.#retryWhileBusy(() => this.#writer.exec("BEGIN IMMEDIATE"));
       try {
         const value = await work();
-        this.#writer.exec("COMMIT");
+        this.#writer.exec(discard(value) ? "ROLLBACK" : "COMMIT");
         return value;
       } catch (error) {
         if (this.#writer.isOpen) this.#writer.exec("ROLLBACK");

@@ -76,6 +76,11 @@ export interface ServiceOptions {
   readonly textProvider?: TextProvider;
   /** An image provider chosen by the caller (the jobs benchmark times the provider inside each job). */
   readonly imageProvider?: ImageProvider;
+  /**
+   * Embedded mode: makes transaction attempts lose to a simulated concurrent writer (see the SQLite adapter),
+   * so tests prove every transaction's work is safe to run again, as Firestore may run it.
+   */
+  readonly simulatedContention?: (attempt: number) => boolean;
 }
 
 /** The model choices of this configuration: defaults, what users may pick, fallback chains. */
@@ -228,9 +233,13 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   let fileBlobs: FileBlobStore | undefined;
   if (config.mode === "embedded") {
     const { openSqliteDocumentDatabase } = await import("../database/sqlite-document-database.ts");
+    const { readIndexDefinitions } = await import("../database/index-coverage.ts");
     const { FileBlobStore } = await import("../blobs/file-blob-store.ts");
     database = await openSqliteDocumentDatabase(join(config.embeddedDataDirectory, "atelier.db"), {
       lockTimeoutMs: settings.EMBEDDED_LOCK_TIMEOUT_MS,
+      // Queries Firestore could not serve with the deployed indexes fail here too.
+      indexes: readIndexDefinitions(),
+      ...(options.simulatedContention === undefined ? {} : { simulatedContention: options.simulatedContention }),
     });
     fileBlobs = await FileBlobStore.open({
       root: join(config.embeddedDataDirectory, "media"),

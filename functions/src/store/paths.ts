@@ -1,19 +1,28 @@
+import { InvalidDocumentPathError, invalidSegmentReason } from "../database/firestore-limits.ts";
+
+/** An id as one path segment: one Firestore would refuse (or a `/` that would nest the path) never becomes one. */
+function segment(id: string): string {
+  const reason = invalidSegmentReason(id);
+  if (reason !== undefined) throw new InvalidDocumentPathError(id, reason);
+  return id;
+}
+
 /**
  * Where each kind of document lives. The layout is Firestore's (and the security rules' and indexes'):
  * everything a user owns sits under `users/{uid}`, so ownership is part of every path and another user's
  * document is simply not found.
  */
 export const paths = {
-  user: (uid: string) => `users/${uid}`,
-  chats: (uid: string) => `users/${uid}/chats`,
-  chat: (uid: string, chatId: string) => `users/${uid}/chats/${chatId}`,
-  messages: (uid: string) => `users/${uid}/messages`,
-  message: (uid: string, messageId: string) => `users/${uid}/messages/${messageId}`,
-  requests: (uid: string) => `users/${uid}/requests`,
-  request: (uid: string, requestId: string) => `users/${uid}/requests/${requestId}`,
-  jobs: (uid: string) => `users/${uid}/jobs`,
-  job: (uid: string, jobId: string) => `users/${uid}/jobs/${jobId}`,
-  counter: (uid: string, name: string) => `users/${uid}/counters/${name}`,
+  user: (uid: string) => `users/${segment(uid)}`,
+  chats: (uid: string) => `users/${segment(uid)}/chats`,
+  chat: (uid: string, chatId: string) => `users/${segment(uid)}/chats/${segment(chatId)}`,
+  messages: (uid: string) => `users/${segment(uid)}/messages`,
+  message: (uid: string, messageId: string) => `users/${segment(uid)}/messages/${segment(messageId)}`,
+  requests: (uid: string) => `users/${segment(uid)}/requests`,
+  request: (uid: string, requestId: string) => `users/${segment(uid)}/requests/${segment(requestId)}`,
+  jobs: (uid: string) => `users/${segment(uid)}/jobs`,
+  job: (uid: string, jobId: string) => `users/${segment(uid)}/jobs/${segment(jobId)}`,
+  counter: (uid: string, name: string) => `users/${segment(uid)}/counters/${segment(name)}`,
 } as const;
 
 /** The owner of a document under `users/{uid}/...`. */

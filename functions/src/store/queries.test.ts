@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DOCUMENT_ID, type Query } from "../database/document-database.ts";
+import type { Query } from "../database/document-database.ts";
+import { missingIndex as coverage, readIndexDefinitions } from "../database/index-coverage.ts";
 import { QUERY_EXAMPLES } from "./queries.ts";
 
 /**
@@ -10,75 +11,9 @@ import { QUERY_EXAMPLES } from "./queries.ts";
  * when a query in the catalog has no index, or when code queries outside the catalog.
  */
 
-interface IndexField {
-  readonly fieldPath: string;
-  readonly order?: "ASCENDING" | "DESCENDING";
-  readonly arrayConfig?: string;
-}
-interface CompositeIndex {
-  readonly collectionGroup: string;
-  readonly queryScope: "COLLECTION" | "COLLECTION_GROUP";
-  readonly fields: readonly IndexField[];
-}
-interface FieldOverride {
-  readonly collectionGroup: string;
-  readonly fieldPath: string;
-  readonly ttl?: boolean;
-  readonly indexes: readonly { readonly order?: string; readonly queryScope: string }[];
-}
-
 const sourceRoot = fileURLToPath(new URL("../", import.meta.url));
-const indexFile = JSON.parse(readFileSync(new URL("../../../firestore.indexes.json", import.meta.url), "utf8")) as {
-  indexes: CompositeIndex[];
-  fieldOverrides: FieldOverride[];
-};
-
-const EQUALITY = new Set(["==", "in"]);
-
-/** Why `query` cannot be served by the declared indexes, or undefined when it can. */
-export function missingIndex(query: Query): string | undefined {
-  const collectionGroup = query.group === true ? query.collection : (query.collection.split("/").at(-1) ?? "");
-  const scope = query.group === true ? "COLLECTION_GROUP" : "COLLECTION";
-  const equalities = new Set(
-    (query.where ?? []).filter((filter) => EQUALITY.has(filter.op)).map((filter) => filter.field),
-  );
-  const ordered = (query.orderBy ?? []).filter((order) => order.field !== DOCUMENT_ID);
-  const ranges = (query.where ?? [])
-    .filter((filter) => !EQUALITY.has(filter.op) && !ordered.some((order) => order.field === filter.field))
-    .map((filter) => ({ field: filter.field, direction: "asc" as const }));
-  const tail = [...ordered.filter((order) => !equalities.has(order.field)), ...ranges];
-  const fields = new Set([...equalities, ...tail.map((item) => item.field)]);
-
-  if (fields.size <= 1 && scope === "COLLECTION") return undefined;
-  if (fields.size === 1 && scope === "COLLECTION_GROUP") {
-    const [field] = [...fields];
-    const covered = indexFile.fieldOverrides.some(
-      (override) =>
-        override.collectionGroup === collectionGroup &&
-        override.fieldPath === field &&
-        override.indexes.some((index) => index.queryScope === "COLLECTION_GROUP"),
-    );
-    return covered ? undefined : `a COLLECTION_GROUP single-field index on ${collectionGroup}.${String(field)}`;
-  }
-  const wanted = [
-    ...[...equalities].map((field) => ({ field, order: undefined })),
-    ...tail.map((item) => ({ field: item.field, order: item.direction === "desc" ? "DESCENDING" : "ASCENDING" })),
-  ];
-  const served = indexFile.indexes.some((index) => {
-    if (index.collectionGroup !== collectionGroup || index.queryScope !== scope) return false;
-    const indexFields = index.fields.filter((field) => field.fieldPath !== "__name__");
-    if (indexFields.length !== wanted.length) return false;
-    const head = new Set(indexFields.slice(0, equalities.size).map((field) => field.fieldPath));
-    if ([...equalities].some((field) => !head.has(field))) return false;
-    return wanted.slice(equalities.size).every((item, position) => {
-      const indexField = indexFields[equalities.size + position];
-      return indexField?.fieldPath === item.field && indexField.order === item.order;
-    });
-  });
-  return served
-    ? undefined
-    : `a ${scope} composite index on ${collectionGroup} (${wanted.map((item) => `${item.field} ${item.order ?? "any"}`).join(", ")})`;
-}
+const definitions = readIndexDefinitions();
+const missingIndex = (query: Query) => coverage(query, definitions);
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory).flatMap((name) => {
@@ -110,7 +45,7 @@ describe("Firestore index coverage", () => {
 
   it("enables the TTL policy on request mappings' expire_at", () => {
     assert.ok(
-      indexFile.fieldOverrides.some(
+      definitions.fieldOverrides.some(
         (override) =>
           override.collectionGroup === "requests" && override.fieldPath === "expire_at" && override.ttl === true,
       ),

@@ -4,6 +4,7 @@ import type { ConnectionGauge } from "../../ops/connection-gauge.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import { z } from "zod";
 import { clientId } from "../../chat/chat-request.ts";
+import { CLIENT_ID_PATTERN } from "../../store/ids.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 import { SseStream } from "../sse-stream.ts";
@@ -43,7 +44,11 @@ export function chatRoutes(chat: ChatService, settings: Settings, connections: C
       access: "user",
       handle: async (context) => {
         const offset = resumeOffset(context);
-        const message = await chat.message(context.caller.uid, context.params.messageId ?? "");
+        const messageId = context.params.messageId ?? "";
+        if (!CLIENT_ID_PATTERN.test(messageId)) {
+          throw invalidArgument("Invalid message_id.", { message_id: "Not a message id" });
+        }
+        const message = await chat.message(context.caller.uid, messageId);
         context.logFields.generation_type = "text";
         context.logFields.chat_id = message.chat_id;
         await chat.follow(context.caller.uid, message, offset, openStream(context));
