@@ -53,6 +53,7 @@ describe("scripts/validate-env", function () {
     assert.equal(code, 0, output);
     assert.match(output, /OK: every required setting for production is present/);
     assert.match(output, /TAVILY_API_KEY is not set/);
+    assert.match(output, /roles\/cloudtasks\.enqueuer/, "names the permissions it cannot check offline");
   });
 
   it("fails on a retired model, saying when it was shut down and what replaces it", () => {

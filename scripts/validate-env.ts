@@ -79,4 +79,18 @@ if (providers.tavily !== "live") {
           "TAVILY_API_KEY secret must exist before deploying (or set TAVILY_ENABLED=false).",
   );
 }
+if (target === "production") {
+  // Permissions cannot be read offline: name them, and the commands that show whether they are granted.
+  console.log(
+    [
+      "Permissions the functions' runtime service account needs (check with the commands below):",
+      "  roles/datastore.user, roles/storage.objectAdmin and storage.buckets.get on the bucket,",
+      "  roles/cloudtasks.enqueuer, roles/iam.serviceAccountUser on itself (actAs), roles/run.invoker on",
+      "  imageWorker and videoWorker, roles/secretmanager.secretAccessor, roles/firebaseauth.admin.",
+      '  gcloud projects get-iam-policy "$PROJECT" --flatten=bindings[].members \\',
+      '    --filter="bindings.members:serviceAccount:$ACCOUNT" --format="value(bindings.role)"',
+      '  gcloud run services get-iam-policy imageworker --region "$REGION"   # and videoworker: roles/run.invoker',
+    ].join("\n"),
+  );
+}
 console.log(`OK: every required setting for ${target} is present.`);

@@ -20,7 +20,9 @@ describe("firestore.rules", function () {
       const database = context.firestore();
       await database.doc("users/alice/chats/c1").set({ title: "mine" });
       await database.doc("users/alice/messages/m1").set({ chat_id: "c1", content: "hello", status: "done" });
-      await database.doc("users/alice/jobs/j1").set({ status: "running" });
+      await database.doc("users/alice/jobs/j1").set({ status: "running", lease_owner: "worker-1" });
+      await database.doc("users/alice/requests/r1").set({ payload_hash: "abc" });
+      await database.doc("users/alice/counters/rate").set({ tokens: 3 });
       await database.doc("_atelier/health").set({ ok: true });
     });
   });
@@ -31,12 +33,19 @@ describe("firestore.rules", function () {
   const firestoreOf = (uid?: string) =>
     (uid === undefined ? environment.unauthenticatedContext() : environment.authenticatedContext(uid)).firestore();
 
-  it("lets a user read their own chats, messages and jobs, and query them", async () => {
+  it("lets a user read their own chats and messages, and query them", async () => {
     const database = firestoreOf("alice");
     await assertSucceeds(database.doc("users/alice/chats/c1").get());
     await assertSucceeds(database.doc("users/alice/messages/m1").get());
-    await assertSucceeds(database.doc("users/alice/jobs/j1").get());
     await assertSucceeds(database.collection("users/alice/messages").where("chat_id", "==", "c1").get());
+  });
+
+  it("keeps the server's bookkeeping from the owner too: jobs, request mappings, counters", async () => {
+    const database = firestoreOf("alice");
+    await assertFails(database.doc("users/alice/jobs/j1").get());
+    await assertFails(database.doc("users/alice/requests/r1").get());
+    await assertFails(database.doc("users/alice/counters/rate").get());
+    await assertFails(database.collection("users/alice/jobs").get());
   });
 
   it("hides a user's documents from everyone else", async () => {

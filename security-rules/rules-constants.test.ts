@@ -41,3 +41,18 @@ describe("storage.rules constants", () => {
     }
   });
 });
+
+/**
+ * The emulator rules tests need Java 21; this one runs everywhere. It reads firestore.rules for the collections a
+ * client may read, so a rule opening the server's bookkeeping (leases, payload fingerprints, quotas) is noticed.
+ */
+describe("firestore.rules readable collections", () => {
+  it("lets owners read chats and messages only", () => {
+    const rules = readFileSync(new URL("../firestore.rules", import.meta.url), "utf8");
+    const readable = [...rules.matchAll(/match \/users\/\{uid\}\/(\w+)\/\{\w+\} \{\s*allow read/g)].map(
+      (match) => match[1],
+    );
+    assert.deepEqual(readable, ["chats", "messages"]);
+    assert.doesNotMatch(rules, /users\/\{uid\}\/\{document=\*\*\}/, "no rule opens everything under a user");
+  });
+});

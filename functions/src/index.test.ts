@@ -14,7 +14,10 @@ interface LoadedEntry {
   /** The secrets each exported function binds, as deploy discovery reads them from its endpoint. */
   readonly secrets: Record<string, string[]>;
   /** Each exported function's timeout and, for task queue functions, its retry settings. */
-  readonly delivery: Record<string, { timeoutSeconds?: number; retryConfig?: Record<string, unknown> }>;
+  readonly delivery: Record<
+    string,
+    { timeoutSeconds?: number; retryConfig?: Record<string, unknown>; retry?: boolean; schedule?: string }
+  >;
 }
 
 /**
@@ -39,7 +42,12 @@ async function loadEntry(
     const delivery = Object.fromEntries(
       exported.map((name) => {
         const endpoint = entry[name].__endpoint;
-        return [name, { timeoutSeconds: endpoint.timeoutSeconds, retryConfig: endpoint.taskQueueTrigger?.retryConfig }];
+        return [name, {
+          timeoutSeconds: endpoint.timeoutSeconds,
+          retryConfig: endpoint.taskQueueTrigger?.retryConfig,
+          retry: endpoint.eventTrigger?.retry,
+          schedule: endpoint.scheduleTrigger?.schedule,
+        }];
       }),
     );
     console.log(JSON.stringify({ exported, firestoreLoaded, secrets, delivery }));
@@ -108,6 +116,12 @@ describe("the functions entry (functions/src/index.ts)", function () {
         assert.equal(retryConfig?.[setting], value, `${name} ${setting}`);
       }
     }
+  });
+
+  it("retries a failed run of the job status trigger, and sweeps every 15 minutes by default", async () => {
+    const loaded = await loadEntry(undefined, { deploy: true });
+    assert.equal(loaded.delivery.jobStatusTrigger?.retry, true);
+    assert.equal(loaded.delivery.cleanup?.schedule, "every 15 minutes");
   });
 
   it("binds no secrets in the emulator, which takes provider keys from the developer's environment", async () => {

@@ -9,6 +9,7 @@ import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
 import { deployedSecretNames } from "./config/secret-names.ts";
 import { WORKER_RETRY_BACKOFF, WORKER_TIMEOUT_SECONDS } from "./jobs/delivery-budget.ts";
+import { DEFAULT_CLEANUP_SCHEDULE } from "./ops/cleanup-schedule.ts";
 import { defineJobStatusTrigger } from "./triggers/job-status-trigger.ts";
 
 const region = process.env.FUNCTIONS_REGION ?? "us-central1";
@@ -101,7 +102,7 @@ export const cleanup = onSchedule(
   {
     region,
     // Read at deploy time (functions/.env is loaded then); the settings schema documents the default.
-    schedule: process.env.CLEANUP_SCHEDULE ?? "every day 03:00",
+    schedule: process.env.CLEANUP_SCHEDULE ?? DEFAULT_CLEANUP_SCHEDULE,
     timeZone: "Etc/UTC",
     timeoutSeconds: 300,
     secrets: providerSecrets,

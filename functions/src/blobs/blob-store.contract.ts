@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import type { BlobStore } from "./blob-store.ts";
+import { BlobMissingError, type BlobStore } from "./blob-store.ts";
 
 export interface FetchedBlob {
   readonly status: number;
@@ -82,6 +82,24 @@ export function describeBlobStoreContract(
         const fetched = await fetchUrl(url);
         assert.equal(fetched.status, 200);
         assert.equal(fetched.contentType, "image/png");
+        assert.deepEqual(fetched.bytes, png);
+      }
+    });
+
+    it("refuses a URL for a blob that does not exist, as Cloud Storage does", async () => {
+      await assert.rejects(blobs.url(`${root}/images/none/0.png`), BlobMissingError);
+      const url = await blobs.put(`${root}/images/j3/0.png`, png, "image/png");
+      await blobs.delete(`${root}/images/j3/0.png`);
+      await assert.rejects(blobs.url(`${root}/images/j3/0.png`), BlobMissingError);
+      assert.match(blobs.refreshUrl(`${root}/images/j3/0.png`, url), /^https?:\/\//, "a stored URL needs no lookup");
+    });
+
+    it("hands out a stored URL again, still serving the bytes, without a lookup", async () => {
+      const url = await blobs.put(`${root}/images/j4/0.png`, png, "image/png");
+      const again = blobs.refreshUrl(`${root}/images/j4/0.png`, url);
+      if (fetchUrl !== undefined) {
+        const fetched = await fetchUrl(again);
+        assert.equal(fetched.status, 200);
         assert.deepEqual(fetched.bytes, png);
       }
     });

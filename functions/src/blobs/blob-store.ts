@@ -27,9 +27,26 @@ export interface BlobStore {
    * each one a literal name, `*` (any one segment) or, last, `**` (anything below). In no particular order.
    */
   listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]>;
-  /** A URL that returns the bytes with their content type to whoever holds it. */
+  /**
+   * A URL that returns the bytes with their content type to whoever holds it. Throws {@link BlobMissingError} when
+   * there is no blob at `path` (Cloud Storage must look the object up to make one).
+   */
   url(path: string): Promise<string>;
+  /**
+   * The URL to hand out now for a blob whose URL was stored when it was made, without touching storage: the
+   * stored one where URLs last (Cloud Storage download tokens), a newly signed one where they expire (files).
+   * Reads of history and jobs use it, so a page costs no storage call per image and a lost object cannot fail it.
+   */
+  refreshUrl(path: string, storedUrl: string): string;
   ping(): Promise<void>;
+}
+
+/** No blob at that path. */
+export class BlobMissingError extends Error {
+  constructor(path: string) {
+    super(`No blob at ${path}`);
+    this.name = "BlobMissingError";
+  }
 }
 
 const SAFE_SEGMENT = /^[A-Za-z0-9._@=+-]+$/;

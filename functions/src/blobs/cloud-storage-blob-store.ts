@@ -3,6 +3,7 @@ import type { App } from "firebase-admin/app";
 import type { Storage } from "firebase-admin/storage";
 import {
   assertBlobPath,
+  BlobMissingError,
   globMatcher,
   isBlobPath,
   type BlobMetadata,
@@ -111,7 +112,15 @@ export class CloudStorageBlobStore implements BlobStore {
   async url(path: string): Promise<string> {
     assertBlobPath(path);
     const file = this.#bucket.file(path);
-    const [metadata] = await file.getMetadata();
+    let metadata;
+    try {
+      [metadata] = await file.getMetadata();
+    } catch (error) {
+      if (typeof error === "object" && error !== null && "code" in error && error.code === 404) {
+        throw new BlobMissingError(path);
+      }
+      throw error;
+    }
     let token = String(metadata.metadata?.[TOKEN_METADATA] ?? "").split(",")[0] ?? "";
     if (token === "") {
       token = randomUUID();
@@ -120,8 +129,16 @@ export class CloudStorageBlobStore implements BlobStore {
     return this.#downloadUrl(path, token);
   }
 
+  /** A download-token URL lasts as long as its token: the stored one is handed out as it is. */
+  refreshUrl(path: string, storedUrl: string): string {
+    assertBlobPath(path);
+    return storedUrl;
+  }
+
+  /** Throws when the bucket cannot be reached or does not exist (a wrong `FIREBASE_STORAGE_BUCKET`). */
   async ping(): Promise<void> {
-    await this.#bucket.exists();
+    const [exists] = await this.#bucket.exists();
+    if (!exists) throw new Error(`The storage bucket ${this.#bucket.name} does not exist`);
   }
 
   #downloadUrl(path: string, token: string): string {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
-import { assertBlobPath, type BlobMetadata, type BlobStore, type StoredBlob } from "./blob-store.ts";
+import { assertBlobPath, BlobMissingError, type BlobMetadata, type BlobStore, type StoredBlob } from "./blob-store.ts";
 
 /**
  * Embedded-mode media: files under `<root>/objects`, their content types under `<root>/metadata`, served by
@@ -49,7 +49,7 @@ export class FileBlobStore implements BlobStore {
       this.#metadataFile(path),
       JSON.stringify({ contentType, size: bytes.byteLength, storedAt: this.#now() } satisfies FileMetadata),
     );
-    return this.url(path);
+    return this.#signedUrl(path);
   }
 
   async get(path: string): Promise<StoredBlob | null> {
@@ -136,14 +136,24 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  url(path: string): Promise<string> {
+  /** Like Cloud Storage, a URL only for a blob that exists. */
+  async url(path: string): Promise<string> {
+    assertBlobPath(path);
+    if ((await this.stat(path)) === null) throw new BlobMissingError(path);
+    return this.#signedUrl(path);
+  }
+
+  /** Signed again on every read (signed URLs expire); no disk access. */
+  refreshUrl(path: string): string {
+    return this.#signedUrl(path);
+  }
+
+  #signedUrl(path: string): string {
     assertBlobPath(path);
     const nowSeconds = Math.floor(this.#now() / 1000);
     const expires = Math.ceil((nowSeconds + this.#urlTtlSeconds) / HOUR_SECONDS) * HOUR_SECONDS;
     const encodedPath = path.split("/").map(encodeURIComponent).join("/");
-    return Promise.resolve(
-      `${this.#baseUrl}/media/${encodedPath}?expires=${expires}&signature=${this.#sign(path, expires)}`,
-    );
+    return `${this.#baseUrl}/media/${encodedPath}?expires=${expires}&signature=${this.#sign(path, expires)}`;
   }
 
   /** True when `signature` was made by {@link url} for this path and has not expired. */

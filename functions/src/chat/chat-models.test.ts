@@ -145,6 +145,33 @@ describe("chat with current models: thoughts, model choice and fallback", functi
     });
   });
 
+  describe("idempotency across a change of default", () => {
+    it("replays a request that named no model after the default model changed", async () => {
+      const first = await chat({ message: "remember me", request_id: "req-default-change" });
+      await first.finished;
+      const directory = server.config.embeddedDataDirectory;
+      const later = await startApiServer({
+        GEMINI_API_KEY: KEY,
+        GEMINI_ENDPOINT: gemini.url,
+        EMBEDDED_DATA_DIR: directory,
+        DEFAULT_MODEL: "gemini-3.6-flash",
+        RATE_LIMIT_FREE: "0",
+      });
+      try {
+        const replay = await openSse(`${later.url}/chat/stream`, {
+          method: "POST",
+          headers: headers(),
+          body: JSON.stringify({ message: "remember me", request_id: "req-default-change" }),
+        });
+        await replay.finished;
+        assert.equal(replay.status, 200, JSON.stringify(replay.errorBody));
+        assert.equal(replay.events[0]?.json().resumed, true);
+      } finally {
+        await later.close();
+      }
+    });
+  });
+
   describe("model choice", () => {
     const refused = async (body: Record<string, unknown>) => {
       const before = await server.services.database.query<ChatRecord>(queries.chatsByActivity(alice.uid, 1000));
@@ -223,6 +250,32 @@ describe("chat with current models: thoughts, model choice and fallback", functi
       assert.equal(gemini.count("streamGenerateContent"), 1, "a safety block is not retried on another model");
     });
 
+    it("skips fallbacks that cannot take the request's images", async () => {
+      const png = Buffer.from(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+        "base64",
+      );
+      const upload = await fetch(`${server.url}/uploads`, {
+        method: "POST",
+        headers: headers(),
+        body: JSON.stringify({ data: png.toString("base64"), mime_type: "image/png" }),
+      });
+      const { path } = (await upload.json()) as { path: string };
+      gemini.setDefault("streamGenerateContent", (_, response) => jsonResponse(response, 429, rateLimited()));
+      try {
+        const session = await chat({
+          message: "what is in this picture?",
+          attachments: [{ path, mime_type: "image/png" }],
+        });
+        await session.finished;
+        assert.equal(session.events.at(-1)?.json().code, "unavailable");
+        assert.equal(gemini.count("chatCompletions"), 0, "llama3.3 takes no images, so it is not asked");
+        assert.equal(gemini.count("streamGenerateContent"), 3);
+      } finally {
+        gemini.setDefault("streamGenerateContent", echoStream());
+      }
+    });
+
     it("never switches model once the answer has started", async () => {
       gemini.next("streamGenerateContent", async (_, response) => {
         response.writeHead(200, { "Content-Type": "text/event-stream" });
@@ -281,7 +334,7 @@ describe("chat with current models: thoughts, model choice and fallback", functi
         const message = await stored(messageId(session));
         assert.equal(message?.status, "error");
         assert.equal(message.error_code, "unavailable");
-        const line = server.logs().find((entry) => entry.message === "every model of the fallback chain failed");
+        const line = server.logs().findLast((entry) => entry.message === "every model of the fallback chain failed");
         assert.deepEqual(line?.models_tried, [
           "gemini-3.8-flash",
           "gemini-3.5-flash-lite",

@@ -11,7 +11,9 @@ export interface ChatTurnRequest {
   readonly requestId: string;
   readonly chatId: string | undefined;
   readonly grounding: boolean;
-  /** The requested (or default) model and its fallback chain. */
+  /** The model as the request named it (absent: the default), for the idempotency fingerprint. */
+  readonly requestedModel: string | undefined;
+  /** The requested (or default) model and the fallbacks that can answer this request. */
   readonly models: ModelChoice<"text">;
   /** Stream the model's thought summaries as `thinking` events. */
   readonly thinking: boolean;
@@ -52,11 +54,14 @@ function buildChatBodySchema(settings: Settings) {
   });
 }
 
-/** Validates a chat body; `chooseModel` refuses (400) a model the caller may not pick. */
+/**
+ * Validates a chat body. `chooseModel` refuses (400) a model the caller may not pick, and leaves out of the
+ * fallback chain the models that cannot take what the request sends (images).
+ */
 export function parseChatTurn(
   body: unknown,
   settings: Settings,
-  chooseModel: (requested: string | undefined) => ModelChoice<"text">,
+  chooseModel: (requested: string | undefined, needs: { readonly images: boolean }) => ModelChoice<"text">,
 ): ChatTurnRequest {
   const parsed = parseInput(chatBodySchema(settings), body);
   return {
@@ -64,7 +69,8 @@ export function parseChatTurn(
     requestId: parsed.request_id ?? newId("req"),
     chatId: parsed.chat_id,
     grounding: parsed.grounding,
-    models: chooseModel(parsed.model),
+    requestedModel: parsed.model,
+    models: chooseModel(parsed.model, { images: parsed.attachments.length > 0 }),
     thinking: parsed.thinking,
     attachments: parsed.attachments,
   };

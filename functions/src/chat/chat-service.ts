@@ -21,6 +21,14 @@ import { followMessage } from "./stream-follower.ts";
 import { StreamSession } from "./stream-session.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 
+/**
+ * How often a generator renews `alive_at`: every 30 s, or a third of the staleness window when that is shorter,
+ * so two renewals can be missed before anyone takes the answer for dead.
+ */
+export function aliveIntervalMs(staleMs: number): number {
+  return Math.min(30_000, Math.floor(staleMs / 3));
+}
+
 /** The image types chat attachments may have (checked against the stored object, not the client's word). */
 export const ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/webp"]);
 
@@ -63,7 +71,9 @@ export class ChatService {
     const { database, settings, text, grounder, activeStreams, now } = this.#dependencies;
     if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
     if (!text.available) throw unavailable("The text model is not configured on this server.");
-    const turn = parseChatTurn(body, settings, (requested) => text.choose(requested));
+    const turn = parseChatTurn(body, settings, (requested, needs) =>
+      text.choose(requested, (entry) => !needs.images || entry.capabilities.imageInput),
+    );
     const model = turn.models.model;
     if (turn.attachments.length > 0 && !model.capabilities.imageInput) {
       throw invalidArgument("This model takes no images.", { attachments: `${model.id} takes no images` });
@@ -83,7 +93,8 @@ export class ChatService {
         message: turn.message,
         chat_id: turn.chatId,
         grounding: turn.grounding,
-        model: model.id,
+        // As sent: a request that named no model means "the default" whatever the default becomes later.
+        model: turn.requestedModel,
         attachments: turn.attachments,
         // Only when asked, so requests stored before thought summaries existed keep their fingerprint.
         thinking: turn.thinking ? true : undefined,
@@ -96,10 +107,7 @@ export class ChatService {
         status: "streaming",
         model: model.id,
         provider: text.runOf(model),
-        fields: {
-          ...(turn.grounding ? { grounding_requested: true } : {}),
-          ...(turn.thinking ? { thinking_requested: true } : {}),
-        },
+        ...(turn.grounding ? { fields: { grounding_requested: true } } : {}),
       },
       checks: [
         monthlyQuotaCheck({
@@ -313,6 +321,7 @@ export class ChatService {
         now,
         timing: {
           updateIntervalMs: settings.STREAM_UPDATE_INTERVAL_MS,
+          aliveIntervalMs: aliveIntervalMs(settings.STALE_STREAM_SECONDS * 1000),
           graceMs: settings.DISCONNECT_GRACE_SECONDS * 1000,
           attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
         },

@@ -40,6 +40,8 @@ describe("chat streaming", function () {
         SSE_HEARTBEAT_SECONDS: "1",
         DISCONNECT_GRACE_SECONDS: "1",
         RESUME_ATTACH_TIMEOUT_SECONDS: "1",
+        // Instances share their settings: a generator renews alive_at well within the staleness others judge by.
+        STALE_STREAM_SECONDS: "2",
         PROVIDER_TIMEOUT_SECONDS: "5",
         MAX_MESSAGE_CHARS: "2000",
         MAX_ATTACHMENT_SIZE_BYTES: "1000",
@@ -186,6 +188,97 @@ describe("chat streaming", function () {
       assert.ok(writes >= 3, `expected interim writes, saw ${writes}`);
       assert.ok(writes < pieces.length / 2, "never a write per token");
       assert.equal((await storedMessage(alice, meta(session).message_id))?.content, pieces.join(""));
+    });
+  });
+
+  describe("liveness while streaming", () => {
+    it("leaves updated_at alone while streaming and renews alive_at coarsely, the sweep index's only moving field", async () => {
+      const pieces = Array.from({ length: 30 }, (_, index) => `p${index} `);
+      gemini.next("streamGenerateContent", (_, response) =>
+        streamChunks(response, textChunks(pieces), { delayMs: 50 }),
+      );
+      const session = await chat({ message: "watch the fields" });
+      await session.waitFor((event) => event.event === "token");
+      const seen: { updated: number; alive: number }[] = [];
+      const messagePath = paths.message(alice.uid, meta(session).message_id);
+      let ended = false;
+      void session.finished.then(() => (ended = true));
+      while (!ended) {
+        const current = (await server.services.database.get<MessageRecord>(messagePath))?.data;
+        if (current?.status === "streaming") {
+          seen.push({ updated: current.updated_at.getTime(), alive: current.alive_at?.getTime() ?? 0 });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await session.finished;
+      assert.ok(seen.length > 5);
+      assert.equal(new Set(seen.map((sample) => sample.updated)).size, 1, "updated_at moves only at the end");
+      const alive = [...new Set(seen.map((sample) => sample.alive))];
+      // STALE_STREAM_SECONDS is 2 here, so alive_at is renewed every 666 ms (30 s in production).
+      for (let index = 1; index < alive.length; index++) {
+        assert.ok((alive[index] ?? 0) - (alive[index - 1] ?? 0) >= 600, `alive_at steps: ${JSON.stringify(alive)}`);
+      }
+    });
+
+    it("keeps a live answer alive while the model is silent longer than the staleness window", async () => {
+      gemini.next("streamGenerateContent", async (_, response) => {
+        await new Promise((resolve) => setTimeout(resolve, 2_600));
+        await streamChunks(response, textChunks(["late ", "but ", "here"]));
+      });
+      const session = await chat({ message: "think hard first" });
+      await session.waitFor((event) => event.event === "meta");
+      const follower = await resume(meta(session).message_id);
+      const swept = await until(
+        async () => {
+          await server.services.cleanup.sweep();
+          return storedMessage(alice, meta(session).message_id);
+        },
+        (message) => message?.status !== "streaming",
+        { timeoutMs: 10_000 },
+      );
+      assert.equal(swept?.status, "done", "neither the sweep nor the follower ended it");
+      await follower.finished;
+      assert.equal(follower.events.at(-1)?.event, "done");
+    });
+
+    it("settles on read an answer whose generator died: history shows it aborted with its partial content", async () => {
+      const first = await chat({ message: "about to lose my instance" });
+      await first.finished;
+      const messageId = meta(first).message_id;
+      const long = new Date(Date.now() - 60_000);
+      await server.services.database.update(paths.message(alice.uid, messageId), {
+        status: "streaming",
+        content: "half an ans",
+        alive_at: long,
+        updated_at: long,
+      });
+      const { body } = await getJson(`/history/chats/${meta(first).chat_id}`);
+      const shown = (body.messages as { message_id: string; status: string; content: string }[]).find(
+        (message) => message.message_id === messageId,
+      );
+      assert.equal(shown?.status, "aborted");
+      assert.equal(shown.content, "half an ans");
+      assert.equal((await storedMessage(alice, messageId))?.status, "aborted");
+    });
+
+    it("keeps resumers' heartbeats inside the document's write budget however many attach", async () => {
+      const pieces = Array.from({ length: 30 }, (_, index) => `h${index} `);
+      gemini.next("streamGenerateContent", (_, response) =>
+        streamChunks(response, textChunks(pieces), { delayMs: 100 }),
+      );
+      const session = await chat({ message: "many watchers" });
+      await session.waitFor((event) => event.event === "token");
+      const messagePath = paths.message(alice.uid, meta(session).message_id);
+      const before = counting?.writesTo(messagePath) ?? 0;
+      const started = Date.now();
+      const followers = await Promise.all(Array.from({ length: 8 }, () => resume(meta(session).message_id)));
+      await Promise.all(followers.map((follower) => follower.finished));
+      await session.finished;
+      const writes = (counting?.writesTo(messagePath) ?? 0) - before;
+      const elapsed = Date.now() - started;
+      // The generator's writes (one per interval) plus attached_at at most once per half attach timeout (500 ms).
+      const budget = Math.ceil(elapsed / INTERVAL_MS) + Math.ceil(elapsed / 500) + 2;
+      assert.ok(writes <= budget, `${writes} writes in ${elapsed} ms with 8 followers (budget ${budget})`);
     });
   });
 

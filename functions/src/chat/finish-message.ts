@@ -1,7 +1,7 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { ErrorCode } from "../errors/app-error.ts";
 import { paths } from "../store/paths.ts";
-import type { MessageRecord, RequestRecord } from "../store/records.ts";
+import { lastSignOfLife, type MessageRecord, type RequestRecord } from "../store/records.ts";
 import type { ChatEvent } from "./chat-events.ts";
 
 /**
@@ -22,7 +22,7 @@ export async function finishMessage(
   messageId: string,
   outcome: MessageOutcome,
   now: Date,
-  /** Only if nobody has written the message since this moment (the cleanup sweep's "still stale" check). */
+  /** Only if the message showed no sign of life since this moment (the "still stale" check of sweeps and reads). */
   unchangedSince?: Date,
 ): Promise<MessageRecord | null> {
   return database.transaction(async (transaction) => {
@@ -30,7 +30,7 @@ export async function finishMessage(
     if (found === null) return null;
     const message = found.data;
     if (message.status !== "streaming" && message.status !== "pending") return message;
-    if (unchangedSince !== undefined && message.updated_at.getTime() > unchangedSince.getTime()) return message;
+    if (unchangedSince !== undefined && lastSignOfLife(message).getTime() > unchangedSince.getTime()) return message;
     const request = await transaction.get<RequestRecord>(paths.request(uid, message.request_id));
     const finished: MessageRecord = {
       ...message,

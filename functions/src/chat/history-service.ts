@@ -4,7 +4,15 @@ import { invalidArgument, notFound } from "../errors/app-error.ts";
 import { CLIENT_ID_PATTERN } from "../store/ids.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
-import type { ChatRecord, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import {
+  lastSignOfLife,
+  type ChatRecord,
+  type JobRecord,
+  type MessageRecord,
+  type RequestRecord,
+} from "../store/records.ts";
+import { servedMedia } from "../store/served-media.ts";
+import { finishMessage } from "./finish-message.ts";
 import { deleteJobMedia } from "../store/media-paths.ts";
 
 /** The API's chat summary. */
@@ -31,14 +39,16 @@ const INTERNAL_FIELDS = new Set([
   "stop_requested_at",
   "attached_at",
   "grounding_requested",
-  "thinking_requested",
   "video_path",
+  "video_url",
+  "images",
   "request_id",
+  "alive_at",
 ]);
 
 /**
- * A stored message as clients see it: dates as ISO strings, internal control fields left out, and media URLs
- * fresh (embedded-mode URLs are signed and expire, so they are signed again on every read).
+ * A stored message as clients see it: dates as ISO strings, internal control fields left out, and its media as
+ * `servedMedia` shows them (URLs recorded at completion, re-signed where they expire; a lost object flagged).
  */
 export async function toApiMessage(record: MessageRecord, blobs: BlobStore): Promise<ApiMessage> {
   const message: Record<string, unknown> = {};
@@ -46,20 +56,7 @@ export async function toApiMessage(record: MessageRecord, blobs: BlobStore): Pro
     if (INTERNAL_FIELDS.has(key) || value === undefined) continue;
     message[key] = value instanceof Date ? value.toISOString() : value;
   }
-  if (record.images !== undefined && record.media_expired !== true) {
-    message.images = await Promise.all(
-      record.images.map(async ({ path, mime_type, width, height }) => ({
-        url: await blobs.url(path),
-        mime_type,
-        ...(width === undefined ? {} : { width }),
-        ...(height === undefined ? {} : { height }),
-      })),
-    );
-  }
-  if (record.video_path !== undefined && record.media_expired !== true) {
-    message.video_url = await blobs.url(record.video_path);
-  }
-  return message as ApiMessage;
+  return { ...message, ...(await servedMedia(record, blobs)) } as ApiMessage;
 }
 
 export function toApiChat(chat: ChatRecord): ApiChat {
@@ -101,13 +98,40 @@ export interface Page {
 
 const DELETE_BATCH = 200;
 
+/** When an answer that shows no sign of life counts as dead, and the clock to judge it by. */
+export interface StalenessRule {
+  readonly staleStreamMs: number;
+  readonly now: () => number;
+}
+
 export class HistoryService {
   readonly #database: DocumentDatabase;
   readonly #blobs: BlobStore;
+  readonly #staleness: StalenessRule;
 
-  constructor(database: DocumentDatabase, blobs: BlobStore) {
+  constructor(database: DocumentDatabase, blobs: BlobStore, staleness: StalenessRule) {
     this.#database = database;
     this.#blobs = blobs;
+    this.#staleness = staleness;
+  }
+
+  /**
+   * A message still `streaming` whose generator has shown no sign of life for the staleness window died with its
+   * instance: it is ended `aborted` (keeping its partial content) here, on read, rather than showing a spinner
+   * until the next sweep. A generator that renewed `alive_at` meanwhile keeps its message.
+   */
+  async #settled(message: MessageRecord, uid: string): Promise<MessageRecord> {
+    const { staleStreamMs, now } = this.#staleness;
+    if (message.status !== "streaming" || now() - lastSignOfLife(message).getTime() < staleStreamMs) return message;
+    const ended = await finishMessage(
+      this.#database,
+      uid,
+      message.message_id,
+      { status: "aborted", error: { code: "aborted", message: "The answer was interrupted and did not finish." } },
+      new Date(now()),
+      new Date(now() - staleStreamMs),
+    );
+    return ended ?? message;
   }
 
   /** The caller's chats, most recently active first. */
@@ -148,7 +172,9 @@ export class HistoryService {
     const last = visible.at(-1);
     return {
       chat: toApiChat(chat.data),
-      messages: await Promise.all(visible.map((document) => toApiMessage(document.data, this.#blobs))),
+      messages: await Promise.all(
+        visible.map(async (document) => toApiMessage(await this.#settled(document.data, uid), this.#blobs)),
+      ),
       next_cursor: found.length > page.limit && last !== undefined ? encodeCursor([last.data.seq]) : null,
     };
   }

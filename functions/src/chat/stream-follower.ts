@@ -1,7 +1,7 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { paths } from "../store/paths.ts";
-import { TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
+import { lastSignOfLife, TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
 import type { ChatEventSink } from "./chat-events.ts";
 import { finishMessage, terminalEvent } from "./finish-message.ts";
 
@@ -11,11 +11,14 @@ import { finishMessage, terminalEvent } from "./finish-message.ts";
  * (replay when finished, resume from 0 when not), and by the streaming callable.
  *
  * A thought summary is replayed whole when the client starts from offset 0 (it has seen nothing of this answer)
- * and skipped otherwise: thoughts come before the answer, so a client holding content has seen them.
+ * and never sent otherwise: thoughts come before the answer, so a client holding content has seen them all,
+ * even those the stored summary (written at intervals) does not hold yet.
  *
- * While following, the follower marks the message `attached_at` every few seconds so the generating side keeps
- * going after its own client left. If the message stops changing for `staleMs` (its generator died with its
- * instance), the follower ends it `aborted` rather than wait forever.
+ * While following, the follower keeps the message's `attached_at` fresh so the generating side keeps going after
+ * its own client left. However many followers there are, `attached_at` is written at most once per half
+ * `attachTimeoutMs` (a follower that finds it fresh enough leaves it), so resumers do not crowd the document's
+ * write budget. If the message shows no sign of life (`alive_at`) for `staleMs`, its generator died with its
+ * instance: the follower ends it `aborted` rather than wait forever.
  */
 export interface FollowTiming {
   readonly attachTimeoutMs: number;
@@ -43,9 +46,8 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
   // A finished answer's length is final: an offset past it is clamped rather than echoed back as an event id.
   const finished = TERMINAL_MESSAGE_STATUSES.has(input.message.status);
   let sent = Math.max(0, Math.min(input.offset, finished ? input.message.content.length : Number.MAX_SAFE_INTEGER));
-  let thoughtsSent = sent > 0 ? (input.message.thinking?.length ?? 0) : 0;
-  let lastChange = now();
-  let lastUpdatedAt = input.message.updated_at.getTime();
+  let thoughtsSent = sent > 0 ? Number.POSITIVE_INFINITY : 0;
+  let latest = input.message;
 
   sink.send(
     {
@@ -90,10 +92,7 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
         sink.send({ event: "token", data: { text: message.content.slice(sent) } }, message.content.length);
         sent = message.content.length;
       }
-      if (message.updated_at.getTime() !== lastUpdatedAt) {
-        lastUpdatedAt = message.updated_at.getTime();
-        lastChange = now();
-      }
+      latest = message;
       if (TERMINAL_MESSAGE_STATUSES.has(message.status)) {
         sent = Math.min(sent, message.content.length);
         sink.send(terminalEvent(message), sent);
@@ -101,21 +100,26 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
       }
     };
     const beat = async () => {
-      if (now() - lastChange >= timing.staleMs) {
+      if (latest.status === "streaming" && now() - lastSignOfLife(latest).getTime() >= timing.staleMs) {
         const ended = await finishMessage(
           database,
           uid,
           input.message.message_id,
           { status: "aborted", error: { code: "aborted", message: "The answer stopped unexpectedly." } },
           new Date(now()),
+          new Date(now() - timing.staleMs),
         );
         if (ended !== null) show(ended);
         else finish();
         return;
       }
       await database.transaction(async (transaction) => {
-        const current = await transaction.get<MessageRecord>(path);
-        if (current?.data.status === "streaming") transaction.update(path, { attached_at: new Date(now()) });
+        const current = (await transaction.get<MessageRecord>(path))?.data;
+        if (current?.status !== "streaming") return;
+        const attachedAt = current.attached_at?.getTime() ?? 0;
+        if (now() - attachedAt >= timing.attachTimeoutMs / 2) {
+          transaction.update(path, { attached_at: new Date(now()) });
+        }
       });
     };
 

@@ -16,7 +16,10 @@ import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-mess
  * message document, coalesced; thought summaries likewise as `thinking` events into the message's `thinking`
  * field, never into its content. Every `updateIntervalMs` the session writes the new content (if any) in a
  * transaction that also reads the message's control fields, so a stop from any instance, a resumer's
- * `attached_at` heartbeat, or a message deleted or finalised elsewhere is noticed within one interval.
+ * `attached_at` heartbeat, or a message deleted or finalised elsewhere is noticed within one interval. That is
+ * the message's only writer while it streams: one write per interval at most, Firestore's sustained rate for one
+ * document. `alive_at` is renewed every `aliveIntervalMs`, even while the model is still silent (a slow first
+ * token, a fallback), so nobody mistakes a live answer for a dead one; `updated_at` moves only at the end.
  *
  * A client that disconnects does not end the answer: generation goes on into the store while anyone is
  * attached (this client, or a resumer's fresh heartbeat) and for `graceMs` after the last one left; then the
@@ -25,6 +28,8 @@ import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-mess
 
 export interface StreamTiming {
   readonly updateIntervalMs: number;
+  /** How often `alive_at` is renewed: well within the staleness after which others end the message. */
+  readonly aliveIntervalMs: number;
   readonly graceMs: number;
   /** A resumer counts as attached while its heartbeat is younger than this. */
   readonly attachTimeoutMs: number;
@@ -82,6 +87,7 @@ export class StreamSession implements ActiveStream {
   #thinking = "";
   #persistedLength = 0;
   #persistedThinkingLength = 0;
+  #aliveWrittenAt: number;
   /** Who answers, once the model has produced its first output. */
   #answeredBy: Partial<MessageRecord> = {};
   #lastAttachedAt: number;
@@ -93,6 +99,7 @@ export class StreamSession implements ActiveStream {
     this.#input = input;
     this.messageId = input.message.message_id;
     this.#lastAttachedAt = dependencies.now();
+    this.#aliveWrittenAt = input.message.alive_at?.getTime() ?? dependencies.now();
     input.sink.onDisconnect(() => {
       this.#lastAttachedAt = this.#dependencies.now();
     });
@@ -283,17 +290,17 @@ export class StreamSession implements ActiveStream {
     const path = paths.message(this.#input.uid, this.messageId);
     const content = this.#content;
     const thinking = this.#thinking;
-    if (content.length === this.#persistedLength && thinking.length === this.#persistedThinkingLength) {
-      return controlOf(await database.get<MessageRecord>(path));
-    }
+    const now = this.#dependencies.now();
+    const aliveDue = now - this.#aliveWrittenAt >= this.#dependencies.timing.aliveIntervalMs;
+    const changed = content.length !== this.#persistedLength || thinking.length !== this.#persistedThinkingLength;
+    if (!changed && !aliveDue) return controlOf(await database.get<MessageRecord>(path));
     const state = await database.transaction(async (transaction) => {
       const current = await transaction.get<MessageRecord>(path);
       const control = controlOf(current);
       if (control.streaming && !control.stopRequested) {
         transaction.update(path, {
-          content,
-          ...(thinking === "" ? {} : { thinking }),
-          updated_at: new Date(this.#dependencies.now()),
+          ...(changed ? { content, ...(thinking === "" ? {} : { thinking }) } : {}),
+          ...(aliveDue ? { alive_at: new Date(now) } : {}),
         });
       }
       return control;
@@ -301,6 +308,7 @@ export class StreamSession implements ActiveStream {
     if (state.streaming && !state.stopRequested) {
       this.#persistedLength = content.length;
       this.#persistedThinkingLength = thinking.length;
+      if (aliveDue) this.#aliveWrittenAt = now;
     }
     return state;
   }

@@ -17,7 +17,7 @@ function configurationError(environment: NodeJS.ProcessEnv): ConfigurationError 
 describe("runtime configuration", () => {
   it("has the runbook's defaults, with units in the names", () => {
     const { settings } = loadRuntimeConfig({});
-    assert.equal(settings.STREAM_UPDATE_INTERVAL_MS, 500);
+    assert.equal(settings.STREAM_UPDATE_INTERVAL_MS, 1000);
     assert.equal(settings.TAVILY_SEARCH_DEPTH, "advanced");
     assert.equal(settings.TAVILY_MAX_RESULTS, 5);
     assert.equal(settings.TAVILY_MAX_QUERIES_PER_HOUR, 20);
@@ -147,6 +147,23 @@ describe("runtime configuration", () => {
       assert.deepEqual(error.invalid, ["DATA_BACKEND"]);
     });
 
+    it("refuses writing a streaming message more than once a second in firebase mode, Firestore's sustained rate", () => {
+      const error = configurationError({ FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080", STREAM_UPDATE_INTERVAL_MS: "500" });
+      assert.deepEqual(error.invalid, ["STREAM_UPDATE_INTERVAL_MS"]);
+      assert.match(error.problems.STREAM_UPDATE_INTERVAL_MS ?? "", /at least 1000 in firebase mode/);
+      assert.equal(loadRuntimeConfig({ STREAM_UPDATE_INTERVAL_MS: "200" }).settings.STREAM_UPDATE_INTERVAL_MS, 200);
+    });
+
+    it("refuses a task dispatch deadline Cloud Tasks would refuse (above 30 minutes)", () => {
+      assert.deepEqual(configurationError({ TASK_DISPATCH_DEADLINE_SECONDS: "1801" }).invalid, [
+        "TASK_DISPATCH_DEADLINE_SECONDS",
+      ]);
+      assert.equal(
+        loadRuntimeConfig({ TASK_DISPATCH_DEADLINE_SECONDS: "1800" }).settings.TASK_DISPATCH_DEADLINE_SECONDS,
+        1800,
+      );
+    });
+
     it("refuses a critical connection threshold below the warning one", () => {
       const error = configurationError({ SSE_CONNECTIONS_WARNING: "100", SSE_CONNECTIONS_CRITICAL: "50" });
       assert.deepEqual(error.invalid, ["SSE_CONNECTIONS_CRITICAL"]);
@@ -226,6 +243,22 @@ describe("runtime configuration", () => {
       assert.deepEqual(configurationError({ OPENAI_COMPATIBLE_MODELS: "llama3.3" }).missing, [
         "OPENAI_COMPATIBLE_BASE_URL",
       ]);
+      const vision = loadRuntimeConfig({
+        OPENAI_COMPATIBLE_BASE_URL: "http://127.0.0.1:11434/v1",
+        OPENAI_COMPATIBLE_MODELS: "llama3.3,qwen2.5-vl",
+        OPENAI_COMPATIBLE_VISION_MODELS: "qwen2.5-vl",
+      });
+      const imageInput = (id: string) => {
+        const entry = vision.models.find((model) => model.id === id);
+        return entry?.kind === "text" && entry.capabilities.imageInput;
+      };
+      assert.deepEqual([imageInput("llama3.3"), imageInput("qwen2.5-vl")], [false, true]);
+      const stranger = configurationError({
+        OPENAI_COMPATIBLE_BASE_URL: "http://127.0.0.1:11434/v1",
+        OPENAI_COMPATIBLE_MODELS: "llama3.3",
+        OPENAI_COMPATIBLE_VISION_MODELS: "llava",
+      });
+      assert.deepEqual(stranger.invalid, ["OPENAI_COMPATIBLE_VISION_MODELS"]);
       const clash = configurationError({
         OPENAI_COMPATIBLE_BASE_URL: "http://127.0.0.1:11434/v1",
         OPENAI_COMPATIBLE_MODELS: "gemini-3.8-flash",

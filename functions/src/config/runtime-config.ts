@@ -5,14 +5,17 @@ import { reviewModelSettings, type ModelWarning } from "../models/model-review.t
 import { openAiCompatibleModels } from "../models/operator-models.ts";
 import { PRODUCTION_REQUIRED_SETTINGS, settingsSchema, type Settings } from "./settings.ts";
 
+/** Firestore's sustained write rate for one document: one per second. */
+const FIRESTORE_DOCUMENT_WRITE_INTERVAL_MS = 1_000;
+
 /** Where chats, messages and jobs live: Firestore + Cloud Storage, or SQLite + files on disk. */
 export type DataMode = "embedded" | "firebase";
 
 /** How a provider runs: against the real service, as a labelled offline simulation, or not at all. */
 export type ProviderMode = "live" | "simulated" | "unconfigured";
 
-/** `veo` covers both video vendors (Veo and Gemini Omni): one Gemini API key for video. */
-export type ProviderName = "gemini" | "nano_banana" | "veo" | "tavily" | "openai_compatible";
+/** The providers an operator configures (a key, a URL); `veo` covers both video vendors: one Gemini API key. */
+export type ConfiguredProvider = "gemini" | "nano_banana" | "veo" | "tavily" | "openai_compatible";
 
 export interface RuntimeConfig {
   readonly settings: Settings;
@@ -22,7 +25,7 @@ export interface RuntimeConfig {
   readonly projectId: string;
   readonly storageBucket: string;
   readonly embeddedDataDirectory: string;
-  readonly providers: Readonly<Record<ProviderName, ProviderMode>>;
+  readonly providers: Readonly<Record<ConfiguredProvider, ProviderMode>>;
   /** The model catalogue with the operator's OpenAI-compatible models added. */
   readonly models: readonly ModelEntry[];
   /** Configured models that are deprecated but still answer: logged at start-up with their date and replacement. */
@@ -135,16 +138,33 @@ export function loadRuntimeConfig(
     for (const name of PRODUCTION_REQUIRED_SETTINGS) if (settings[name] === undefined) missing.add(name);
   }
   if (settings.SSE_CONNECTIONS_CRITICAL < settings.SSE_CONNECTIONS_WARNING) invalid.add("SSE_CONNECTIONS_CRITICAL");
+  const problems: Record<string, string> = {};
+  if (mode === "firebase" && settings.STREAM_UPDATE_INTERVAL_MS < FIRESTORE_DOCUMENT_WRITE_INTERVAL_MS) {
+    problems.STREAM_UPDATE_INTERVAL_MS =
+      `at least ${FIRESTORE_DOCUMENT_WRITE_INTERVAL_MS} in firebase mode: ` +
+      "Firestore sustains about one write per second per document";
+  }
 
-  const models = [...MODEL_CATALOGUE, ...openAiCompatibleModels(settings.OPENAI_COMPATIBLE_MODELS, today(now))];
+  const operatorModels = openAiCompatibleModels(
+    settings.OPENAI_COMPATIBLE_MODELS,
+    settings.OPENAI_COMPATIBLE_VISION_MODELS,
+    today(now),
+  );
+  const models = [...MODEL_CATALOGUE, ...operatorModels];
   const review = reviewModelSettings(models, modelSettings(settings), now);
-  const problems: Record<string, string> = { ...review.problems };
+  Object.assign(problems, review.problems);
   if (settings.OPENAI_COMPATIBLE_MODELS.length > 0 && settings.OPENAI_COMPATIBLE_BASE_URL === undefined) {
     missing.add("OPENAI_COMPATIBLE_BASE_URL");
   }
   const catalogued = new Set(MODEL_CATALOGUE.map((entry) => entry.id));
   const clashes = settings.OPENAI_COMPATIBLE_MODELS.filter((id) => catalogued.has(id));
   if (clashes.length > 0) problems.OPENAI_COMPATIBLE_MODELS = `${clashes.join(", ")} already name catalogue models`;
+  const strangers = settings.OPENAI_COMPATIBLE_VISION_MODELS.filter(
+    (id) => !settings.OPENAI_COMPATIBLE_MODELS.includes(id),
+  );
+  if (strangers.length > 0) {
+    problems.OPENAI_COMPATIBLE_VISION_MODELS = `${strangers.join(", ")} not in OPENAI_COMPATIBLE_MODELS`;
+  }
   for (const name of Object.keys(problems)) invalid.add(name);
   if (missing.size > 0 || invalid.size > 0) {
     throw new ConfigurationError([...missing].sort(), [...invalid].sort(), problems);
@@ -179,7 +199,7 @@ export function loadRuntimeConfig(
 }
 
 /** Which configured provider runs a model. */
-export function providerNameOf(entry: Pick<ModelEntry, "kind" | "provider">): ProviderName {
+export function configuredProviderOf(entry: Pick<ModelEntry, "kind" | "provider">): ConfiguredProvider {
   if (entry.provider === "openai-compatible") return "openai_compatible";
   if (entry.kind === "video") return "veo";
   return entry.kind === "image" ? "nano_banana" : "gemini";

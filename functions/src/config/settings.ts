@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { DEFAULT_MODELS } from "../models/catalogue.ts";
+import { DEFAULT_ALLOWED_MODELS, DEFAULT_FALLBACK_MODELS, DEFAULT_MODELS } from "../models/catalogue.ts";
+import { DEFAULT_CLEANUP_SCHEDULE } from "../ops/cleanup-schedule.ts";
 import { FALSE_WORDS, TRUE_WORDS } from "./flag-words.ts";
 
 /**
@@ -11,7 +12,8 @@ import { FALSE_WORDS, TRUE_WORDS } from "./flag-words.ts";
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-const integer = (defaultValue: number, minimum = 0) => z.coerce.number().int().min(minimum).default(defaultValue);
+const integer = (defaultValue: number, minimum = 0, maximum = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(minimum).max(maximum).default(defaultValue);
 /** An unset and an empty variable mean the same: not configured. */
 const blankAsMissing = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
 const optionalText = z.preprocess(blankAsMissing, z.string().trim().min(1).optional());
@@ -60,16 +62,16 @@ export const settingsSchema = z.object({
    * Models a user may pick, of any kind (text, image, video: the catalogue knows which); the defaults
    * (`DEFAULT_MODEL`, `NANO_BANANA_MODEL`, `VIDEO_MODEL`, `VEO_MODEL`) are always allowed.
    */
-  ALLOWED_MODELS: list("gemini-3.8-flash,gemini-4-hydrogen,gemini-3.5-flash-lite,gemini-3-pro-image"),
+  ALLOWED_MODELS: list(DEFAULT_ALLOWED_MODELS.join(",")),
   /** Tried in order when the chosen text model fails before its first token (429, 5xx, model gone). */
-  TEXT_FALLBACK_MODELS: list("gemini-3.5-flash-lite"),
+  TEXT_FALLBACK_MODELS: list(DEFAULT_FALLBACK_MODELS.text.join(",")),
   /** Gemini 3 and later: how hard the model thinks before answering (sent only to models that accept it). */
   THINKING_LEVEL: z.enum(["minimal", "low", "medium", "high", "xhigh"]).default("low"),
   NANO_BANANA_API_KEY: optionalText,
   NANO_BANANA_ENDPOINT: optionalUrl,
   NANO_BANANA_MODEL: z.string().trim().default(DEFAULT_MODELS.image),
   /** Tried in order when the chosen image model fails before it returns (429, 5xx, model gone). */
-  IMAGE_FALLBACK_MODELS: list("gemini-3.1-flash-lite-image"),
+  IMAGE_FALLBACK_MODELS: list(DEFAULT_FALLBACK_MODELS.image.join(",")),
   /** The Gemini API key for video, Veo and Gemini Omni alike. */
   VEO_API_KEY: optionalText,
   VEO_ENDPOINT: optionalUrl,
@@ -78,12 +80,14 @@ export const settingsSchema = z.object({
   /** The Veo model offered beside the default (extension, first and last frame). */
   VEO_MODEL: z.string().trim().default(DEFAULT_MODELS.veo),
   /** Tried in order when the chosen video model fails to start (429, 5xx, model gone). */
-  VIDEO_FALLBACK_MODELS: list("veo-3.1-fast-generate-preview"),
+  VIDEO_FALLBACK_MODELS: list(DEFAULT_FALLBACK_MODELS.video.join(",")),
   /** Any server speaking OpenAI's Chat Completions (Ollama, vLLM, OpenRouter, ...), e.g. `http://host:11434/v1`. */
   OPENAI_COMPATIBLE_BASE_URL: optionalUrl,
   OPENAI_COMPATIBLE_API_KEY: optionalText,
   /** The model ids that server offers; each joins the catalogue as a text model of provider `openai-compatible`. */
   OPENAI_COMPATIBLE_MODELS: list(""),
+  /** Those of `OPENAI_COMPATIBLE_MODELS` that take images (llava, qwen-vl, ...): chat attachments go to them. */
+  OPENAI_COMPATIBLE_VISION_MODELS: list(""),
   VEO_POLL_INTERVAL_SECONDS: integer(10, 1),
   VEO_MAX_WAIT_SECONDS: integer(600, 1),
   TAVILY_API_KEY: optionalText,
@@ -127,7 +131,11 @@ export const settingsSchema = z.object({
   HEALTH_CHECK_TIMEOUT_MS: integer(2_000, 1),
 
   // --- Streaming ----------------------------------------------------------------------------------------------
-  STREAM_UPDATE_INTERVAL_MS: integer(500, 10),
+  /**
+   * How often a streaming answer is written to its message document. Firestore sustains about one write per
+   * second per document, so firebase mode refuses less than 1000; embedded mode (tests, demos) takes less.
+   */
+  STREAM_UPDATE_INTERVAL_MS: integer(1_000, 10),
   SSE_HEARTBEAT_SECONDS: integer(15, 1),
   DISCONNECT_GRACE_SECONDS: integer(30, 0),
   /** A resuming client counts as attached while its last heartbeat is younger than this. */
@@ -163,7 +171,8 @@ export const settingsSchema = z.object({
   JOB_MAX_ATTEMPTS: integer(5, 1),
   /** Time a task may wait to be dispatched behind others, on top of its retry budget, before its job is abandoned. */
   JOB_DISPATCH_GRACE_SECONDS: integer(600),
-  TASK_DISPATCH_DEADLINE_SECONDS: integer(900, 15),
+  /** Cloud Tasks accepts 15 s to 30 min for an HTTP target; outside that every enqueue fails. */
+  TASK_DISPATCH_DEADLINE_SECONDS: integer(900, 15, 1_800),
 
   // --- Retention and cleanup --------------------------------------------------------------------------------------
   REQUEST_RETENTION_DAYS: integer(7, 1),
@@ -171,7 +180,7 @@ export const settingsSchema = z.object({
   MEDIA_URL_TTL_SECONDS: integer(7 * 24 * 3600, 60),
   STALE_STREAM_SECONDS: integer(300, 1),
   CLEANUP_BATCH_SIZE: integer(200, 1),
-  CLEANUP_SCHEDULE: z.string().default("every day 03:00"),
+  CLEANUP_SCHEDULE: z.string().default(DEFAULT_CLEANUP_SCHEDULE),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

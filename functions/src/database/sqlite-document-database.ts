@@ -95,6 +95,7 @@ const INDEXES: readonly (readonly [
   ["messages_by_chat", "messages", "collection_path", ["chat_id", "seq"]],
   ["jobs_by_chat", "jobs", "collection_path", ["chat_id", "status"]],
   ["messages_by_staleness", "messages", "collection_id", ["status", "updated_at"]],
+  ["messages_by_liveness", "messages", "collection_id", ["status", "alive_at"]],
   ["jobs_by_staleness", "jobs", "collection_id", ["status", "updated_at"]],
   ["requests_by_age", "requests", "collection_id", ["created_at"]],
 ];

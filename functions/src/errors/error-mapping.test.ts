@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { AppError, invalidArgument, resourceExhausted } from "./app-error.ts";
 import { toCallableError, toHttpErrorResponse, toStreamError } from "./error-mapping.ts";
+import { DatabaseUnavailableError } from "../database/document-database.ts";
+import { InvalidDocumentPathError, TransactionContentionError } from "../database/firestore-limits.ts";
 
 describe("error mapping", () => {
   it("maps each contract code to its HTTP status", () => {
@@ -21,6 +23,19 @@ describe("error mapping", () => {
       assert.equal(response.status, status, code);
       assert.equal(response.body.error.code, code);
     }
+  });
+
+  it("maps the store's failures: contention is a 429 to retry, an unreachable store a 503, a bad id a 400", () => {
+    const contention = toHttpErrorResponse(new TransactionContentionError(), "r");
+    assert.equal(contention.status, 429);
+    assert.equal(contention.headers["Retry-After"], "1");
+    assert.equal(toHttpErrorResponse(new DatabaseUnavailableError("locked"), "r").status, 503);
+    const badId = toHttpErrorResponse(
+      new InvalidDocumentPathError("users/u/requests/..", "'.' and '..' are not ids"),
+      "r",
+    );
+    assert.equal(badId.status, 400);
+    assert.ok(!JSON.stringify(badId.body).includes("users/u"), "the path stays out of the answer");
   });
 
   it("builds the envelope with details and the request id", () => {

@@ -16,7 +16,7 @@ export function apiRoutes(services: Services): Route[] {
   return [
     ...healthRoutes(services),
     ...accountRoutes(),
-    ...modelRoutes(services.models),
+    ...modelRoutes(services.models, { videoMaxSeconds: services.config.settings.VIDEO_MAX_DURATION_SECONDS }),
     ...chatRoutes(services.chat, services.config.settings, services.connections),
     ...historyRoutes(services.history),
     ...jobRoutes(services.jobs, services.blobs, services.config.settings),

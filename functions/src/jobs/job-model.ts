@@ -10,6 +10,8 @@ export interface JobModelNeeds {
   readonly edit?: boolean;
   /** A first frame (video models). */
   readonly image?: boolean;
+  /** Continues an earlier generation (video models that keep a conversation). */
+  readonly continues?: boolean;
 }
 
 type MediaEntry = ModelEntryOf<"image"> | ModelEntryOf<"video">;
@@ -29,6 +31,9 @@ function problemsOf(entry: MediaEntry, needs: JobModelNeeds): FieldProblems {
       problems.duration_seconds = `${entry.id} makes clips of ${durationsSeconds.join(", ")} seconds`;
     }
     if (needs.image === true && !imageInput) problems.image = `${entry.id} takes no first frame`;
+    if (needs.continues === true && !entry.capabilities.conversationalEdits) {
+      problems.model = `${entry.id} cannot continue an earlier video`;
+    }
   }
   return problems;
 }

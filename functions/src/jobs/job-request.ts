@@ -53,5 +53,7 @@ export const videoGenerateSchema = memoized((settings: Settings) =>
     aspect_ratio: aspectRatio.optional(),
     duration_seconds: z.number().int().min(1).max(settings.VIDEO_MAX_DURATION_SECONDS).optional(),
     image: imageInputSchema.optional(),
+    /** A finished video of the caller's to change ("now at night"), continued where its model allows it. */
+    previous_job_id: clientId().optional(),
   }),
 );

@@ -139,10 +139,13 @@ export class JobService {
     const { settings } = this.#dependencies;
     const input = parseInput(videoGenerateSchema(settings), body);
     const provider = this.#provider("video");
+    const previous =
+      input.previous_job_id === undefined ? undefined : await this.#continuable(user.uid, input.previous_job_id);
     const models = chooseJobModel(this.#dependencies.models, "video", input.model, {
       aspectRatio: input.aspect_ratio,
       durationSeconds: input.duration_seconds,
       image: input.image !== undefined,
+      continues: previous !== undefined,
     });
     const image = input.image === undefined ? undefined : await this.#image(user.uid, input.image, "image");
     return this.#submit(user, {
@@ -150,7 +153,8 @@ export class JobService {
       requestKind: "video",
       prompt: input.prompt,
       requestId: input.request_id,
-      chatId: input.chat_id,
+      // A continued video goes on in the chat of the one it changes, unless the request names another.
+      chatId: input.chat_id ?? previous?.chat_id,
       models,
       provider,
       fingerprint: {
@@ -160,8 +164,15 @@ export class JobService {
         duration_seconds: input.duration_seconds,
         image: input.image === undefined ? undefined : imageFingerprint(input.image),
         model: input.model,
+        previous_job_id: input.previous_job_id,
       },
-      options: { aspect_ratio: input.aspect_ratio, duration_seconds: input.duration_seconds },
+      options: {
+        aspect_ratio: input.aspect_ratio,
+        duration_seconds: input.duration_seconds,
+        ...(previous === undefined
+          ? {}
+          : { previous_job_id: previous.job_id, previous_interaction_id: previous.interaction_id }),
+      },
       images: image === undefined ? {} : { image },
     });
   }
@@ -171,6 +182,17 @@ export class JobService {
     const job = await this.#dependencies.ledger.get(uid, jobId);
     if (job === undefined) throw notFound("Job");
     return job;
+  }
+
+  /** A finished video of the caller's whose generation can be continued (Omni keeps it as an interaction). */
+  async #continuable(uid: string, jobId: string): Promise<JobRecord> {
+    const previous = await this.job(uid, jobId);
+    if (previous.kind !== "video" || previous.status !== "done" || previous.interaction_id === undefined) {
+      throw invalidArgument("This video cannot be continued.", {
+        previous_job_id: "Must be a finished video made by a model that can continue it (Gemini Omni)",
+      });
+    }
+    return previous;
   }
 
   #provider(kind: "image" | "video"): ProviderRun {

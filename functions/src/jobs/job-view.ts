@@ -1,9 +1,12 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { JobRecord } from "../store/records.ts";
+import { servedMedia } from "../store/served-media.ts";
 
-/** A job as clients see it (`GET /jobs/{job_id}`, `GET /video/status/{job_id}`): fresh media URLs, ISO dates. */
+/**
+ * A job as clients see it (`GET /jobs/{job_id}`, `GET /video/status/{job_id}`): its media as `servedMedia` shows
+ * them, ISO dates.
+ */
 export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Record<string, unknown>> {
-  const done = job.status === "done" && job.media_deleted !== true;
   return {
     ok: true,
     job_id: job.job_id,
@@ -16,18 +19,7 @@ export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Record
     model: job.model,
     ...(job.fallback_from === undefined ? {} : { fallback_from: job.fallback_from }),
     provider: job.provider,
-    ...(done && job.video_path !== undefined ? { video_url: await blobs.url(job.video_path) } : {}),
-    ...(done && job.images !== undefined
-      ? {
-          images: await Promise.all(
-            job.images.map(async (image) => ({
-              url: await blobs.url(image.path),
-              mime_type: image.mime_type,
-              ...(image.width === undefined ? {} : { width: image.width, height: image.height }),
-            })),
-          ),
-        }
-      : {}),
+    ...(job.status === "done" ? await servedMedia(job, blobs) : {}),
     ...(job.status === "error" ? { error: job.error ?? "The job failed.", error_code: job.error_code } : {}),
     created_at: job.created_at.toISOString(),
     updated_at: job.updated_at.toISOString(),

@@ -100,8 +100,11 @@ describe("job workers", function () {
   });
   beforeEach(() => server.reset());
 
-  const newJob = (kind: JobKind, requestId: string, models: { model?: string; fallbackModels?: string[] } = {}) =>
-    seedJob(database, { uid, requestId, kind, prompt: "a lighthouse at dusk", provider: "live", ...models });
+  const newJob = (
+    kind: JobKind,
+    requestId: string,
+    models: { model?: string; fallbackModels?: string[]; input?: Record<string, unknown> } = {},
+  ) => seedJob(database, { uid, requestId, kind, prompt: "a lighthouse at dusk", provider: "live", ...models });
 
   const task = (job: JobRecord): JobTask => ({ uid, job_id: job.job_id, phase: "start" });
   const delivery = (retryCount = 0) => ({ retryCount, maxAttempts: 3 });
@@ -376,6 +379,23 @@ describe("job workers", function () {
       assert.deepEqual((await blobs.get(done.video_path ?? ""))?.bytes, clip);
       assert.equal(server.count("predictLongRunning"), 0, "Veo is not involved");
       assert.equal((await message(job))?.model, "gemini-omni-1.1-flash");
+    });
+
+    it("continue an earlier Omni video: the new interaction names the previous one", async () => {
+      server.setDefault("createInteraction", (_, response) =>
+        jsonResponse(response, 200, interaction("v1_next", "queued")),
+      );
+      const job = await newJob("video", "vid-omni-continue", {
+        model: "gemini-omni-1.1-flash",
+        input: { previous_interaction_id: "v1_first", previous_job_id: "videojob-first" },
+      });
+      await silentWorker().handle("videoWorker", task(job), delivery());
+      const body = server.requests.find((recorded) => recorded.kind === "createInteraction")?.body as Record<
+        string,
+        unknown
+      >;
+      assert.equal(body.previous_interaction_id, "v1_first");
+      assert.equal((await ledger.get(uid, job.job_id))?.interaction_id, "v1_next");
     });
 
     it("end an Omni job blocked when the interaction fails for safety, with no retry", async () => {

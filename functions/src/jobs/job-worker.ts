@@ -173,9 +173,8 @@ export class JobWorker {
     });
   }
 
-  #videoProvider(entry: ModelEntry): VideoProvider {
-    const provider =
-      entry.provider === "omni" || entry.provider === "veo" ? this.#dependencies.videos[entry.provider] : undefined;
+  #videoProvider(vendor: ModelEntry["provider"]): VideoProvider {
+    const provider = vendor === "omni" || vendor === "veo" ? this.#dependencies.videos[vendor] : undefined;
     if (provider === undefined) throw new AppError("unavailable", "The video model is not configured on this server.");
     return provider;
   }
@@ -188,13 +187,15 @@ export class JobWorker {
       const image = await this.#input(job, "image");
       const aspectRatio = job.input.aspect_ratio;
       const durationSeconds = job.input.duration_seconds;
+      const continueFrom = job.input.previous_interaction_id;
       const started = await firstThatAnswers(this.#chain(job, "video"), logger, (entry, fallbackFrom) =>
-        this.#videoProvider(entry).start({
+        this.#videoProvider(entry.provider).start({
           model: entry.id,
           prompt: job.prompt,
           ...(typeof aspectRatio === "string" ? { aspectRatio } : {}),
           ...(typeof durationSeconds === "number" ? { durationSeconds } : {}),
           ...(image === undefined ? {} : { image }),
+          ...(typeof continueFrom === "string" ? { continueFrom } : {}),
           ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
         }),
       );
@@ -203,6 +204,7 @@ export class JobWorker {
         operation_name: started.result.operation,
         // Polls go to the provider of the model that started the generation.
         model: started.entry.id,
+        video_provider: started.entry.provider === "omni" ? "omni" : "veo",
         ...(started.fallbackFrom === undefined ? {} : { fallback_from: started.fallbackFrom }),
         ...(started.result.interactionId === undefined ? {} : { interaction_id: started.result.interactionId }),
         poll_count: 0,
@@ -225,9 +227,7 @@ export class JobWorker {
     const early = (job.next_poll_at?.getTime() ?? 0) - now();
     if (early > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(early, intervalMs)));
 
-    const [model] = this.#chain(job, "video");
-    if (model === undefined) throw new AppError("unavailable", "This model is no longer offered.");
-    const result = await this.#videoProvider(model).poll(job.operation_name);
+    const result = await this.#videoProvider(job.video_provider ?? "veo").poll(job.operation_name);
     const startedAt = job.started_at?.getTime() ?? job.created_at.getTime();
     const elapsed = now() - startedAt;
     if (!result.done) {

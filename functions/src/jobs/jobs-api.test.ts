@@ -293,6 +293,41 @@ describe("image and video jobs", function () {
       }
     });
 
+    it("continues a finished Omni video in its chat, and refuses what cannot be continued", async () => {
+      const first = await call("POST", "/video/generate", { prompt: "a city street", duration_seconds: 4 });
+      await untilJob(String(first.body.job_id), (job) => job.status === "done");
+      const next = await call("POST", "/video/generate", {
+        prompt: "now at night",
+        duration_seconds: 4,
+        previous_job_id: first.body.job_id,
+      });
+      assert.equal(next.status, 200, JSON.stringify(next.body));
+      assert.equal(next.body.chat_id, first.body.chat_id, "the edit goes on in the same chat");
+      const job = await server.services.ledger.get(user.uid, String(next.body.job_id));
+      const previous = await server.services.ledger.get(user.uid, String(first.body.job_id));
+      assert.equal(job?.input.previous_interaction_id, previous?.interaction_id);
+      await untilJob(String(next.body.job_id), (done) => done.status === "done");
+
+      const withVeo = await call("POST", "/video/generate", {
+        prompt: "now at night",
+        model: "veo-3.1-generate-preview",
+        previous_job_id: first.body.job_id,
+      });
+      assert.equal(withVeo.status, 400);
+      assert.match(JSON.stringify(withVeo.body), /cannot continue an earlier video/);
+      const veoVideo = await call("POST", "/video/generate", { prompt: "a road", model: "veo-3.1-generate-preview" });
+      await untilJob(String(veoVideo.body.job_id), (done) => done.status === "done");
+      const fromVeo = await call("POST", "/video/generate", { prompt: "again", previous_job_id: veoVideo.body.job_id });
+      assert.equal(fromVeo.status, 400, "a Veo video keeps no conversation to continue");
+      const strangers = await call(
+        "POST",
+        "/video/generate",
+        { prompt: "x", previous_job_id: first.body.job_id },
+        stranger,
+      );
+      assert.equal(strangers.status, 404);
+    });
+
     it("draws with another image model when asked for one the caller may pick", async () => {
       const submitted = await call("POST", "/image/generate", { prompt: "a heron", model: "gemini-3-pro-image" });
       assert.equal(submitted.status, 200);
@@ -315,6 +350,35 @@ describe("image and video jobs", function () {
         assert.equal(answer?.model, fallback);
         assert.equal(answer.fallback_from, asked);
       }
+    });
+  });
+
+  describe("lost media", () => {
+    it("never fails a history page or a job view: a lost object costs its URL, flagged media_missing", async () => {
+      const submitted = await call("POST", "/image/generate", { prompt: "a kite", count: 2 });
+      const jobId = String(submitted.body.job_id);
+      await untilJob(jobId, (job) => job.status === "done");
+      const job = await server.services.ledger.get(user.uid, jobId);
+      const [first, second] = job?.images ?? [];
+      assert.ok(first !== undefined && second !== undefined);
+      // One object deleted behind our back (a lifecycle rule, a console delete), on a record whose URL was not
+      // kept (as records from before URLs were stored): the read must look it up, and finds it gone.
+      await server.services.blobs.delete(second.path);
+      const message = paths.message(user.uid, String(submitted.body.message_id));
+      await server.services.database.update(message, { images: [first, { ...second, url: "" }] });
+      const history = await call("GET", `/history/chats/${String(submitted.body.chat_id)}`);
+      assert.equal(history.status, 200);
+      const shown = (history.body.messages as Record<string, unknown>[]).find((item) => item.role === "assistant");
+      assert.equal(shown?.media_missing, true);
+      const images = shown.images as { url?: string }[];
+      assert.equal(typeof images[0]?.url, "string");
+      assert.equal(images[1]?.url, undefined);
+      assert.ok(!JSON.stringify(shown).includes(second.path), "storage paths stay internal");
+
+      await server.services.database.update(paths.job(user.uid, jobId), { images: [first, { ...second, url: "" }] });
+      const view = await call("GET", `/jobs/${jobId}`);
+      assert.equal(view.status, 200);
+      assert.equal(view.body.media_missing, true);
     });
   });
 

@@ -536,3 +536,19 @@ export const DEFAULT_MODELS = {
   video: "gemini-omni-1.1-flash",
   veo: "veo-3.1-generate-preview",
 } as const;
+
+/**
+ * What users may pick besides the defaults (`ALLOWED_MODELS`): the newest Flash, a cheap fast one, and the Pro
+ * image model. Gemini 4 Argon, Neon and Carbon cost four to five times as much and are left for an operator to add.
+ */
+export const DEFAULT_ALLOWED_MODELS = ["gemini-4-hydrogen", "gemini-3.5-flash-lite", "gemini-3-pro-image"] as const;
+
+/**
+ * The fallback chains (`*_FALLBACK_MODELS`): models that cost no more than the default they stand in for, and for
+ * video another vendor, so one provider's outage does not take the feature down.
+ */
+export const DEFAULT_FALLBACK_MODELS = {
+  text: ["gemini-3.5-flash-lite"],
+  image: ["gemini-3.1-flash-lite-image"],
+  video: ["veo-3.1-fast-generate-preview"],
+} as const;

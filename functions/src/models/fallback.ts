@@ -28,6 +28,28 @@ export function logExhausted(logger: Logger, tried: readonly ModelEntry[], error
   });
 }
 
+/**
+ * The one decision after a model of `models` (at `index`) failed: throws `error` when the walk ends here (output
+ * was produced, the failure is one the next model would share, or no model is left, which is logged), and
+ * otherwise logs the hand-over and returns, so the caller tries the next model.
+ */
+export function continueAfterFailure(
+  logger: Logger,
+  models: readonly ModelEntry[],
+  index: number,
+  error: unknown,
+  produced: boolean,
+): void {
+  const failed = models[index];
+  const next = models[index + 1];
+  if (produced || !allowsFallback(error) || failed === undefined) throw error;
+  if (next === undefined) {
+    if (models.length > 1) logExhausted(logger, models, error);
+    throw error;
+  }
+  logFallback(logger, failed, next, error);
+}
+
 /** The answer of the first model in `models` that succeeds, and which one it was. */
 export async function firstThatAnswers<Entry extends ModelEntry, Result>(
   models: readonly Entry[],
@@ -42,12 +64,7 @@ export async function firstThatAnswers<Entry extends ModelEntry, Result>(
       const result = await attempt(entry, fallbackFrom);
       return { entry, result, ...(fallbackFrom === undefined ? {} : { fallbackFrom }) };
     } catch (error) {
-      const next = models[index + 1];
-      if (next === undefined || !allowsFallback(error)) {
-        if (index > 0) logExhausted(logger, models.slice(0, index + 1), error);
-        throw error;
-      }
-      logFallback(logger, entry, next, error);
+      continueAfterFailure(logger, models, index, error, false);
     }
   }
   throw new Error("unreachable: the loop returns or throws");

@@ -2,10 +2,15 @@ import type { TextModelEntry } from "./model-entry.ts";
 
 /**
  * The text models an operator serves behind an OpenAI-compatible endpoint (Ollama, vLLM, OpenRouter, ...),
- * named in `OPENAI_COMPATIBLE_MODELS`. Nothing public describes them, so their entries say only what the wire
- * format guarantees: streamed text, and reasoning text when the server sends it.
+ * named in `OPENAI_COMPATIBLE_MODELS`. Nothing public describes them, so their entries say what the wire format
+ * guarantees (streamed text, and reasoning text when the server sends it) and what the operator declares: which
+ * of them take images (`vision`).
  */
-export function openAiCompatibleModels(ids: readonly string[], read: string): TextModelEntry[] {
+export function openAiCompatibleModels(
+  ids: readonly string[],
+  vision: readonly string[],
+  read: string,
+): TextModelEntry[] {
   return ids.map((id) => ({
     id,
     label: id,
@@ -20,7 +25,7 @@ export function openAiCompatibleModels(ids: readonly string[], read: string): Te
       thoughtSummaries: true,
       grounding: false,
       functionCalling: false,
-      imageInput: false,
+      imageInput: vision.includes(id),
     },
   }));
 }

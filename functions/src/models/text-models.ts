@@ -6,7 +6,7 @@ import type {
   ThinkingLevel,
 } from "../providers/text-provider.ts";
 import type { ProviderRun } from "../store/records.ts";
-import { allowsFallback, logExhausted, logFallback } from "./fallback.ts";
+import { continueAfterFailure } from "./fallback.ts";
 import type { ModelChoice, ModelChoices } from "./model-choices.ts";
 import type { ModelProvider, TextModelEntry } from "./model-entry.ts";
 
@@ -51,8 +51,9 @@ export class TextModels {
     return this.#options.choices.pickable("text").length > 0;
   }
 
-  choose(requested: string | undefined): ModelChoice<"text"> {
-    return this.#options.choices.choose("text", requested);
+  /** The model for a request and its fallbacks; `accepts` leaves out fallbacks that cannot take the request. */
+  choose(requested: string | undefined, accepts?: (entry: TextModelEntry) => boolean): ModelChoice<"text"> {
+    return this.#options.choices.choose("text", requested, accepts);
   }
 
   /** How a model runs here (`live` or `simulated`). */
@@ -100,12 +101,9 @@ export class TextModels {
         }
         return;
       } catch (error) {
-        const next = models[index + 1];
-        if (started || next === undefined || !allowsFallback(error) || request.signal.aborted) {
-          if (index > 0 && !started) logExhausted(this.#options.logger, models.slice(0, index + 1), error);
-          throw error;
-        }
-        logFallback(this.#options.logger, entry, next, error);
+        // A cancelled request is over, whatever the failure looks like.
+        if (request.signal.aborted) throw error;
+        continueAfterFailure(this.#options.logger, models, index, error, started);
       }
     }
   }

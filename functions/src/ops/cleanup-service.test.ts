@@ -71,6 +71,8 @@ describe("cleanup", function () {
       request_id: `req-${id}`,
       created_at: updatedAt,
       updated_at: updatedAt,
+      // As a generator writes it: a streaming message carries its last sign of life.
+      ...(status === "streaming" ? { alive_at: updatedAt } : {}),
       ...extra,
     } satisfies MessageRecord);
   /** A job of the test user, not abandoned unless `extra` says so. */

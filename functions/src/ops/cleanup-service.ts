@@ -16,7 +16,8 @@ import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
  *
  * - request mappings older than `REQUEST_RETENTION_DAYS` are deleted (Firestore's TTL on `expire_at` does the
  *   same eventually; TTL can lag by a day, so the sweep still matters);
- * - messages left `streaming` with no write for `STALE_STREAM_SECONDS` end `aborted` (their generator died);
+ * - messages left `streaming` with no sign of life (`alive_at`) for `STALE_STREAM_SECONDS` end `aborted` with
+ *   their partial content (their generator died);
  * - unfinished jobs past their `abandon_at` (their lease expired beyond the retry budget: no delivery of their
  *   task can still come, see `jobs/delivery-budget.ts`) end `error`, and so do their messages;
  * - messages still `pending` after the longest silence a healthy job can keep are settled from their job: with its
@@ -92,7 +93,7 @@ export class CleanupService {
 
   async #abortStaleStreams(cutoff: Date, batch: number): Promise<Outcome> {
     const { database, now } = this.#dependencies;
-    const found = await database.query<MessageRecord>(queries.staleMessages("streaming", cutoff, batch));
+    const found = await database.query<MessageRecord>(queries.silentStreams(cutoff, batch));
     let changed = 0;
     for (const { path, data: message } of found) {
       const at = new Date(now());
@@ -128,7 +129,7 @@ export class CleanupService {
    */
   async #settlePendingMessages(cutoff: Date, batch: number): Promise<Outcome> {
     const { database, ledger, now } = this.#dependencies;
-    const found = await database.query<MessageRecord>(queries.staleMessages("pending", cutoff, batch));
+    const found = await database.query<MessageRecord>(queries.stalePendingMessages(cutoff, batch));
     let changed = 0;
     for (const { path, data: message } of found) {
       const uid = ownerOf(path);
@@ -173,14 +174,16 @@ export class CleanupService {
     let deleted = 0;
     for (const { path, data: job } of found) {
       const uid = ownerOf(path);
-      deleted += await deleteJobMedia(blobs, uid, job.job_id);
-      await ledger.markMediaDeleted(uid, job.job_id);
+      // The message first, the job last: a sweep cut short anywhere leaves the job to be found again, and never
+      // a message pointing at media that are gone.
       await database.transaction(async (transaction) => {
         const messagePath = paths.message(uid, job.message_id);
         if ((await transaction.get(messagePath)) !== null) {
           transaction.update(messagePath, { media_expired: true, updated_at: new Date(now()) });
         }
       });
+      deleted += await deleteJobMedia(blobs, uid, job.job_id);
+      await ledger.markMediaDeleted(uid, job.job_id);
     }
     return { changed: deleted, full: found.length >= batch };
   }

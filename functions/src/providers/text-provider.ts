@@ -22,7 +22,10 @@ export interface TextGenerationRequest {
   readonly thinkingLevel?: ThinkingLevel;
   /** Stream the model's thought summaries as `thinking` events. */
   readonly includeThoughts?: boolean;
-  /** Set when this call is a fallback: the model the request asked for first. */
+  /**
+   * Set when this call is a fallback: the model the request asked for first. For logs, and for the simulated
+   * providers, which act out an outage of the first model only.
+   */
   readonly fallbackFrom?: string;
   readonly signal: AbortSignal;
 }

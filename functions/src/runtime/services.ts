@@ -14,7 +14,7 @@ import type { TaskQueue } from "../queue/task-queue.ts";
 import type { JobRecord } from "../store/records.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { FileBlobStore } from "../blobs/file-blob-store.ts";
-import { providerNameOf, type RuntimeConfig } from "../config/runtime-config.ts";
+import { configuredProviderOf, type RuntimeConfig } from "../config/runtime-config.ts";
 import { ModelChoices } from "../models/model-choices.ts";
 import type { ModelProvider } from "../models/model-entry.ts";
 import { TextModels } from "../models/text-models.ts";
@@ -95,7 +95,7 @@ export function modelChoices(config: RuntimeConfig): ModelChoices {
       image: settings.IMAGE_FALLBACK_MODELS,
       video: settings.VIDEO_FALLBACK_MODELS,
     },
-    available: (entry) => config.providers[providerNameOf(entry)] !== "unconfigured",
+    available: (entry) => config.providers[configuredProviderOf(entry)] !== "unconfigured",
   });
 }
 
@@ -362,7 +362,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
       critical: settings.SSE_CONNECTIONS_CRITICAL,
     }),
     chat,
-    history: new HistoryService(database, blobs),
+    history: new HistoryService(database, blobs, { staleStreamMs: settings.STALE_STREAM_SECONDS * 1000, now }),
     jobs,
     jobWorker,
     ledger,

@@ -160,6 +160,7 @@ export async function beginGeneration(
       request_id: input.requestId,
       created_at: now,
       updated_at: now,
+      ...(input.assistantMessage.status === "streaming" ? { alive_at: now } : {}),
       model: input.assistantMessage.model,
       provider: input.assistantMessage.provider,
       ...(jobId === undefined ? {} : { job_id: jobId }),

@@ -1,5 +1,5 @@
 import { DOCUMENT_ID, type Query } from "../database/document-database.ts";
-import type { JobStatus, MessageStatus } from "./records.ts";
+import type { JobStatus } from "./records.ts";
 import { paths } from "./paths.ts";
 
 /**
@@ -75,12 +75,27 @@ export const queries = {
     limit,
   }),
 
-  /** Messages left `streaming` or `pending` with no write since `cutoff`, every user (cleanup). */
-  staleMessages: (status: Extract<MessageStatus, "streaming" | "pending">, cutoff: Date, limit: number): Query => ({
+  /**
+   * Messages left `streaming` with no sign of life (`alive_at`, renewed at most every 30 s) since `cutoff`, every
+   * user (cleanup).
+   */
+  silentStreams: (cutoff: Date, limit: number): Query => ({
     collection: "messages",
     group: true,
     where: [
-      { field: "status", op: "==", value: status },
+      { field: "status", op: "==", value: "streaming" },
+      { field: "alive_at", op: "<", value: cutoff },
+    ],
+    orderBy: [{ field: "alive_at", direction: "asc" }],
+    limit,
+  }),
+
+  /** Messages left `pending` (waiting for a job) with no write since `cutoff`, every user (cleanup). */
+  stalePendingMessages: (cutoff: Date, limit: number): Query => ({
+    collection: "messages",
+    group: true,
+    where: [
+      { field: "status", op: "==", value: "pending" },
       { field: "updated_at", op: "<", value: cutoff },
     ],
     orderBy: [{ field: "updated_at", direction: "asc" }],
@@ -126,7 +141,8 @@ export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
   activeJobsOfUser: queries.activeJobsOfUser("u", 10),
   activeJobsOfChat: queries.activeJobsOfChat("u", "c", 10),
   requestsCreatedBefore: queries.requestsCreatedBefore(when, 10),
-  staleMessages: queries.staleMessages("streaming", when, 10),
+  silentStreams: queries.silentStreams(when, 10),
+  stalePendingMessages: queries.stalePendingMessages(when, 10),
   abandonedJobs: queries.abandonedJobs(when, 10),
   jobsWithExpiredMedia: queries.jobsWithExpiredMedia(when, 10),
 };

@@ -72,8 +72,6 @@ export interface MessageRecord {
   readonly fallback_from?: string;
   /** How the provider ran: a simulated answer is labelled as such. */
   readonly provider?: ProviderRun;
-  /** The client asked for thought summaries. */
-  readonly thinking_requested?: boolean;
   /** The model's thought summary, kept apart from `content` (never cited, never counted in offsets). */
   readonly thinking?: string;
   /** The client asked for grounding (the search results land in `grounding` once the search succeeds). */
@@ -93,6 +91,13 @@ export interface MessageRecord {
   readonly usage?: Usage;
   readonly latency_ms?: number;
   readonly finish_reason?: string;
+  /**
+   * A streaming message's sign of life: set when it starts and renewed by its generator at most every
+   * `ALIVE_INTERVAL_MS` (30 s), even while the model has not answered yet. Coarse on purpose: it is the field the
+   * stale-stream sweep's index orders by, and a value written on every update would make that index a hotspot.
+   * Absent on messages from before it existed (their `updated_at` stands in).
+   */
+  readonly alive_at?: Date;
   // Stream control, written by other connections and read by the streaming side on each coalesced write.
   readonly stop_requested_at?: Date;
   readonly attached_at?: Date;
@@ -152,6 +157,8 @@ export interface JobRecord {
   readonly operation_name?: string;
   /** Omni: the interaction a later edit of this video can continue. */
   readonly interaction_id?: string;
+  /** Which vendor's generation `operation_name` names, so polls reach it (absent: Veo, the only one before). */
+  readonly video_provider?: "veo" | "omni";
   readonly next_poll_at?: Date;
   readonly poll_count?: number;
   readonly started_at?: Date;
@@ -166,6 +173,11 @@ export interface JobRecord {
 }
 
 export const TERMINAL_MESSAGE_STATUSES: ReadonlySet<MessageStatus> = new Set(["done", "error", "aborted"]);
+
+/** When a message last showed a sign of life: its generator's `alive_at`, else its last write. */
+export function lastSignOfLife(message: Pick<MessageRecord, "alive_at" | "updated_at">): Date {
+  return message.alive_at ?? message.updated_at;
+}
 
 /** A finished job (`done` or `error`) never changes again. */
 export function isFinishedJob(job: Pick<JobRecord, "status">): boolean {

@@ -12,6 +12,8 @@ export interface SeededJob {
   /** The job's model (the kind's default when absent) and the fallbacks fixed at submission. */
   readonly model?: string;
   readonly fallbackModels?: readonly string[];
+  /** More input fields, as a submission records them. */
+  readonly input?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function seedJob(database: DocumentDatabase, seeded: SeededJob): Pr
         prompt,
         model,
         provider,
-        input: { count: 1, fallback_models: seeded.fallbackModels ?? [] },
+        input: { count: 1, fallback_models: seeded.fallbackModels ?? [], ...seeded.input },
         attempts: 0,
         abandon_at: new Date(now.getTime() + 3_600_000),
         created_at: now,

@@ -1,5 +1,5 @@
 import type { BlobStore } from "../../blobs/blob-store.ts";
-import type { ProviderName, RuntimeConfig } from "../../config/runtime-config.ts";
+import type { ConfiguredProvider, RuntimeConfig } from "../../config/runtime-config.ts";
 import type { DocumentDatabase } from "../../database/document-database.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { Route } from "../router.ts";
@@ -38,7 +38,7 @@ async function answers(probe: () => Promise<void>, timeoutMs: number): Promise<b
 export function healthRoutes(dependencies: HealthDependencies): Route[] {
   const { config } = dependencies;
   const timeoutMs = config.settings.HEALTH_CHECK_TIMEOUT_MS;
-  const providerNames: readonly ProviderName[] = ["gemini", "nano_banana", "veo", "tavily"];
+  const providerNames: readonly ConfiguredProvider[] = ["gemini", "nano_banana", "veo", "tavily"];
 
   const readiness: Route["handle"] = async (context) => {
     const [database, storage] = await Promise.all([

@@ -2,8 +2,14 @@ import type { ModelChoices } from "../../models/model-choices.ts";
 import type { ModelEntry, ModelKind } from "../../models/model-entry.ts";
 import type { Route } from "../router.ts";
 
+/** What this server allows beyond a model's own limits. */
+export interface ModelLimits {
+  /** `VIDEO_MAX_DURATION_SECONDS`: longer clips are refused whatever the model offers. */
+  readonly videoMaxSeconds: number;
+}
+
 /** A model as `GET /models` shows it: what a picker needs, in the API's snake_case. */
-export function toApiModel(entry: ModelEntry, isDefault: boolean): Record<string, unknown> {
+export function toApiModel(entry: ModelEntry, isDefault: boolean, limits: ModelLimits): Record<string, unknown> {
   return {
     id: entry.id,
     label: entry.label,
@@ -11,11 +17,11 @@ export function toApiModel(entry: ModelEntry, isDefault: boolean): Record<string
     default: isDefault,
     lifecycle: entry.lifecycle,
     ...(entry.shutdownDate === undefined ? {} : { shutdown_date: entry.shutdownDate }),
-    capabilities: apiCapabilities(entry),
+    capabilities: apiCapabilities(entry, limits),
   };
 }
 
-function apiCapabilities(entry: ModelEntry): Record<string, unknown> {
+function apiCapabilities(entry: ModelEntry, limits: ModelLimits): Record<string, unknown> {
   switch (entry.kind) {
     case "text": {
       const { thinkingLevels, thoughtSummaries, grounding, functionCalling, imageInput } = entry.capabilities;
@@ -39,7 +45,7 @@ function apiCapabilities(entry: ModelEntry): Record<string, unknown> {
       const { aspectRatios, durationsSeconds, resolutions, imageInput, conversationalEdits } = entry.capabilities;
       return {
         aspect_ratios: aspectRatios,
-        durations_seconds: durationsSeconds,
+        durations_seconds: durationsSeconds.filter((seconds) => seconds <= limits.videoMaxSeconds),
         resolutions,
         image_input: imageInput,
         conversational_edits: conversationalEdits,
@@ -49,9 +55,9 @@ function apiCapabilities(entry: ModelEntry): Record<string, unknown> {
 }
 
 /** `GET /models`: the models this caller may pick, per kind, exactly one default each. */
-export function modelRoutes(choices: ModelChoices): Route[] {
+export function modelRoutes(choices: ModelChoices, limits: ModelLimits): Route[] {
   const list = (kind: ModelKind) =>
-    choices.pickable(kind).map((entry) => toApiModel(entry, entry.id === choices.defaultOf(kind)));
+    choices.pickable(kind).map((entry) => toApiModel(entry, entry.id === choices.defaultOf(kind), limits));
   return [
     {
       method: "GET",

@@ -117,6 +117,46 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
     }
   });
 
+  it("never forwards the key when the API's download redirects to another host", async () => {
+    const storage = await ProviderWireServer.start();
+    try {
+      storage.setDefault("download", (_, response) => {
+        response.writeHead(200, { "Content-Type": "video/mp4" });
+        response.end(CLIP);
+      });
+      server.setDefault("download", (_, response) => {
+        response.writeHead(302, { Location: `${storage.url}/v1beta/files/clip2:download?alt=media` });
+        response.end();
+      });
+      const uri = `${server.url}/v1beta/files/clip1:download?alt=media`;
+      server.next("getInteraction", (_, response) =>
+        jsonResponse(response, 200, interaction("v1_abc", "completed", { steps: videoSteps("boat", { uri }) })),
+      );
+      assert.deepEqual(await provider.poll("v1_abc"), { done: true, video: { mimeType: "video/mp4", data: CLIP } });
+      assert.equal(server.requests.find((request) => request.kind === "download")?.headers["x-goog-api-key"], KEY);
+      const redirected = storage.requests.find((request) => request.kind === "download");
+      assert.ok(redirected !== undefined, "the redirect was followed");
+      assert.equal(redirected.headers["x-goog-api-key"], undefined, "the other host gets no key");
+    } finally {
+      server.setDefault("download", (_, response) => jsonResponse(response, 404, {}));
+      await storage.close();
+    }
+  });
+
+  it("judges an interaction refused at creation like a failed call: a quota error may go to the next model", async () => {
+    server.next("createInteraction", (_, response) =>
+      jsonResponse(
+        response,
+        200,
+        interaction("v1_busy", "failed", { errors: [{ code: "RESOURCE_EXHAUSTED", message: "quota" }] }),
+      ),
+    );
+    const refused = await providerFailure(provider.start({ model: "gemini-omni-1.1-flash", prompt: "x" }));
+    assert.equal(refused.failure, "rate_limited");
+    assert.ok(refused.retryable);
+    assert.ok(refused.fallbackWorthy);
+  });
+
   it("ends a failed interaction as a final failure: blocked for a safety code, else unavailable", async () => {
     server.next("getInteraction", (_, response) =>
       jsonResponse(

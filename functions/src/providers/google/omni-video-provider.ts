@@ -20,6 +20,7 @@ export interface OmniVideoProviderOptions extends GeminiClientOptions {
 }
 
 const DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com";
+const MAX_REDIRECTS = 5;
 const ENDED_WITHOUT_VIDEO = new Set(["failed", "cancelled", "incomplete", "budget_exceeded"]);
 
 interface InteractionError {
@@ -72,7 +73,9 @@ export class OmniVideoProvider implements VideoProvider {
         { maxRetries: 0, timeout: this.#options.requestTimeoutMs },
       );
       if (interaction.id === "") throw new ProviderError("omni", "unavailable", "Omni returned no interaction id");
-      this.#throwIfEnded(interaction.status, interaction.errors?.[0]);
+      // Refused at once: nothing was generated, so the failure is judged like any failed call (a quota error
+      // may be retried, or handed to the next model).
+      this.#throwIfEnded(interaction.status, interaction.errors?.[0], { final: false });
       return { operation: interaction.id, interactionId: interaction.id };
     } catch (error) {
       throw classifyGeminiError("omni", error, { timedOut: false });
@@ -95,7 +98,7 @@ export class OmniVideoProvider implements VideoProvider {
     // The SDK always fills `steps`; a failed output step carries its own error.
     const failedStep = interaction.steps.find((step) => step.type === "model_output" && step.error !== undefined) as
       { readonly error?: InteractionError } | undefined;
-    this.#throwIfEnded(interaction.status, interaction.errors?.[0] ?? failedStep?.error);
+    this.#throwIfEnded(interaction.status, interaction.errors?.[0] ?? failedStep?.error, { final: true });
     if (interaction.status !== "completed") {
       throw new ProviderError("omni", "unavailable", `Omni interaction in unexpected state ${interaction.status}`, {
         retryable: false,
@@ -113,40 +116,46 @@ export class OmniVideoProvider implements VideoProvider {
     throw new ProviderError("omni", "blocked", "Omni returned no video", { reason: "NO_VIDEO" });
   }
 
-  #throwIfEnded(status: string, error: InteractionError | undefined): void {
+  /** `final`: the interaction ended after it was started, so polling it again cannot change the outcome. */
+  #throwIfEnded(status: string, error: InteractionError | undefined, options: { final: boolean }): void {
     if (!ENDED_WITHOUT_VIDEO.has(status)) return;
     const failure = failureOf(status, error);
     const code = String(error?.code ?? status);
-    // The interaction has ended: polling it again cannot change the outcome.
     throw new ProviderError("omni", failure, `Omni interaction ${status} (${code})`, {
-      retryable: false,
+      ...(options.final ? { retryable: false } : {}),
       ...(failure === "blocked" ? { reason: code } : {}),
     });
   }
 
-  /** Fetches a delivered clip; the key goes only to the API's own host, never to another a response names. */
+  /**
+   * Fetches a delivered clip. The key goes only to the API's own host, never to another one a response or a
+   * redirect names: redirects are followed here, since `fetch` would carry the key's header across origins.
+   */
   async #download(uri: string): Promise<Buffer> {
     const apiOrigin = new URL(this.#options.baseUrl ?? DEFAULT_BASE_URL).origin;
-    let target: URL;
+    const signal = AbortSignal.timeout(this.#options.requestTimeoutMs);
     try {
-      target = new URL(uri);
-    } catch (error) {
-      throw new ProviderError("omni", "unavailable", "Omni returned an unreadable video URI", {
-        cause: error,
-        retryable: false,
-      });
-    }
-    try {
-      const response = await fetch(target, {
-        headers: target.origin === apiOrigin ? { "x-goog-api-key": this.#options.apiKey } : {},
-        signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
-      });
-      if (!response.ok) {
-        throw Object.assign(new Error(`video download answered ${String(response.status)}`), {
-          status: response.status,
+      let target = new URL(uri);
+      for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+        const response = await fetch(target, {
+          headers: target.origin === apiOrigin ? { "x-goog-api-key": this.#options.apiKey } : {},
+          redirect: "manual",
+          signal,
         });
+        const location = response.headers.get("location");
+        if (response.status >= 300 && response.status < 400 && location !== null) {
+          await response.body?.cancel();
+          target = new URL(location, target);
+          continue;
+        }
+        if (!response.ok) {
+          throw Object.assign(new Error(`video download answered ${String(response.status)}`), {
+            status: response.status,
+          });
+        }
+        return Buffer.from(await response.arrayBuffer());
       }
-      return Buffer.from(await response.arrayBuffer());
+      throw new Error("video download redirected too often");
     } catch (error) {
       throw classifyGeminiError("omni", error, { timedOut: false });
     }
