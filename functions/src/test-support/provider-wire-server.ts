@@ -158,26 +158,44 @@ export function googleError(code: number, status: string, message: string, retry
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-/**
- * Streams `chunks` as Gemini does: `data: <one-line JSON>` and a blank line each, then closes. `delayMs`
- * separates chunks; `stallAfter` stops sending (but keeps the connection open) after that many chunks.
- */
-export async function streamChunks(
+/** Pacing of a scripted stream: `delayMs` between events; `stallAfter` events, then silence (connection open). */
+export interface StreamPacing {
+  readonly delayMs?: number;
+  readonly stallAfter?: number;
+}
+
+/** Writes server-sent events one by one, paced, then `last` (if any), and closes. */
+async function streamEvents(
   response: ServerResponse,
-  chunks: readonly unknown[],
-  options: { delayMs?: number; stallAfter?: number } = {},
+  events: readonly string[],
+  options: StreamPacing,
+  last?: string,
 ): Promise<void> {
   response.writeHead(200, { "Content-Type": "text/event-stream" });
-  for (const [index, chunk] of chunks.entries()) {
+  for (const [index, event] of events.entries()) {
     if (options.stallAfter !== undefined && index >= options.stallAfter) {
       await new Promise<void>((resolve) => response.once("close", resolve));
       return;
     }
     if (response.destroyed) return;
-    response.write(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
+    response.write(event);
     if (options.delayMs !== undefined && options.delayMs > 0) await sleep(options.delayMs);
   }
+  if (last !== undefined) response.write(last);
   response.end();
+}
+
+/** Streams `chunks` as Gemini does: `data: <one-line JSON>` and a blank line each, then closes. */
+export function streamChunks(
+  response: ServerResponse,
+  chunks: readonly unknown[],
+  options: StreamPacing = {},
+): Promise<void> {
+  return streamEvents(
+    response,
+    chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\r\n\r\n`),
+    options,
+  );
 }
 
 /** Gemini stream chunks carrying `pieces` of text, the last with a finish reason and usage. */
@@ -264,23 +282,17 @@ export function openAiChunks(
 }
 
 /** Streams Chat Completions chunks as `data:` lines, then `data: [DONE]`, as OpenAI-compatible servers do. */
-export async function streamOpenAi(
+export function streamOpenAi(
   response: ServerResponse,
   chunks: readonly unknown[],
-  options: { delayMs?: number; stallAfter?: number } = {},
+  options: StreamPacing = {},
 ): Promise<void> {
-  response.writeHead(200, { "Content-Type": "text/event-stream" });
-  for (const [index, chunk] of chunks.entries()) {
-    if (options.stallAfter !== undefined && index >= options.stallAfter) {
-      await new Promise<void>((resolve) => response.once("close", resolve));
-      return;
-    }
-    if (response.destroyed) return;
-    response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-    if (options.delayMs !== undefined && options.delayMs > 0) await sleep(options.delayMs);
-  }
-  response.write("data: [DONE]\n\n");
-  response.end();
+  return streamEvents(
+    response,
+    chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`),
+    options,
+    "data: [DONE]\n\n",
+  );
 }
 
 /** An Interaction resource as the Interactions API returns it (`GET /v1beta/interactions/{id}`). */

@@ -6,9 +6,10 @@ import {
   streamChunks,
   textChunks,
 } from "../../test-support/provider-wire-server.ts";
+import { streamEvents, streamFailure } from "../../test-support/provider-failures.ts";
 import { GeminiTextProvider } from "./gemini-text-provider.ts";
 import { ProviderError } from "../provider-error.ts";
-import type { TextGenerationRequest, TextStreamEvent } from "../text-provider.ts";
+import type { TextGenerationRequest } from "../text-provider.ts";
 
 const API_KEY = "AIzaSy-test-key-never-in-errors";
 
@@ -44,29 +45,11 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     ...overrides,
   });
 
-  async function collect(events: AsyncIterable<TextStreamEvent>) {
-    const received: TextStreamEvent[] = [];
-    for await (const event of events) received.push(event);
-    return received;
-  }
-
-  async function failure(events: AsyncIterable<TextStreamEvent>): Promise<{ error: ProviderError; text: string }> {
-    let text = "";
-    try {
-      for await (const event of events) if (event.type === "text") text += event.text;
-    } catch (error) {
-      assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
-      assert.ok(!error.message.includes(API_KEY), "the key never appears in an error");
-      return { error, text };
-    }
-    throw new Error("expected the stream to fail");
-  }
-
   it("streams text chunks, then the finish reason and usage", async () => {
     server.next("streamGenerateContent", (_, response) =>
       streamChunks(response, textChunks(["Hel", "lo", "!"], { promptTokens: 12 })),
     );
-    const events = await collect(provider.stream(request()));
+    const events = await streamEvents(provider.stream(request()));
     assert.deepEqual(events, [
       { type: "text", text: "Hel" },
       { type: "text", text: "lo" },
@@ -83,7 +66,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   it("sends the conversation, the system instruction and the key the way the API expects", async () => {
     server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
     const image = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-    await collect(
+    await streamEvents(
       provider.stream(
         request({ contents: [{ role: "user", text: "look", images: [{ mimeType: "image/png", data: image }] }] }),
       ),
@@ -105,14 +88,14 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
 
   it("sends Gemini 3's request shape: a thinking level, no thinking budget, no sampling parameters", async () => {
     server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
-    await collect(provider.stream(request({ thinkingLevel: "low", includeThoughts: true })));
+    await streamEvents(provider.stream(request({ thinkingLevel: "low", includeThoughts: true })));
     const body = server.requests[0]?.body as { generationConfig?: Record<string, unknown> };
     assert.deepEqual(body.generationConfig, { thinkingConfig: { thinkingLevel: "LOW", includeThoughts: true } });
   });
 
   it("sends no thinking config when none is asked for (the model's defaults apply)", async () => {
     server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
-    await collect(provider.stream(request()));
+    await streamEvents(provider.stream(request()));
     const body = server.requests[0]?.body as { generationConfig?: Record<string, unknown> };
     assert.equal(body.generationConfig?.thinkingConfig, undefined);
     for (const sampling of ["temperature", "topP", "topK"]) assert.equal(body.generationConfig?.[sampling], undefined);
@@ -141,7 +124,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
         },
       ]),
     );
-    const events = await collect(provider.stream(request({ includeThoughts: true })));
+    const events = await streamEvents(provider.stream(request({ includeThoughts: true })));
     assert.deepEqual(events, [
       { type: "thinking", text: "Weighing " },
       { type: "thinking", text: "options." },
@@ -162,7 +145,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
         ...textChunks(["answer"]),
       ]),
     );
-    const events = await collect(provider.stream(request()));
+    const events = await streamEvents(provider.stream(request()));
     assert.deepEqual(
       events.filter((event) => event.type !== "finish"),
       [{ type: "text", text: "answer" }],
@@ -175,7 +158,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
         jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "0.05s")),
       )
       .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["fine"])));
-    const events = await collect(provider.stream(request()));
+    const events = await streamEvents(provider.stream(request()));
     assert.equal(server.count("streamGenerateContent"), 2);
     assert.deepEqual(events[0], { type: "text", text: "fine" });
   });
@@ -184,7 +167,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     server.next("streamGenerateContent", (_, response) =>
       jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", `quota exceeded for key ${API_KEY}`, "53s")),
     );
-    const { error } = await failure(provider.stream(request()));
+    const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "rate_limited");
     assert.equal(error.retryAfterSeconds, 53);
     assert.equal(server.count("streamGenerateContent"), 1);
@@ -196,7 +179,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     server.setDefault("streamGenerateContent", (_, response) =>
       jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "The model is overloaded.")),
     );
-    const { error } = await failure(provider.stream(request()));
+    const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "unavailable");
     assert.equal(error.status, 503);
     assert.equal(server.count("streamGenerateContent"), 3);
@@ -210,7 +193,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
         { error: { code: 503, message: "backend died", status: "UNAVAILABLE" } },
       ]),
     );
-    const { error, text } = await failure(provider.stream(request()));
+    const { error, text } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(text, "partial ");
     assert.equal(error.failure, "unavailable");
     assert.equal(server.count("streamGenerateContent"), 1);
@@ -220,7 +203,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     server.next("streamGenerateContent", (_, response) =>
       streamChunks(response, [{ promptFeedback: { blockReason: "PROHIBITED_CONTENT" }, usageMetadata: {} }]),
     );
-    const { error } = await failure(provider.stream(request()));
+    const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "blocked");
     assert.equal(error.reason, "PROHIBITED_CONTENT");
     assert.equal(error.toAppError().code, "blocked");
@@ -234,7 +217,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
         { candidates: [{ content: { parts: [{ text: "" }], role: "model" }, finishReason: "SAFETY", index: 0 }] },
       ]),
     );
-    const { error, text } = await failure(provider.stream(request()));
+    const { error, text } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(text, "Some ");
     assert.equal(error.failure, "blocked");
     assert.equal(error.reason, "SAFETY");
@@ -245,7 +228,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
       streamChunks(response, textChunks(["one ", "two ", "three"]), { stallAfter: 1 }),
     );
     const started = Date.now();
-    const { error, text } = await failure(provider.stream(request()));
+    const { error, text } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(text, "one ");
     assert.equal(error.failure, "timeout");
     assert.ok(Date.now() - started < 3_000);
@@ -255,7 +238,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     server
       .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["never"]), { stallAfter: 0 }))
       .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["second try"])));
-    const events = await collect(provider.stream(request()));
+    const events = await streamEvents(provider.stream(request()));
     assert.deepEqual(events[0], { type: "text", text: "second try" });
     assert.equal(server.count("streamGenerateContent"), 2);
   });
@@ -283,7 +266,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     server.next("streamGenerateContent", (_, response) =>
       jsonResponse(response, 400, googleError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")),
     );
-    const { error } = await failure(provider.stream(request()));
+    const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "rejected");
     assert.equal(server.count("streamGenerateContent"), 1);
   });

@@ -1,4 +1,5 @@
 import type { GenerateContentConfig, GenerateContentResponse, GoogleGenAI, Part, ThinkingConfig } from "@google/genai";
+import { ProgressDeadline } from "../progress-deadline.ts";
 import { abortableSleep, ProviderError } from "../provider-error.ts";
 import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
 import { classifyGeminiError } from "./google-error.ts";
@@ -99,21 +100,8 @@ export class GeminiTextProvider implements TextProvider {
     const client = await this.#client();
     let delivered = false;
     for (let attempt = 0; ; attempt++) {
-      const controller = new AbortController();
-      let timedOut = false;
-      let timer: NodeJS.Timeout | undefined;
-      const armTimer = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          timedOut = true;
-          controller.abort(new Error("Gemini made no progress within the timeout"));
-        }, this.#timeoutMs);
-      };
-      const forwardAbort = () => controller.abort(request.signal.reason);
-      if (request.signal.aborted) forwardAbort();
-      request.signal.addEventListener("abort", forwardAbort, { once: true });
+      const deadline = new ProgressDeadline(request.signal, this.#timeoutMs);
       try {
-        armTimer();
         const chunks = await client.models.generateContentStream({
           model: request.model,
           contents: request.contents.map((turn) => ({
@@ -125,13 +113,13 @@ export class GeminiTextProvider implements TextProvider {
               })),
             ],
           })),
-          config: configOf(request, controller.signal),
+          config: configOf(request, deadline.signal),
         });
         let finishReason: string | undefined;
         let usage: TextUsage | undefined;
         let modelVersion: string | undefined;
         for await (const chunk of chunks) {
-          armTimer();
+          deadline.arm();
           const blockReason = chunk.promptFeedback?.blockReason;
           if (blockReason !== undefined) {
             throw new ProviderError("gemini", "blocked", "Prompt blocked", { reason: blockReason });
@@ -163,7 +151,10 @@ export class GeminiTextProvider implements TextProvider {
         };
         return;
       } catch (error) {
-        const failure = classifyGeminiError("gemini", error, { timedOut, callerSignal: request.signal });
+        const failure = classifyGeminiError("gemini", error, {
+          timedOut: deadline.timedOut,
+          callerSignal: request.signal,
+        });
         const wait =
           failure.retryAfterSeconds === undefined ? this.#retryBaseMs * 2 ** attempt : failure.retryAfterSeconds * 1000;
         if (delivered || !failure.retryable || attempt >= this.#maxRetries || wait > this.#maxRetryWaitMs) {
@@ -173,8 +164,7 @@ export class GeminiTextProvider implements TextProvider {
           throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
         });
       } finally {
-        clearTimeout(timer);
-        request.signal.removeEventListener("abort", forwardAbort);
+        deadline.dispose();
       }
     }
   }

@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { googleError, jsonResponse, ProviderWireServer } from "../../test-support/provider-wire-server.ts";
+import { providerFailure } from "../../test-support/provider-failures.ts";
 import { NanoBananaImageProvider } from "./nano-banana-image-provider.ts";
-import { ProviderError } from "../provider-error.ts";
 import { VeoVideoProvider } from "./veo-video-provider.ts";
 
 const KEY = "AIzaSy-media-test-key";
 const PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000002000000020806000000", "hex");
-
-async function providerFailure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
-    assert.ok(!error.message.includes(KEY));
-    return error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("NanoBananaImageProvider (real @google/genai SDK against a local :generateContent server)", function () {
   this.timeout(20_000);
@@ -98,36 +87,48 @@ describe("NanoBananaImageProvider (real @google/genai SDK against a local :gener
     server.next("generateContent", (_, response) =>
       jsonResponse(response, 200, { promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }),
     );
-    assert.equal((await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }))).failure, "blocked");
+    assert.equal(
+      (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).failure,
+      "blocked",
+    );
     server.next("generateContent", (_, response) =>
       jsonResponse(response, 200, { candidates: [{ content: { parts: [] }, finishReason: "IMAGE_SAFETY" }] }),
     );
-    const withheld = await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }));
+    const withheld = await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY);
     assert.equal(withheld.reason, "IMAGE_SAFETY");
     server.next("generateContent", (_, response) =>
       jsonResponse(response, 200, {
         candidates: [{ content: { parts: [{ text: "I cannot draw that." }] }, finishReason: "STOP" }],
       }),
     );
-    assert.equal((await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }))).failure, "blocked");
+    assert.equal(
+      (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).failure,
+      "blocked",
+    );
   });
 
   it("classifies 429 and 503 as retryable, 400 as final", async () => {
     server.next("generateContent", (_, response) =>
       jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "7s")),
     );
-    const limited = await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }));
+    const limited = await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY);
     assert.equal(limited.failure, "rate_limited");
     assert.equal(limited.retryable, true);
     assert.equal(limited.retryAfterSeconds, 7);
     server.next("generateContent", (_, response) =>
       jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
     );
-    assert.equal((await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }))).retryable, true);
+    assert.equal(
+      (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).retryable,
+      true,
+    );
     server.next("generateContent", (_, response) =>
       jsonResponse(response, 400, googleError(400, "INVALID_ARGUMENT", "bad")),
     );
-    assert.equal((await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }))).retryable, false);
+    assert.equal(
+      (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).retryable,
+      false,
+    );
   });
 });
 
@@ -203,7 +204,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
     server.next("operation", (_, response) =>
       jsonResponse(response, 200, { name: operationName, done: true, error: { code: 3, message: "bad prompt" } }),
     );
-    const error = await providerFailure(provider.poll(operationName));
+    const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.failure, "rejected");
     assert.equal(error.toAppError().code, "unavailable");
   });
@@ -216,7 +217,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
         response: { generateVideoResponse: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["Unsafe content."] } },
       }),
     );
-    const error = await providerFailure(provider.poll(operationName));
+    const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.failure, "blocked");
     assert.equal(error.reason, "Unsafe content.");
   });
@@ -225,7 +226,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
     server.next("predictLongRunning", (_, response) =>
       jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
     );
-    const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }));
+    const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }), KEY);
     assert.equal(error.retryable, true);
   });
 
@@ -233,7 +234,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
     server.next("predictLongRunning", (_, response) =>
       jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "30s")),
     );
-    const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }));
+    const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }), KEY);
     assert.equal(error.failure, "rate_limited");
     assert.equal(error.retryAfterSeconds, 30);
     assert.ok(error.fallbackWorthy);
@@ -244,7 +245,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       jsonResponse(response, 200, { name: operationName });
     });
-    const error = await providerFailure(provider.poll(operationName));
+    const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.failure, "unavailable");
     assert.ok(error.retryable);
   });
@@ -253,7 +254,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
     server.next("operation", (_, response) =>
       jsonResponse(response, 200, { name: operationName, done: true, error: { code: 13, message: "internal" } }),
     );
-    const error = await providerFailure(provider.poll(operationName));
+    const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.retryable, false);
   });
 });

@@ -6,22 +6,11 @@ import {
   ProviderWireServer,
   videoSteps,
 } from "../../test-support/provider-wire-server.ts";
-import { ProviderError } from "../provider-error.ts";
+import { providerFailure } from "../../test-support/provider-failures.ts";
 import { OmniVideoProvider } from "./omni-video-provider.ts";
 
 const KEY = "AIzaSy-omni-test-key";
 const CLIP = Buffer.from("00000018667479706d703432", "hex");
-
-async function providerFailure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
-    assert.ok(!error.message.includes(KEY));
-    return error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("OmniVideoProvider (real @google/genai Interactions client against a local Interactions server)", function () {
   this.timeout(20_000);
@@ -151,7 +140,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
         interaction("v1_busy", "failed", { errors: [{ code: "RESOURCE_EXHAUSTED", message: "quota" }] }),
       ),
     );
-    const refused = await providerFailure(provider.start({ model: "gemini-omni-1.1-flash", prompt: "x" }));
+    const refused = await providerFailure(provider.start({ model: "gemini-omni-1.1-flash", prompt: "x" }), KEY);
     assert.equal(refused.failure, "rate_limited");
     assert.ok(refused.retryable);
     assert.ok(refused.fallbackWorthy);
@@ -165,7 +154,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
         interaction("v1_abc", "failed", { errors: [{ code: "SAFETY", message: "The prompt was blocked." }] }),
       ),
     );
-    const blocked = await providerFailure(provider.poll("v1_abc"));
+    const blocked = await providerFailure(provider.poll("v1_abc"), KEY);
     assert.equal(blocked.failure, "blocked");
     assert.equal(blocked.reason, "SAFETY");
     assert.equal(blocked.retryable, false);
@@ -173,7 +162,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
     server.next("getInteraction", (_, response) =>
       jsonResponse(response, 200, interaction("v1_abc", "failed", { errors: [{ code: "INTERNAL", message: "oops" }] })),
     );
-    const failed = await providerFailure(provider.poll("v1_abc"));
+    const failed = await providerFailure(provider.poll("v1_abc"), KEY);
     assert.equal(failed.failure, "unavailable");
     assert.equal(failed.retryable, false, "a failed interaction stays failed, however often it is polled");
   });
@@ -182,7 +171,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
     server.setDefault("createInteraction", (_, response) =>
       jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "20s")),
     );
-    const limited = await providerFailure(provider.start({ model: "gemini-omni-1.1-flash", prompt: "x" }));
+    const limited = await providerFailure(provider.start({ model: "gemini-omni-1.1-flash", prompt: "x" }), KEY);
     assert.equal(limited.failure, "rate_limited");
     assert.equal(limited.retryAfterSeconds, 20);
     assert.ok(limited.fallbackWorthy);
@@ -194,7 +183,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       jsonResponse(response, 200, interaction("v1_abc", "in_progress"));
     });
-    const timedOut = await providerFailure(provider.poll("v1_abc"));
+    const timedOut = await providerFailure(provider.poll("v1_abc"), KEY);
     assert.equal(timedOut.failure, "unavailable");
     assert.ok(timedOut.retryable);
   });

@@ -6,8 +6,8 @@ import {
   ProviderWireServer,
   streamOpenAi,
 } from "../../test-support/provider-wire-server.ts";
-import { ProviderError } from "../provider-error.ts";
-import type { TextGenerationRequest, TextStreamEvent } from "../text-provider.ts";
+import { streamEvents, streamFailure } from "../../test-support/provider-failures.ts";
+import type { TextGenerationRequest } from "../text-provider.ts";
 import { OpenAiCompatibleTextProvider } from "./openai-compatible-text-provider.ts";
 
 const KEY = "sk-local-test-key-never-in-errors";
@@ -43,27 +43,9 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
     ...overrides,
   });
 
-  async function collect(events: AsyncIterable<TextStreamEvent>): Promise<TextStreamEvent[]> {
-    const received: TextStreamEvent[] = [];
-    for await (const event of events) received.push(event);
-    return received;
-  }
-
-  async function failure(events: AsyncIterable<TextStreamEvent>): Promise<{ error: ProviderError; text: string }> {
-    let text = "";
-    try {
-      for await (const event of events) if (event.type === "text") text += event.text;
-    } catch (error) {
-      assert.ok(error instanceof ProviderError, `expected a ProviderError, got ${String(error)}`);
-      assert.ok(!error.message.includes(KEY), "the key never appears in an error");
-      return { error, text };
-    }
-    throw new Error("expected the stream to fail");
-  }
-
   it("sends the conversation as chat messages with the key, streaming with usage", async () => {
     server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["Fine", "."])));
-    await collect(provider.stream(request()));
+    await streamEvents(provider.stream(request()));
     const [recorded] = server.requests;
     assert.equal(recorded?.path, "/v1/chat/completions");
     assert.equal(recorded.headers.authorization, `Bearer ${KEY}`);
@@ -82,7 +64,7 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
 
   it("streams text, then the finish reason and usage, ignoring the role-only first chunk", async () => {
     server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["Fine", ", thanks."])));
-    assert.deepEqual(await collect(provider.stream(request())), [
+    assert.deepEqual(await streamEvents(provider.stream(request())), [
       { type: "text", text: "Fine" },
       { type: "text", text: ", thanks." },
       {
@@ -98,7 +80,7 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
     server.next("chatCompletions", (_, response) =>
       streamOpenAi(response, openAiChunks(["42"], { reasoning: ["six ", "sevens"] })),
     );
-    const events = await collect(provider.stream(request({ includeThoughts: true })));
+    const events = await streamEvents(provider.stream(request({ includeThoughts: true })));
     assert.deepEqual(
       events.filter((event) => event.type !== "finish"),
       [
@@ -125,12 +107,12 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
         ...openAiChunks(["ok"]),
       ]),
     );
-    const older = await collect(provider.stream(request({ includeThoughts: true })));
+    const older = await streamEvents(provider.stream(request({ includeThoughts: true })));
     assert.deepEqual(older[0], { type: "thinking", text: "hmm" });
     server.next("chatCompletions", (_, response) =>
       streamOpenAi(response, openAiChunks(["42"], { reasoning: ["six"] })),
     );
-    const unasked = await collect(provider.stream(request()));
+    const unasked = await streamEvents(provider.stream(request()));
     assert.ok(!unasked.some((event) => event.type === "thinking"));
   });
 
@@ -138,19 +120,19 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
     server.next("chatCompletions", (_, response) =>
       jsonResponse(response, 429, openAiError("Rate limit reached", "rate_limit_error", "rate_limit_exceeded")),
     );
-    const limited = await failure(provider.stream(request()));
+    const limited = await streamFailure(provider.stream(request()), KEY);
     assert.equal(limited.error.failure, "rate_limited");
     assert.ok(limited.error.fallbackWorthy);
 
     server.next("chatCompletions", (_, response) =>
       jsonResponse(response, 503, openAiError("overloaded", "server_error", null)),
     );
-    assert.equal((await failure(provider.stream(request()))).error.failure, "unavailable");
+    assert.equal((await streamFailure(provider.stream(request()), KEY)).error.failure, "unavailable");
 
     server.next("chatCompletions", (_, response) =>
       jsonResponse(response, 404, openAiError("model 'llama9' not found", "invalid_request_error", "model_not_found")),
     );
-    const gone = await failure(provider.stream(request()));
+    const gone = await streamFailure(provider.stream(request()), KEY);
     assert.equal(gone.error.failure, "rejected");
     assert.equal(gone.error.status, 404);
     assert.ok(gone.error.fallbackWorthy);
@@ -163,7 +145,7 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
         openAiError("Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
       ),
     );
-    const refused = await failure(provider.stream(request()));
+    const refused = await streamFailure(provider.stream(request()), KEY);
     assert.equal(refused.error.failure, "rejected");
     assert.equal(refused.error.fallbackWorthy, false);
   });
@@ -175,19 +157,19 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
         openAiError("upstream died", "server_error", null),
       ]),
     );
-    const midway = await failure(provider.stream(request()));
+    const midway = await streamFailure(provider.stream(request()), KEY);
     assert.equal(midway.text, "Half ");
     assert.equal(midway.error.failure, "unavailable");
 
     server.next("chatCompletions", (_, response) =>
       streamOpenAi(response, openAiChunks(["No"], { finishReason: "content_filter" })),
     );
-    assert.equal((await failure(provider.stream(request()))).error.failure, "blocked");
+    assert.equal((await streamFailure(provider.stream(request()), KEY)).error.failure, "blocked");
   });
 
   it("times out a server that stops sending, and aborts when the caller cancels", async () => {
     server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["slow"]), { stallAfter: 1 }));
-    const stalled = await failure(provider.stream(request()));
+    const stalled = await streamFailure(provider.stream(request()), KEY);
     assert.equal(stalled.error.failure, "timeout");
 
     server.next("chatCompletions", (_, response) =>
@@ -195,7 +177,7 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
     );
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 120);
-    const aborted = await failure(provider.stream(request({ signal: controller.signal })));
+    const aborted = await streamFailure(provider.stream(request({ signal: controller.signal })), KEY);
     assert.equal(aborted.error.failure, "aborted");
   });
 });

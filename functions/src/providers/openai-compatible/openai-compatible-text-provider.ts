@@ -1,5 +1,6 @@
 import type OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { ProgressDeadline } from "../progress-deadline.ts";
 import { ProviderError } from "../provider-error.ts";
 import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } from "../text-provider.ts";
 
@@ -120,21 +121,8 @@ export class OpenAiCompatibleTextProvider implements TextProvider {
 
   async *stream(request: TextGenerationRequest): AsyncGenerator<TextStreamEvent> {
     const client = await this.#openai();
-    const controller = new AbortController();
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const armTimer = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(new Error("The OpenAI-compatible server made no progress within the timeout"));
-      }, this.#options.timeoutMs);
-    };
-    const forwardAbort = () => controller.abort(request.signal.reason);
-    if (request.signal.aborted) forwardAbort();
-    request.signal.addEventListener("abort", forwardAbort, { once: true });
+    const deadline = new ProgressDeadline(request.signal, this.#options.timeoutMs);
     try {
-      armTimer();
       const chunks = await client.chat.completions.create(
         {
           model: request.model,
@@ -142,13 +130,13 @@ export class OpenAiCompatibleTextProvider implements TextProvider {
           stream: true,
           stream_options: { include_usage: true },
         },
-        { signal: controller.signal },
+        { signal: deadline.signal },
       );
       let finishReason: string | undefined;
       let usage: TextUsage | undefined;
       let modelVersion: string | undefined;
       for await (const chunk of chunks) {
-        armTimer();
+        deadline.arm();
         modelVersion ??= chunk.model;
         const choice = chunk.choices[0];
         const thought = reasoningOf(choice?.delta);
@@ -164,7 +152,7 @@ export class OpenAiCompatibleTextProvider implements TextProvider {
         if (chunk.usage !== undefined && chunk.usage !== null) usage = usageOf(chunk.usage);
       }
       // The SDK ends an aborted stream quietly rather than throwing: a cut-short answer must not look finished.
-      if (controller.signal.aborted) throw new Error("aborted");
+      if (deadline.signal.aborted) throw new Error("aborted");
       yield {
         type: "finish",
         finishReason: finishReason ?? "STOP",
@@ -172,10 +160,9 @@ export class OpenAiCompatibleTextProvider implements TextProvider {
         ...(modelVersion === undefined ? {} : { modelVersion }),
       };
     } catch (error) {
-      throw classify(error, { timedOut, callerSignal: request.signal });
+      throw classify(error, { timedOut: deadline.timedOut, callerSignal: request.signal });
     } finally {
-      clearTimeout(timer);
-      request.signal.removeEventListener("abort", forwardAbort);
+      deadline.dispose();
     }
   }
 }
