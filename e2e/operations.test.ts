@@ -35,7 +35,10 @@ describe("operator commands (local stack)", function () {
   it("npm run cleanup sweeps through POST /admin/cleanup as an admin", () => {
     const { code, output } = run("cleanup.ts");
     assert.equal(code, 0, output);
-    assert.match(output, /round 1: removed \{"requests":\d+,"aborted_streams":\d+,"stale_jobs":\d+,"media":\d+\}/);
+    assert.match(
+      output,
+      /round 1: removed \{"requests":\d+,"deleted_chats":\d+,"aborted_streams":\d+,"stale_jobs":\d+,"media":\d+\}/,
+    );
     assert.match(output, /^cleanup complete$/m);
   });
 

@@ -718,7 +718,9 @@ describe("chat streaming", function () {
       assert.deepEqual(await response.json(), {
         ok: true,
         chat_id: meta(session).chat_id,
+        status: "deleted",
         deleted: { messages: 2, media: 0 },
+        pending_jobs: 0,
       });
       assert.equal((await getJson(`/history/chats/${meta(session).chat_id}`)).status, 404);
       assert.equal(await storedMessage(alice, meta(session).message_id), undefined);

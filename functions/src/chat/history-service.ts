@@ -4,16 +4,9 @@ import { invalidArgument, notFound } from "../errors/app-error.ts";
 import { CLIENT_ID_PATTERN } from "../store/ids.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
-import {
-  lastSignOfLife,
-  type ChatRecord,
-  type JobRecord,
-  type MessageRecord,
-  type RequestRecord,
-} from "../store/records.ts";
+import { lastSignOfLife, type ChatRecord, type MessageRecord } from "../store/records.ts";
 import { servedMedia } from "../store/served-media.ts";
 import { finishMessage } from "./finish-message.ts";
-import { deleteJobMedia } from "../store/media-paths.ts";
 
 /** The API's chat summary. */
 export interface ApiChat {
@@ -96,8 +89,6 @@ export interface Page {
   readonly cursor: string | undefined;
 }
 
-const DELETE_BATCH = 200;
-
 /** When an answer that shows no sign of life counts as dead, and the clock to judge it by. */
 export interface StalenessRule {
   readonly staleStreamMs: number;
@@ -146,7 +137,10 @@ export class HistoryService {
     const visible = found.slice(0, page.limit);
     const last = visible.at(-1);
     return {
-      chats: visible.map((document) => toApiChat(document.data)),
+      // A chat being deleted is gone for its owner already (a page may then hold fewer than `limit`).
+      chats: visible
+        .filter((document) => document.data.deleting_since === undefined)
+        .map((document) => toApiChat(document.data)),
       next_cursor:
         found.length > page.limit && last !== undefined ? encodeCursor([last.data.updated_at, last.id]) : null,
     };
@@ -159,7 +153,7 @@ export class HistoryService {
     page: Page,
   ): Promise<{ chat: ApiChat; messages: ApiMessage[]; next_cursor: string | null }> {
     const chat = await this.#database.get<ChatRecord>(paths.chat(uid, chatId));
-    if (chat === null) throw notFound("Chat");
+    if (chat === null || chat.data.deleting_since !== undefined) throw notFound("Chat");
     const found = await this.#database.query<MessageRecord>(
       queries.chatMessages(
         uid,
@@ -177,33 +171,5 @@ export class HistoryService {
       ),
       next_cursor: found.length > page.limit && last !== undefined ? encodeCursor([last.data.seq]) : null,
     };
-  }
-
-  /**
-   * Deletes a chat, its messages, its jobs and request mappings, and the media its jobs stored (inputs included). The chat
-   * disappears first; a stream still running on one of its messages notices on its next write and stops.
-   */
-  async deleteChat(uid: string, chatId: string): Promise<{ messages: number; media: number }> {
-    const chat = await this.#database.get<ChatRecord>(paths.chat(uid, chatId));
-    if (chat === null) throw notFound("Chat");
-    await this.#database.delete(chat.path);
-    let media = 0;
-    const jobs = await this.#deleteAll<JobRecord>(paths.jobs(uid), chatId);
-    for (const job of jobs) {
-      media += await deleteJobMedia(this.#blobs, uid, job.job_id);
-    }
-    const messages = await this.#deleteAll<MessageRecord>(paths.messages(uid), chatId);
-    await this.#deleteAll<RequestRecord>(paths.requests(uid), chatId);
-    return { messages: messages.length, media };
-  }
-
-  async #deleteAll<T extends object>(collection: string, chatId: string): Promise<T[]> {
-    const deleted: T[] = [];
-    for (;;) {
-      const batch = await this.#database.query<T>(queries.chatDocuments(collection, chatId, DELETE_BATCH));
-      for (const document of batch) await this.#database.delete(document.path);
-      deleted.push(...batch.map((document) => document.data));
-      if (batch.length < DELETE_BATCH) return deleted;
-    }
   }
 }

@@ -98,6 +98,7 @@ const INDEXES: readonly (readonly [
   ["messages_by_liveness", "messages", "collection_id", ["status", "alive_at"]],
   ["jobs_by_staleness", "jobs", "collection_id", ["status", "updated_at"]],
   ["requests_by_age", "requests", "collection_id", ["created_at"]],
+  ["chats_being_deleted", "chats", "collection_id", ["deleting_since"]],
 ];
 const RETIRED_INDEXES = [
   "documents_collection_updated",

@@ -18,7 +18,7 @@ export function apiRoutes(services: Services): Route[] {
     ...accountRoutes(),
     ...modelRoutes(services.models, { videoMaxSeconds: services.config.settings.VIDEO_MAX_DURATION_SECONDS }),
     ...chatRoutes(services.chat, services.config.settings, services.connections),
-    ...historyRoutes(services.history),
+    ...historyRoutes(services.history, services.chatDeletion),
     ...jobRoutes(services.jobs, services.blobs, services.config.settings),
     ...adminRoutes(services.cleanup),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),

@@ -16,6 +16,13 @@ import { abandonDeadline, longestSilenceMs, type DeliveryBudget, type NextDelive
  * leaves it to the Firestore trigger).
  */
 
+/** How a cancelled job ends: its chat or account was deleted. */
+const CANCELLED = {
+  status: "error",
+  error: "Cancelled: its chat was deleted.",
+  error_code: "aborted",
+} as const satisfies Partial<JobRecord>;
+
 export type Claim =
   | { readonly outcome: "claimed"; readonly job: JobRecord }
   | { readonly outcome: "missing" }
@@ -65,6 +72,12 @@ export class JobLedger {
       const now = this.#options.now();
       const leaseExpired = job.lease_expires_at === undefined || job.lease_expires_at.getTime() <= now;
       if (job.status === "running" && !leaseExpired && job.lease_owner !== owner) return { outcome: "busy", job };
+      if (job.cancel_requested_at !== undefined) {
+        // Cancelled while its worker held it, and that worker is gone: end it here rather than start again.
+        const ended: JobRecord = { ...job, ...CANCELLED, completed_at: new Date(now), updated_at: new Date(now) };
+        transaction.set(path, ended);
+        return { outcome: "finished", job: ended };
+      }
       const claimed: JobRecord = {
         ...job,
         status: "running",
@@ -78,25 +91,44 @@ export class JobLedger {
       transaction.set(path, claimed);
       return { outcome: "claimed", job: claimed };
     });
-    if (claim.outcome === "claimed") await this.#options.afterWrite?.(uid, claim.job);
+    if (claim.outcome === "claimed" || (claim.outcome === "finished" && claim.job.error_code === "aborted")) {
+      await this.#options.afterWrite?.(uid, claim.job);
+    }
     return claim;
+  }
+
+  /**
+   * Cancels a job whose chat or account is being deleted. A job nobody works on (queued, or its lease expired)
+   * ends at once, `error` with code `aborted`; one a worker holds is marked `cancel_requested_at`, and that worker
+   * ends it at its next write (`update`, `complete`, `release`), storing nothing. Returns the job as it now is.
+   */
+  requestCancel(uid: string, jobId: string): Promise<JobRecord | undefined> {
+    const now = new Date(this.#options.now());
+    return this.#write(uid, jobId, (job) => {
+      if (isFinishedJob(job)) return undefined;
+      const held = job.status === "running" && (job.lease_expires_at?.getTime() ?? 0) > now.getTime();
+      if (held) return job.cancel_requested_at === undefined ? { cancel_requested_at: now } : undefined;
+      return { ...CANCELLED, completed_at: now, lease_expires_at: now };
+    });
   }
 
   /** Changes a running job's fields, if `owner` still holds its lease. Returns the job, or undefined if not. */
   update(uid: string, jobId: string, owner: string, fields: Partial<JobRecord>): Promise<JobRecord | undefined> {
-    return this.#write(uid, jobId, (job) =>
-      job.status === "running" && job.lease_owner === owner ? fields : undefined,
-    );
+    return this.#write(uid, jobId, (job) => this.#cancelledOr(job, owner, fields));
   }
 
   /** Ends a job `done`, if `owner` still holds its lease. */
   complete(uid: string, jobId: string, owner: string, fields: Partial<JobRecord>): Promise<JobRecord | undefined> {
     const now = new Date(this.#options.now());
     return this.#write(uid, jobId, (job) =>
-      job.status === "running" && job.lease_owner === owner
-        ? { ...fields, status: "done", progress: 1, completed_at: now, lease_expires_at: now }
-        : undefined,
-    );
+      this.#cancelledOr(job, owner, {
+        ...fields,
+        status: "done",
+        progress: 1,
+        completed_at: now,
+        lease_expires_at: now,
+      }),
+    ).then((job) => (job?.status === "done" ? job : undefined));
   }
 
   /**
@@ -149,10 +181,19 @@ export class JobLedger {
   ): Promise<JobRecord | undefined> {
     const now = new Date(this.#options.now());
     return this.#write(uid, jobId, (job) =>
-      job.status === "running" && job.lease_owner === owner
-        ? { ...fields, lease_expires_at: now, abandon_at: this.deadline(next) }
-        : undefined,
+      this.#cancelledOr(job, owner, { ...fields, lease_expires_at: now, abandon_at: this.deadline(next) }),
     );
+  }
+
+  /**
+   * What the lease holder's write becomes: `fields`, or, when a cancellation was requested meanwhile, the end of
+   * the job (`aborted`); nothing for anyone else.
+   */
+  #cancelledOr(job: JobRecord, owner: string, fields: Partial<JobRecord>): Partial<JobRecord> | undefined {
+    if (job.status !== "running" || job.lease_owner !== owner) return undefined;
+    if (job.cancel_requested_at === undefined) return fields;
+    const now = new Date(this.#options.now());
+    return { ...CANCELLED, completed_at: now, lease_expires_at: now };
   }
 
   async #write(

@@ -130,7 +130,13 @@ export class JobService {
         mask: input.mask === undefined ? undefined : imageFingerprint(input.mask),
         model: input.model,
       },
-      options: { aspect_ratio: input.aspect_ratio, count: 1, width: image.width, height: image.height },
+      options: {
+        aspect_ratio: input.aspect_ratio,
+        count: 1,
+        width: image.width,
+        height: image.height,
+        source_uploads: sourceUploads(input.image, input.mask),
+      },
       images: { image, ...(mask === undefined ? {} : { mask }) },
     });
   }
@@ -169,6 +175,7 @@ export class JobService {
       options: {
         aspect_ratio: input.aspect_ratio,
         duration_seconds: input.duration_seconds,
+        source_uploads: sourceUploads(input.image),
         ...(previous === undefined
           ? {}
           : { previous_job_id: previous.job_id, previous_interaction_id: previous.interaction_id }),
@@ -369,6 +376,11 @@ export class JobService {
       return undefined;
     };
   }
+}
+
+/** The caller's uploads a job used (deleted with the job's chat: "remove my chat" removes its pictures too). */
+function sourceUploads(...inputs: (ImageInput | undefined)[]): string[] {
+  return inputs.flatMap((input) => (input !== undefined && "path" in input ? [input.path] : []));
 }
 
 /** What identifies an image input for idempotency: its path, or a hash of its bytes. */

@@ -15,7 +15,7 @@ import type { JobTask, QueueName, TaskDelivery, TaskQueue } from "../queue/task-
 import { taskId } from "../queue/task-queue.ts";
 import type { JobRecord, StoredImage } from "../store/records.ts";
 import type { JobLedger } from "./job-ledger.ts";
-import { mediaPaths } from "../store/media-paths.ts";
+import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
 
 /**
  * The task-queue workers' logic. Each delivery claims the job (a lease, so a duplicate delivery of a running
@@ -166,11 +166,24 @@ export class JobWorker {
         ...(info === undefined ? {} : { width: info.width, height: info.height }),
       });
     }
-    await ledger.complete(uid, job.job_id, owner, {
+    const completed = await ledger.complete(uid, job.job_id, owner, {
       images: stored,
       model: answer.entry.id,
       ...(answer.fallbackFrom === undefined ? {} : { fallback_from: answer.fallbackFrom }),
     });
+    // Cancelled (its chat deleted) or taken over meanwhile: what this delivery stored belongs to no record.
+    if (completed === undefined) await this.#discardMedia(uid, job);
+  }
+
+  /**
+   * Deletes what a delivery stored for a job it could not complete, unless the job is done (another delivery
+   * completed it, with these same paths).
+   */
+  async #discardMedia(uid: string, job: JobRecord): Promise<void> {
+    const current = await this.#dependencies.ledger.get(uid, job.job_id);
+    if (current?.status === "done") return;
+    await deleteJobMedia(this.#dependencies.blobs, uid, job.job_id);
+    this.#dependencies.logger.info("job media discarded: the job was cancelled or is gone", { job_id: job.job_id });
   }
 
   #videoProvider(vendor: ModelEntry["provider"]): VideoProvider {
@@ -200,7 +213,7 @@ export class JobWorker {
         }),
       );
       const nextPollAt = new Date(now() + intervalMs);
-      await ledger.update(task.uid, job.job_id, owner, {
+      const running = await ledger.update(task.uid, job.job_id, owner, {
         operation_name: started.result.operation,
         // Polls go to the provider of the model that started the generation.
         model: started.entry.id,
@@ -211,6 +224,8 @@ export class JobWorker {
         next_poll_at: nextPollAt,
         progress: 0.05,
       });
+      // Cancelled while starting: the generation runs on at the provider, but nothing polls or stores it.
+      if (running?.status !== "running") return;
       await this.#schedulePoll(task.uid, job.job_id, 1);
       await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
@@ -237,18 +252,24 @@ export class JobWorker {
       // Veo reports no progress: estimate one that always grows and never reaches 1 before the end.
       const progress = Math.min(0.95, Math.max(job.progress ?? 0, 1 - Math.exp(-elapsed / 60_000)));
       const nextPollAt = new Date(now() + intervalMs);
-      await ledger.update(task.uid, job.job_id, owner, {
+      const polled = await ledger.update(task.uid, job.job_id, owner, {
         poll_count: pollNumber,
         next_poll_at: nextPollAt,
         progress: Math.round(progress * 100) / 100,
       });
+      if (polled?.status !== "running") return;
       await this.#schedulePoll(task.uid, job.job_id, pollNumber + 1);
       await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
     }
     const path = `${mediaPaths.jobVideo(task.uid, job.job_id)}mp4`;
     const url = await this.#dependencies.blobs.put(path, result.video.data, result.video.mimeType);
-    await ledger.complete(task.uid, job.job_id, owner, { poll_count: pollNumber, video_path: path, video_url: url });
+    const completed = await ledger.complete(task.uid, job.job_id, owner, {
+      poll_count: pollNumber,
+      video_path: path,
+      video_url: url,
+    });
+    if (completed === undefined) await this.#discardMedia(task.uid, job);
   }
 
   /**

@@ -260,7 +260,7 @@ describe("cleanup", function () {
     const again = await sweep(admin);
     assert.deepEqual(again.body, {
       ok: true,
-      removed: { requests: 0, aborted_streams: 0, stale_jobs: 0, media: 0 },
+      removed: { requests: 0, deleted_chats: 0, aborted_streams: 0, stale_jobs: 0, media: 0 },
       more: false,
     });
 

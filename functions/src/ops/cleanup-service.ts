@@ -8,7 +8,15 @@ import { propagateJobStatus } from "../jobs/job-status-propagation.ts";
 import type { Logger } from "../logging/logger.ts";
 import { ownerOf, paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
-import { isFinishedJob, type JobRecord, type MessageRecord, type RequestRecord } from "../store/records.ts";
+import {
+  isFinishedJob,
+  type ChatRecord,
+  type JobRecord,
+  type MessageRecord,
+  type RequestRecord,
+} from "../store/records.ts";
+import type { ChatDeletion } from "../chat/chat-deletion.ts";
+import { AppError } from "../errors/app-error.ts";
 import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
 
 /**
@@ -16,6 +24,7 @@ import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
  *
  * - request mappings older than `REQUEST_RETENTION_DAYS` are deleted (Firestore's TTL on `expire_at` does the
  *   same eventually; TTL can lag by a day, so the sweep still matters);
+ * - chat deletions left unfinished (interrupted, or waiting for a worker to drop a cancelled job) are carried on;
  * - messages left `streaming` with no sign of life (`alive_at`) for `STALE_STREAM_SECONDS` end `aborted` with
  *   their partial content (their generator died);
  * - unfinished jobs past their `abandon_at` (their lease expired beyond the retry budget: no delivery of their
@@ -32,6 +41,8 @@ import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
  */
 export interface CleanupReport {
   readonly requests: number;
+  /** Chats whose deletion this sweep finished. */
+  readonly deleted_chats: number;
   readonly aborted_streams: number;
   readonly stale_jobs: number;
   readonly media: number;
@@ -43,6 +54,7 @@ export interface CleanupDependencies {
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
   readonly ledger: JobLedger;
+  readonly chatDeletion: ChatDeletion;
   readonly settings: Settings;
   readonly logger: Logger;
   readonly now: () => number;
@@ -65,8 +77,9 @@ export class CleanupService {
     const started = now();
     const batch = settings.CLEANUP_BATCH_SIZE;
     const mediaCutoff = new Date(started - settings.MEDIA_RETENTION_DAYS * DAY_MS);
-    const [requests, streams, jobs, pending, media, uploads] = [
+    const [requests, chats, streams, jobs, pending, media, uploads] = [
       await this.#expireRequests(new Date(started - settings.REQUEST_RETENTION_DAYS * DAY_MS), batch),
+      await this.#finishChatDeletions(new Date(started), batch),
       await this.#abortStaleStreams(new Date(started - settings.STALE_STREAM_SECONDS * 1000), batch),
       await this.#failAbandonedJobs(new Date(started), batch),
       await this.#settlePendingMessages(new Date(started - longestSilenceMs(deliveryBudget(settings))), batch),
@@ -75,10 +88,11 @@ export class CleanupService {
     ];
     const report: CleanupReport = {
       requests: requests.changed,
+      deleted_chats: chats.changed,
       aborted_streams: streams.changed,
       stale_jobs: jobs.changed + pending.changed,
       media: media.changed + uploads.changed,
-      more: [requests, streams, jobs, pending, media, uploads].some((outcome) => outcome.full),
+      more: [requests, chats, streams, jobs, pending, media, uploads].some((outcome) => outcome.full),
     };
     logger.info("cleanup", { ...report, duration_ms: now() - started });
     return report;
@@ -108,6 +122,24 @@ export class CleanupService {
       if (ended !== null && ended.updated_at.getTime() === at.getTime()) changed += 1;
     }
     return { changed, full: found.length >= batch };
+  }
+
+  /**
+   * Carries on chat deletions left unfinished. One still waiting for a worker to drop a cancelled job stays (and
+   * does not count as "more": another round now would find the same).
+   */
+  async #finishChatDeletions(at: Date, batch: number): Promise<Outcome> {
+    const { database, chatDeletion } = this.#dependencies;
+    const found = await database.query<ChatRecord>(queries.chatsBeingDeleted(at, batch));
+    let changed = 0;
+    for (const { path, data: chat } of found) {
+      const progress = await chatDeletion.delete(ownerOf(path), chat.chat_id).catch((error: unknown) => {
+        if (error instanceof AppError && error.code === "not_found") return undefined;
+        throw error;
+      });
+      if (progress?.status === "deleted") changed += 1;
+    }
+    return { changed, full: found.length >= batch && changed > 0 };
   }
 
   async #failAbandonedJobs(at: Date, batch: number): Promise<Outcome> {

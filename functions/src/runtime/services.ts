@@ -4,6 +4,7 @@ import type { IdTokenVerifier } from "../auth/id-token-verifier.ts";
 import { ActiveStreams } from "../chat/active-streams.ts";
 import type { ChatService } from "../chat/chat-service.ts";
 import type { HistoryService } from "../chat/history-service.ts";
+import type { ChatDeletion } from "../chat/chat-deletion.ts";
 import { deliveryBudget } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -52,6 +53,8 @@ export interface Services {
   readonly connections: ConnectionGauge;
   readonly chat: ChatService;
   readonly history: HistoryService;
+  /** Deletes chats resumably, cancelling their work (the route and the sweep). */
+  readonly chatDeletion: ChatDeletion;
   /** Per-user request rate limit on generating routes; undefined when `RATE_LIMIT_ENABLED` is false. */
   readonly rateLimiter: RateLimiter | undefined;
   readonly jobs: JobService;
@@ -346,6 +349,9 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
+  const { ChatDeletion } = await import("../chat/chat-deletion.ts");
+  const chatDeletion = new ChatDeletion({ database, blobs, ledger, now, batchSize: settings.CLEANUP_BATCH_SIZE });
+
   return {
     config,
     logger,
@@ -367,7 +373,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     jobWorker,
     ledger,
     queue,
-    cleanup: new CleanupService({ database, blobs, ledger, settings, logger, now }),
+    chatDeletion,
+    cleanup: new CleanupService({ database, blobs, ledger, chatDeletion, settings, logger, now }),
     propagate,
     rateLimiter: settings.RATE_LIMIT_ENABLED
       ? new RateLimiter(database, { perMinute: settings.RATE_LIMIT_RPM, burst: settings.RATE_LIMIT_BURST, now })

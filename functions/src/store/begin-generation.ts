@@ -119,7 +119,8 @@ export async function beginGeneration(
     let chat: ChatRecord | undefined;
     if (input.chatId !== undefined) {
       const found = await transaction.get<ChatRecord>(paths.chat(uid, input.chatId));
-      if (found === null) throw notFound("Chat");
+      // A chat being deleted takes nothing new: its deletion could not finish otherwise.
+      if (found === null || found.data.deleting_since !== undefined) throw notFound("Chat");
       chat = found.data;
     }
     const writes: ((transaction: Transaction) => void)[] = [];

@@ -102,6 +102,15 @@ export const queries = {
     limit,
   }),
 
+  /** Chats whose deletion started before `cutoff` and has not finished, every user (cleanup). */
+  chatsBeingDeleted: (cutoff: Date, limit: number): Query => ({
+    collection: "chats",
+    group: true,
+    where: [{ field: "deleting_since", op: "<", value: cutoff }],
+    orderBy: [{ field: "deleting_since", direction: "asc" }],
+    limit,
+  }),
+
   /** Unfinished jobs past their `abandon_at` (no delivery can still move them), every user (cleanup). */
   abandonedJobs: (now: Date, limit: number): Query => ({
     collection: "jobs",
@@ -144,5 +153,6 @@ export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
   silentStreams: queries.silentStreams(when, 10),
   stalePendingMessages: queries.stalePendingMessages(when, 10),
   abandonedJobs: queries.abandonedJobs(when, 10),
+  chatsBeingDeleted: queries.chatsBeingDeleted(when, 10),
   jobsWithExpiredMedia: queries.jobsWithExpiredMedia(when, 10),
 };

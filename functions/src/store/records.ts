@@ -11,6 +11,8 @@ export type ProviderRun = "live" | "simulated";
 export interface ChatRecord {
   readonly chat_id: string;
   readonly title: string;
+  /** Set while the chat is being deleted: it is hidden, and a repeated DELETE or the sweep finishes the job. */
+  readonly deleting_since?: Date;
   readonly created_at: Date;
   readonly updated_at: Date;
   /** Messages ever added: the next message's `seq` is this plus one. */
@@ -170,6 +172,11 @@ export interface JobRecord {
   readonly error?: string;
   readonly error_code?: string;
   readonly media_deleted?: boolean;
+  /**
+   * Its chat (or account) is being deleted while a worker holds the job: that worker ends it at its next write,
+   * storing nothing. Until then the job still counts as active work.
+   */
+  readonly cancel_requested_at?: Date;
 }
 
 export const TERMINAL_MESSAGE_STATUSES: ReadonlySet<MessageStatus> = new Set(["done", "error", "aborted"]);

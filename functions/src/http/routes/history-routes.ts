@@ -1,3 +1,4 @@
+import type { ChatDeletion } from "../../chat/chat-deletion.ts";
 import type { HistoryService, Page } from "../../chat/history-service.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import { CLIENT_ID_PATTERN } from "../../store/ids.ts";
@@ -5,7 +6,7 @@ import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 
 /** `GET /history/chats`, `GET /history/chats/{chat_id}`, `DELETE /history/chats/{chat_id}`. */
-export function historyRoutes(history: HistoryService): Route[] {
+export function historyRoutes(history: HistoryService, deletion: ChatDeletion): Route[] {
   return [
     {
       method: "GET",
@@ -34,8 +35,14 @@ export function historyRoutes(history: HistoryService): Route[] {
       handle: async (context) => {
         const chatId = chatIdOf(context);
         context.logFields.chat_id = chatId;
-        const deleted = await history.deleteChat(context.caller.uid, chatId);
-        context.sendJson(200, { ok: true, chat_id: chatId, deleted });
+        const progress = await deletion.delete(context.caller.uid, chatId);
+        context.sendJson(200, {
+          ok: true,
+          chat_id: chatId,
+          status: progress.status,
+          deleted: { messages: progress.messages, media: progress.media },
+          pending_jobs: progress.pending_jobs,
+        });
       },
     },
   ];
