@@ -17,6 +17,14 @@ describe("storage.rules constants", () => {
     assert.match(rules, /image\/\(png\|jpeg\|webp\)/);
   });
 
+  it("refuses a client's upload past UPLOAD_MAX_PER_DAY's default, from the counter the server keeps", () => {
+    const rules = readFileSync(new URL("../storage.rules", import.meta.url), "utf8");
+    const limit = /data\.count < (\d+)/.exec(rules)?.[1];
+    assert.equal(Number(limit), settingsSchema.parse({}).UPLOAD_MAX_PER_DAY);
+    assert.match(rules, /counters\/uploads/);
+    assert.match(rules, /!request\.resource\.name\.matches\('users\/\[\^\/\]\+\/uploads\/upload-\.\*'\)/);
+  });
+
   it("admits only upload names the backend can address, so the retention sweep can delete every upload", () => {
     const rules = readFileSync(new URL("../storage.rules", import.meta.url), "utf8");
     const pattern = /request\.resource\.name\.matches\('([^']+)'\)/.exec(rules)?.[1];

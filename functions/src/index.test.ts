@@ -52,7 +52,9 @@ async function loadEntry(
     );
     console.log(JSON.stringify({ exported, firestoreLoaded, secrets, delivery }));
   `;
-  const environment: NodeJS.ProcessEnv = { ...process.env, ...options.environment };
+  // As deploy discovery and the emulator give it: the project and its bucket.
+  const firebaseConfig = JSON.stringify({ projectId: "demo-atelier", storageBucket: "demo-atelier.appspot.com" });
+  const environment: NodeJS.ProcessEnv = { ...process.env, FIREBASE_CONFIG: firebaseConfig, ...options.environment };
   delete environment.FUNCTION_TARGET;
   delete environment.FUNCTIONS_EMULATOR;
   if (options.deploy !== true) environment.FUNCTIONS_EMULATOR = "true";
@@ -68,7 +70,15 @@ describe("the functions entry (functions/src/index.ts)", function () {
 
   it("loads with require(), as the emulator and deploy discovery load it, and exports every function", async () => {
     const loaded = await loadEntry(undefined);
-    assert.deepEqual(loaded.exported, ["api", "chat", "cleanup", "imageWorker", "jobStatusTrigger", "videoWorker"]);
+    assert.deepEqual(loaded.exported, [
+      "api",
+      "chat",
+      "cleanup",
+      "imageWorker",
+      "jobStatusTrigger",
+      "uploadCounter",
+      "videoWorker",
+    ]);
     assert.equal(loaded.firestoreLoaded, true);
   });
 

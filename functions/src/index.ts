@@ -11,6 +11,7 @@ import { deployedSecretNames } from "./config/secret-names.ts";
 import { WORKER_RETRY_BACKOFF, WORKER_TIMEOUT_SECONDS } from "./jobs/delivery-budget.ts";
 import { DEFAULT_CLEANUP_SCHEDULE } from "./ops/cleanup-schedule.ts";
 import { defineJobStatusTrigger } from "./triggers/job-status-trigger.ts";
+import { defineUploadTrigger } from "./triggers/upload-trigger.ts";
 
 const region = process.env.FUNCTIONS_REGION ?? "us-central1";
 
@@ -96,6 +97,26 @@ export const jobStatusTrigger =
   target === undefined || target === "" || target === "jobStatusTrigger"
     ? defineJobStatusTrigger({ region, secrets: providerSecrets })
     : undefined;
+
+/**
+ * Firebase mode: counts uploads made straight to Cloud Storage against the daily limits (loaded like the above). A
+ * Storage trigger names its bucket: deploy discovery and the emulator give it in FIREBASE_CONFIG; without one
+ * (a bare `require` of this module) there is nothing to watch.
+ */
+const uploadsBucket = process.env.FIREBASE_STORAGE_BUCKET ?? bucketOf(process.env.FIREBASE_CONFIG);
+export const uploadCounter =
+  uploadsBucket !== undefined && (target === undefined || target === "" || target === "uploadCounter")
+    ? defineUploadTrigger({ region, bucket: uploadsBucket, secrets: providerSecrets })
+    : undefined;
+
+function bucketOf(firebaseConfig: string | undefined): string | undefined {
+  try {
+    const bucket: unknown = (JSON.parse(firebaseConfig ?? "{}") as { storageBucket?: unknown }).storageBucket;
+    return typeof bucket === "string" && bucket !== "" ? bucket : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The maintenance sweep (the same one `POST /admin/cleanup` runs), on `CLEANUP_SCHEDULE` (UTC). */
 export const cleanup = onSchedule(

@@ -160,6 +160,9 @@ export const settingsSchema = z.object({
   RATE_LIMIT_GLOBAL_TASKS: integer(15, 1),
   RATE_LIMIT_CONVERSATION_TASKS: integer(5, 1),
   RATE_LIMIT_USER_ACTIVE_JOBS: integer(10, 1),
+  /** Uploads per user per UTC day, by count and by bytes (`POST /uploads` and direct SDK uploads alike). */
+  UPLOAD_MAX_PER_DAY: integer(50, 1),
+  UPLOAD_MAX_BYTES_PER_DAY: integer(100 * MIB, 1),
 
   // --- Jobs -------------------------------------------------------------------------------------------------------
   /** `auto`: Cloud Tasks in production and under the Cloud Tasks emulator, else in this process. */
@@ -177,6 +180,8 @@ export const settingsSchema = z.object({
   // --- Retention and cleanup --------------------------------------------------------------------------------------
   REQUEST_RETENTION_DAYS: integer(7, 1),
   MEDIA_RETENTION_DAYS: integer(0),
+  /** Uploads older than this are deleted by the sweep (a job keeps its own copy of an upload it uses). */
+  UPLOAD_RETENTION_DAYS: integer(30, 1),
   MEDIA_URL_TTL_SECONDS: integer(7 * 24 * 3600, 60),
   STALE_STREAM_SECONDS: integer(300, 1),
   CLEANUP_BATCH_SIZE: integer(200, 1),

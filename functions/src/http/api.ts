@@ -10,6 +10,7 @@ import { jobRoutes } from "./routes/job-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { mediaRoutes } from "./routes/media-routes.ts";
 import { modelRoutes } from "./routes/model-routes.ts";
+import { uploadRoutes } from "./routes/upload-routes.ts";
 
 /** Every route of the `api` function. */
 export function apiRoutes(services: Services): Route[] {
@@ -19,7 +20,8 @@ export function apiRoutes(services: Services): Route[] {
     ...modelRoutes(services.models, { videoMaxSeconds: services.config.settings.VIDEO_MAX_DURATION_SECONDS }),
     ...chatRoutes(services.chat, services.config.settings, services.connections),
     ...historyRoutes(services.history, services.chatDeletion),
-    ...jobRoutes(services.jobs, services.blobs, services.config.settings),
+    ...jobRoutes(services.jobs, services.blobs),
+    ...uploadRoutes(services.uploads),
     ...adminRoutes(services.cleanup),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
   ];

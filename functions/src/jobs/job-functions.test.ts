@@ -13,7 +13,8 @@ import { seedJob } from "../test-support/seed-job.ts";
 /**
  * The exported Cloud Functions themselves (`functions/src/index.ts`), driven with firebase-functions-test: the
  * `imageWorker` task function runs a job, and the `jobStatusTrigger` Firestore trigger carries a job write onto
- * its message and request, forward only. They run in embedded mode over a temporary data folder.
+ * its message and request, forward only; the `uploadCounter` Storage trigger counts uploads made straight to
+ * Storage. They run in embedded mode over a temporary data folder.
  */
 describe("exported job functions (firebase-functions-test)", function () {
   this.timeout(30_000);
@@ -22,6 +23,8 @@ describe("exported job functions (firebase-functions-test)", function () {
     FIREBASE_PROJECT_ID: TEST_PROJECT_ID,
     SIMULATED_JOB_DELAY_MS: "0",
     TASK_QUEUE: "in-process",
+    FIREBASE_STORAGE_BUCKET: "demo-atelier-functions.appspot.com",
+    UPLOAD_MAX_PER_DAY: "2",
   };
   const saved: Record<string, string | undefined> = {};
   let directory: string;
@@ -116,5 +119,28 @@ describe("exported job functions (firebase-functions-test)", function () {
       params: { uid, jobId: job.job_id },
     });
     assert.deepEqual(await message(job), answer, "a late event changes nothing");
+  });
+
+  it("uploadCounter counts a client's direct uploads and deletes the one over the day's limit", async () => {
+    const trigger = index.uploadCounter;
+    assert.ok(trigger !== undefined);
+    const wrapped = testEnvironment.wrap(trigger);
+    const png = Buffer.from("89504e470d0a1a0a", "hex");
+    const names = [1, 2, 3].map((n) => `users/${uid}/uploads/photo-${String(n)}.png`);
+    for (const name of names) {
+      await services.blobs.put(name, png, "image/png");
+      await wrapped({ data: { name, size: String(png.length), bucket: "demo-atelier-functions.appspot.com" } });
+    }
+    const left = await Promise.all(names.map((name) => services.blobs.stat(name)));
+    assert.deepEqual(
+      left.map((stat) => stat !== null),
+      [true, true, false],
+      "the third is over UPLOAD_MAX_PER_DAY (2)",
+    );
+    // The backend's own uploads (POST /uploads, named upload-…) were counted when made: the trigger leaves them.
+    const own = `users/${uid}/uploads/upload-abc.png`;
+    await services.blobs.put(own, png, "image/png");
+    await wrapped({ data: { name: own, size: String(png.length), bucket: "demo-atelier-functions.appspot.com" } });
+    assert.notEqual(await services.blobs.stat(own), null);
   });
 });

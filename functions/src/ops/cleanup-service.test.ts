@@ -32,6 +32,7 @@ describe("cleanup", function () {
       JOB_MAX_ATTEMPTS: "1",
       JOB_DISPATCH_GRACE_SECONDS: "0",
       MEDIA_RETENTION_DAYS: "2",
+      UPLOAD_RETENTION_DAYS: "2",
       CLEANUP_BATCH_SIZE: "3",
       STREAM_UPDATE_INTERVAL_MS: "200",
       RATE_LIMIT_FREE: "0",

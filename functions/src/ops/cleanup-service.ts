@@ -32,8 +32,9 @@ import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
  * - messages still `pending` after the longest silence a healthy job can keep are settled from their job: with its
  *   result if it finished (its status never reached the message), with an error if it is abandoned or gone;
  * - with `MEDIA_RETENTION_DAYS` > 0, finished jobs' media (and the input copies they kept) older than that are
- *   deleted and their messages marked `media_expired`, and so are uploads (`users/{uid}/uploads/**`) stored
- *   before then (a job keeps its own copy of an upload it names, so this never breaks a job).
+ *   deleted and their messages marked `media_expired`;
+ * - uploads (`users/{uid}/uploads/**`) older than `UPLOAD_RETENTION_DAYS` are deleted (a job keeps its own copy of
+ *   an upload it names, so this never breaks a job).
  *
  * Each category is bounded by `CLEANUP_BATCH_SIZE` per call (`more` says whether to call again), every change is
  * a conditional transaction (something written since the query is left alone, so a live stream or a working job
@@ -84,7 +85,7 @@ export class CleanupService {
       await this.#failAbandonedJobs(new Date(started), batch),
       await this.#settlePendingMessages(new Date(started - longestSilenceMs(deliveryBudget(settings))), batch),
       settings.MEDIA_RETENTION_DAYS > 0 ? await this.#deleteExpiredMedia(mediaCutoff, batch) : NOTHING,
-      settings.MEDIA_RETENTION_DAYS > 0 ? await this.#deleteOldUploads(mediaCutoff, batch) : NOTHING,
+      await this.#deleteOldUploads(new Date(started - settings.UPLOAD_RETENTION_DAYS * DAY_MS), batch),
     ];
     const report: CleanupReport = {
       requests: requests.changed,

@@ -5,6 +5,7 @@ import { ActiveStreams } from "../chat/active-streams.ts";
 import type { ChatService } from "../chat/chat-service.ts";
 import type { HistoryService } from "../chat/history-service.ts";
 import type { ChatDeletion } from "../chat/chat-deletion.ts";
+import type { UploadService } from "../uploads/upload-service.ts";
 import { deliveryBudget } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -53,6 +54,8 @@ export interface Services {
   readonly connections: ConnectionGauge;
   readonly chat: ChatService;
   readonly history: HistoryService;
+  /** Users' uploads, counted against the daily limits. */
+  readonly uploads: UploadService;
   /** Deletes chats resumably, cancelling their work (the route and the sweep). */
   readonly chatDeletion: ChatDeletion;
   /** Per-user request rate limit on generating routes; undefined when `RATE_LIMIT_ENABLED` is false. */
@@ -349,7 +352,21 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
-  const { ChatDeletion } = await import("../chat/chat-deletion.ts");
+  const [{ ChatDeletion }, { UploadService }] = await Promise.all([
+    import("../chat/chat-deletion.ts"),
+    import("../uploads/upload-service.ts"),
+  ]);
+  const uploads = new UploadService({
+    database,
+    blobs,
+    now,
+    limits: {
+      perDay: settings.UPLOAD_MAX_PER_DAY,
+      bytesPerDay: settings.UPLOAD_MAX_BYTES_PER_DAY,
+      maxBytes: settings.MAX_ATTACHMENT_SIZE_BYTES,
+      maxDimension: settings.MAX_IMAGE_DIMENSION,
+    },
+  });
   const chatDeletion = new ChatDeletion({ database, blobs, ledger, now, batchSize: settings.CLEANUP_BATCH_SIZE });
 
   return {
@@ -374,6 +391,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     ledger,
     queue,
     chatDeletion,
+    uploads,
     cleanup: new CleanupService({ database, blobs, ledger, chatDeletion, settings, logger, now }),
     propagate,
     rateLimiter: settings.RATE_LIMIT_ENABLED

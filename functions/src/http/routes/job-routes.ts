@@ -1,20 +1,16 @@
 import type { BlobStore } from "../../blobs/blob-store.ts";
-import type { Settings } from "../../config/settings.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import type { JobService } from "../../jobs/job-service.ts";
 import { toApiJob } from "../../jobs/job-view.ts";
-import { imageInputSchema, resolveImageInput } from "../../jobs/image-input.ts";
-import { CLIENT_ID_PATTERN, newId } from "../../store/ids.ts";
+import { CLIENT_ID_PATTERN } from "../../store/ids.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
-import { parseInput } from "../validation.ts";
-import { mediaPaths } from "../../store/media-paths.ts";
 
 /**
  * `POST /image/generate`, `POST /image/edit`, `POST /video/generate`, `GET /video/status/{job_id}`,
- * `GET /jobs/{job_id}`, and `POST /uploads` (+) for clients without direct Storage access (embedded mode).
+ * `GET /jobs/{job_id}`.
  */
-export function jobRoutes(jobs: JobService, blobs: BlobStore, settings: Settings): Route[] {
+export function jobRoutes(jobs: JobService, blobs: BlobStore): Route[] {
   const status = async (context: RequestContext) => {
     const jobId = context.params.jobId ?? "";
     if (!CLIENT_ID_PATTERN.test(jobId)) throw invalidArgument("Invalid job_id.", { job_id: "Not a job id" });
@@ -58,28 +54,5 @@ export function jobRoutes(jobs: JobService, blobs: BlobStore, settings: Settings
     },
     { method: "GET", path: "/video/status/:jobId", access: "user", handle: status },
     { method: "GET", path: "/jobs/:jobId", access: "user", handle: status },
-    {
-      method: "POST",
-      path: "/uploads",
-      access: "user",
-      handle: async (context) => {
-        const input = parseInput(imageInputSchema, await context.readJson());
-        if ("path" in input) throw invalidArgument("Send the image bytes.", { data: "Base64-encoded image bytes" });
-        const limits = { maxBytes: settings.MAX_ATTACHMENT_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION };
-        const image = await resolveImageInput(context.caller.uid, input, "image", blobs, limits);
-        const extension = image.mimeType === "image/jpeg" ? "jpg" : image.mimeType.slice("image/".length);
-        const path = `${mediaPaths.uploads(context.caller.uid)}${newId("upload")}.${extension}`;
-        const url = await blobs.put(path, image.data, image.mimeType);
-        context.sendJson(200, {
-          ok: true,
-          path,
-          url,
-          mime_type: image.mimeType,
-          size: image.data.length,
-          width: image.width,
-          height: image.height,
-        });
-      },
-    },
   ];
 }

@@ -1,0 +1,34 @@
+import { imageInputSchema } from "../../jobs/image-input.ts";
+import type { UploadService } from "../../uploads/upload-service.ts";
+import type { Route } from "../router.ts";
+import { parseInput } from "../validation.ts";
+
+/**
+ * `POST /uploads` (+): an image to attach to a chat turn or to edit, for clients without direct Storage access,
+ * counted against the daily upload limits (and the per-minute rate limit, like the generating routes).
+ * `DELETE /uploads/{id}` (+): removes one of the caller's uploads.
+ */
+export function uploadRoutes(uploads: UploadService): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/uploads",
+      access: "user",
+      generating: true,
+      handle: async (context) => {
+        const input = parseInput(imageInputSchema, await context.readJson());
+        context.sendJson(200, await uploads.store(context.caller.uid, input));
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/uploads/:uploadId",
+      access: "user",
+      handle: async (context) => {
+        const id = context.params.uploadId ?? "";
+        await uploads.remove(context.caller.uid, id);
+        context.sendJson(200, { ok: true, id });
+      },
+    },
+  ];
+}

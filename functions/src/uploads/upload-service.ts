@@ -1,0 +1,135 @@
+import type { BlobStore } from "../blobs/blob-store.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { invalidArgument, notFound, resourceExhausted } from "../errors/app-error.ts";
+import { resolveImageInput, type ImageInput } from "../jobs/image-input.ts";
+import { CLIENT_ID_PATTERN, newId } from "../store/ids.ts";
+import { mediaPaths } from "../store/media-paths.ts";
+import { paths } from "../store/paths.ts";
+
+/** Daily limits on a user's uploads, and the checks applied to each image. */
+export interface UploadLimits {
+  readonly perDay: number;
+  readonly bytesPerDay: number;
+  readonly maxBytes: number;
+  readonly maxDimension: number;
+}
+
+export interface StoredUpload {
+  readonly ok: true;
+  /** The upload's file name without its extension: what `DELETE /uploads/{id}` takes. */
+  readonly id: string;
+  readonly path: string;
+  readonly url: string;
+  readonly mime_type: string;
+  readonly size: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+interface DayCounter {
+  readonly day: string;
+  /** The day's first millisecond: what the Storage rules compare `request.time` with. */
+  readonly day_start: number;
+  readonly count: number;
+  readonly bytes: number;
+}
+
+const EXTENSIONS = ["png", "jpg", "webp"] as const;
+const DAY_MS = 86_400_000;
+
+/** The UTC day of `now` (`2026-12-02`), its first millisecond, and the seconds left in it. */
+function dayOf(now: number): { day: string; start: number; secondsLeft: number } {
+  const start = Math.floor(now / DAY_MS) * DAY_MS;
+  return { day: new Date(start).toISOString().slice(0, 10), start, secondsLeft: (start + DAY_MS - now) / 1000 };
+}
+
+/**
+ * A user's uploads (`POST /uploads`, `DELETE /uploads/{id}`), counted per UTC day in number and bytes
+ * (`users/{uid}/counters/uploads`): a request over either limit is refused with `429` before anything is stored. The
+ * count is taken in a transaction before the bytes are written and given back if writing them fails, so
+ * concurrent uploads cannot overshoot. Uploads made straight to Cloud Storage with the Firebase SDK are counted on
+ * the same counter after the fact ({@link UploadService.countDirect}) and removed when over the limit.
+ */
+export class UploadService {
+  readonly #database: DocumentDatabase;
+  readonly #blobs: BlobStore;
+  readonly #limits: UploadLimits;
+  readonly #now: () => number;
+
+  constructor(options: { database: DocumentDatabase; blobs: BlobStore; limits: UploadLimits; now: () => number }) {
+    this.#database = options.database;
+    this.#blobs = options.blobs;
+    this.#limits = options.limits;
+    this.#now = options.now;
+  }
+
+  async store(uid: string, input: ImageInput): Promise<StoredUpload> {
+    if ("path" in input) throw invalidArgument("Send the image bytes.", { data: "Base64-encoded image bytes" });
+    const image = await resolveImageInput(uid, input, "image", this.#blobs, {
+      maxBytes: this.#limits.maxBytes,
+      maxDimension: this.#limits.maxDimension,
+    });
+    const size = image.data.length;
+    await this.#count(uid, size, "refuse");
+    const id = newId("upload");
+    const extension = image.mimeType === "image/jpeg" ? "jpg" : image.mimeType.slice("image/".length);
+    const path = `${mediaPaths.uploads(uid)}${id}.${extension}`;
+    let url: string;
+    try {
+      url = await this.#blobs.put(path, image.data, image.mimeType);
+    } catch (error) {
+      await this.#count(uid, -size, "report");
+      throw error;
+    }
+    return { ok: true, id, path, url, mime_type: image.mimeType, size, width: image.width, height: image.height };
+  }
+
+  /** Deletes an upload of the caller's by id; one that does not exist (or is someone else's) is not found. */
+  async remove(uid: string, id: string): Promise<void> {
+    if (!CLIENT_ID_PATTERN.test(id)) throw invalidArgument("Invalid upload id.", { id: "Not an upload id" });
+    for (const extension of EXTENSIONS) {
+      const path = `${mediaPaths.uploads(uid)}${id}.${extension}`;
+      if ((await this.#blobs.stat(path)) !== null) {
+        await this.#blobs.delete(path);
+        return;
+      }
+    }
+    throw notFound("Upload");
+  }
+
+  /**
+   * Counts an upload made straight to Cloud Storage (the Storage trigger calls it): within the day's limits it
+   * stays; over them it is deleted. Returns whether it was kept.
+   */
+  async countDirect(uid: string, path: string, size: number): Promise<boolean> {
+    const kept = await this.#count(uid, size, "report");
+    if (!kept) await this.#blobs.delete(path);
+    return kept;
+  }
+
+  /**
+   * Adds an upload of `bytes` to today's counter (negative `bytes` gives one back). Over a limit the counter stays
+   * as it is, and the upload is refused with `429` (`refuse`) or the answer is false (`report`).
+   */
+  async #count(uid: string, bytes: number, overLimit: "refuse" | "report"): Promise<boolean> {
+    const { day, start, secondsLeft } = dayOf(this.#now());
+    const path = paths.counter(uid, "uploads");
+    return this.#database.transaction(async (transaction) => {
+      const stored = (await transaction.get<DayCounter>(path))?.data;
+      const current = stored?.day === day ? stored : { day, day_start: start, count: 0, bytes: 0 };
+      const uploads = current.count + (bytes < 0 ? -1 : 1);
+      const total = current.bytes + bytes;
+      const over = bytes > 0 && (uploads > this.#limits.perDay || total > this.#limits.bytesPerDay);
+      if (over && overLimit === "refuse") {
+        throw resourceExhausted(
+          `You can upload at most ${this.#limits.perDay} images (${this.#limits.bytesPerDay} bytes) a day.`,
+          secondsLeft,
+          { limit: this.#limits.perDay, limit_bytes: this.#limits.bytesPerDay, scope: "uploads" },
+        );
+      }
+      if (over) return false;
+      transaction.set(path, { day, day_start: start, count: Math.max(0, uploads), bytes: Math.max(0, total) });
+      return true;
+    });
+  }
+}
