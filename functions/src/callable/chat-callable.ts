@@ -41,6 +41,7 @@ export async function handleChatCallable(
     }
     await services.rateLimiter?.consume(user.uid);
     const prepared = await services.chat.begin(user, request.data, Date.now());
+    const slot = await services.streamSlots.acquire(user.uid);
     const sink = new CallableSink(response, request.acceptsStreaming);
     const release = services.connections.acquire();
     try {
@@ -48,6 +49,7 @@ export async function handleChatCallable(
       await sink.flushed();
     } finally {
       release();
+      await slot.release();
     }
     const terminal = sink.terminal;
     if (terminal?.event === "error") throw new AppError(terminal.data.code, terminal.data.message);

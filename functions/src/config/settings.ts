@@ -147,6 +147,8 @@ export const settingsSchema = z.object({
     .default(
       "You are Atelier, a helpful creative assistant. Answer clearly and concisely. Use Markdown where it helps.",
     ),
+  /** Streams one user may have open at once, answers and resumes alike, across every instance. */
+  MAX_OPEN_STREAMS_PER_USER: integer(10, 1),
   SSE_CONNECTIONS_WARNING: integer(150, 1),
   SSE_CONNECTIONS_CRITICAL: integer(200, 1),
   SHUTDOWN_GRACE_SECONDS: integer(8, 0),

@@ -14,8 +14,8 @@ export interface ApiDependencies {
   readonly routes: readonly Route[];
   readonly maxRequestBytes: number;
   readonly corsOrigins: readonly (string | undefined)[];
-  /** Checks per-user limits before a generating route runs; throws `resource_exhausted`. */
-  readonly beforeGenerating?: (user: AuthenticatedUser, context: RequestContext) => Promise<void>;
+  /** Takes from the per-user rate limit before a rate-limited route runs; throws `resource_exhausted`. */
+  readonly rateLimit?: (user: AuthenticatedUser, context: RequestContext) => Promise<void>;
   /**
    * App Check on every signed-in route: `monitor` logs requests without a valid token, `enforce` refuses them
    * with 401.
@@ -65,8 +65,8 @@ export function createApiHandler(dependencies: ApiDependencies): RequestHandler 
         if (match.route.access === "admin" && !context.user.admin) {
           throw new AppError("permission_denied", "This route needs an admin account.");
         }
-        if (match.route.generating === true && dependencies.beforeGenerating !== undefined) {
-          await dependencies.beforeGenerating(context.user, context);
+        if (match.route.rateLimited === true && dependencies.rateLimit !== undefined) {
+          await dependencies.rateLimit(context.user, context);
         }
       }
       await match.route.handle(context);

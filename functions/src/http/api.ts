@@ -18,7 +18,7 @@ export function apiRoutes(services: Services): Route[] {
     ...healthRoutes(services),
     ...accountRoutes(),
     ...modelRoutes(services.models, { videoMaxSeconds: services.config.settings.VIDEO_MAX_DURATION_SECONDS }),
-    ...chatRoutes(services.chat, services.config.settings, services.connections),
+    ...chatRoutes(services.chat, services.config.settings, services.connections, services.streamSlots),
     ...historyRoutes(services.history, services.chatDeletion),
     ...jobRoutes(services.jobs, services.blobs),
     ...uploadRoutes(services.uploads),
@@ -39,6 +39,6 @@ export function createApi(services: Services): RequestHandler {
     ...(services.appCheck === undefined ? {} : { appCheck: services.appCheck }),
     ...(services.rateLimiter === undefined
       ? {}
-      : { beforeGenerating: (user) => services.rateLimiter?.consume(user.uid) ?? Promise.resolve() }),
+      : { rateLimit: (user) => services.rateLimiter?.consume(user.uid) ?? Promise.resolve() }),
   });
 }

@@ -2,7 +2,7 @@ import type { RequestContext } from "./request-context.ts";
 
 /**
  * Who may call a route: anyone (health, signed media URLs), a signed-in user, or an admin (custom claim).
- * `generating` routes start model work and get the per-user rate limit.
+ * `rateLimited` routes (those that start model work or streams, uploads, stops) take from the per-user rate limit.
  */
 export type RouteAccess = "public" | "user" | "admin";
 
@@ -11,7 +11,7 @@ export interface Route {
   /** Segments; `:name` captures one segment, a final `*` captures the rest. */
   readonly path: string;
   readonly access: RouteAccess;
-  readonly generating?: boolean;
+  readonly rateLimited?: boolean;
   readonly handle: (context: RequestContext) => Promise<void>;
 }
 

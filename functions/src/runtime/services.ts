@@ -6,6 +6,7 @@ import type { ChatService } from "../chat/chat-service.ts";
 import type { HistoryService } from "../chat/history-service.ts";
 import type { ChatDeletion } from "../chat/chat-deletion.ts";
 import type { UploadService } from "../uploads/upload-service.ts";
+import type { StreamSlots } from "../ops/stream-slots.ts";
 import { deliveryBudget } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -54,6 +55,8 @@ export interface Services {
   readonly connections: ConnectionGauge;
   readonly chat: ChatService;
   readonly history: HistoryService;
+  /** Each user's open streams, capped across instances. */
+  readonly streamSlots: StreamSlots;
   /** Users' uploads, counted against the daily limits. */
   readonly uploads: UploadService;
   /** Deletes chats resumably, cancelling their work (the route and the sweep). */
@@ -352,9 +355,10 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
-  const [{ ChatDeletion }, { UploadService }] = await Promise.all([
+  const [{ ChatDeletion }, { UploadService }, { StreamSlots }] = await Promise.all([
     import("../chat/chat-deletion.ts"),
     import("../uploads/upload-service.ts"),
+    import("../ops/stream-slots.ts"),
   ]);
   const uploads = new UploadService({
     database,
@@ -392,6 +396,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     queue,
     chatDeletion,
     uploads,
+    // A lease long enough that renewals (every half) stay rare; a dead instance's slots free within it.
+    streamSlots: new StreamSlots(database, { max: settings.MAX_OPEN_STREAMS_PER_USER, leaseMs: 60_000, now }),
     cleanup: new CleanupService({ database, blobs, ledger, chatDeletion, settings, logger, now }),
     propagate,
     rateLimiter: settings.RATE_LIMIT_ENABLED

@@ -1,6 +1,7 @@
 import type { ChatService } from "../../chat/chat-service.ts";
 import type { Settings } from "../../config/settings.ts";
 import type { ConnectionGauge } from "../../ops/connection-gauge.ts";
+import type { StreamSlots } from "../../ops/stream-slots.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import { z } from "zod";
 import { clientId } from "../../chat/chat-request.ts";
@@ -13,13 +14,22 @@ import { parseInput } from "../validation.ts";
 /**
  * `POST /chat/stream` (new answer, or replay/resume for a repeated request_id), `GET /chat/stream/{message_id}`
  * (resume from `Last-Event-ID` or `?after=`), `POST /chat/stop`. Every refusal happens before the stream opens,
- * so it is an ordinary JSON error; once the stream is open, failures arrive as an `error` event.
+ * so it is an ordinary JSON error; once the stream is open, failures arrive as an `error` event. All three take
+ * from the caller's rate limit, and every stream holds one of the caller's stream slots while it is open.
  */
-export function chatRoutes(chat: ChatService, settings: Settings, connections: ConnectionGauge): Route[] {
-  const openStream = (context: RequestContext) => {
+export function chatRoutes(
+  chat: ChatService,
+  settings: Settings,
+  connections: ConnectionGauge,
+  slots: StreamSlots,
+): Route[] {
+  /** Takes one of the caller's stream slots (429 when all are taken) and opens the stream, which gives it back. */
+  const openStream = async (context: RequestContext) => {
+    const slot = await slots.acquire(context.caller.uid);
     const stream = new SseStream(context.response, settings.SSE_HEARTBEAT_SECONDS);
     stream.open();
     context.response.once("close", connections.acquire());
+    context.response.once("close", () => void slot.release().catch(() => undefined));
     return stream;
   };
 
@@ -28,20 +38,21 @@ export function chatRoutes(chat: ChatService, settings: Settings, connections: C
       method: "POST",
       path: "/chat/stream",
       access: "user",
-      generating: true,
+      rateLimited: true,
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
         const prepared = await chat.begin(context.caller, await context.readJson(), startedAt);
         context.logFields.chat_id = prepared.message.chat_id;
         if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
-        await chat.stream(prepared, openStream(context));
+        await chat.stream(prepared, await openStream(context));
       },
     },
     {
       method: "GET",
       path: "/chat/stream/:messageId",
       access: "user",
+      rateLimited: true,
       handle: async (context) => {
         const offset = resumeOffset(context);
         const messageId = context.params.messageId ?? "";
@@ -51,13 +62,14 @@ export function chatRoutes(chat: ChatService, settings: Settings, connections: C
         const message = await chat.message(context.caller.uid, messageId);
         context.logFields.generation_type = "text";
         context.logFields.chat_id = message.chat_id;
-        await chat.follow(context.caller.uid, message, offset, openStream(context));
+        await chat.follow(context.caller.uid, message, offset, await openStream(context));
       },
     },
     {
       method: "POST",
       path: "/chat/stop",
       access: "user",
+      rateLimited: true,
       handle: async (context) => {
         const body = parseInput(stopBody, await context.readJson());
         const status = await chat.stop(context.caller.uid, body.message_id);

@@ -14,7 +14,7 @@ export function uploadRoutes(uploads: UploadService): Route[] {
       method: "POST",
       path: "/uploads",
       access: "user",
-      generating: true,
+      rateLimited: true,
       handle: async (context) => {
         const input = parseInput(imageInputSchema, await context.readJson());
         context.sendJson(200, await uploads.store(context.caller.uid, input));

@@ -1,0 +1,80 @@
+import { randomUUID } from "node:crypto";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { resourceExhausted } from "../errors/app-error.ts";
+import { paths } from "../store/paths.ts";
+
+/**
+ * A cap on the streams one user has open at once (`MAX_OPEN_STREAMS_PER_USER`), answers and resumes alike, across
+ * every instance: each open stream holds a slot, a lease in `users/{uid}/counters/streams` that it renews while it
+ * lasts and gives back when it ends. A slot whose instance died expires with its lease, so a crash never locks a
+ * user out for long. One user's streams write that document only on open, close and renewal (every half lease).
+ */
+export interface StreamSlotsOptions {
+  readonly max: number;
+  readonly leaseMs: number;
+  readonly now: () => number;
+}
+
+/** An open stream's slot. */
+export interface StreamSlot {
+  /** Gives the slot back (once; later calls do nothing). */
+  release(): Promise<void>;
+}
+
+interface SlotsDocument {
+  /** Slot id → when its lease ends (milliseconds). */
+  readonly slots: Readonly<Record<string, number>>;
+}
+
+export class StreamSlots {
+  readonly #database: DocumentDatabase;
+  readonly #options: StreamSlotsOptions;
+
+  constructor(database: DocumentDatabase, options: StreamSlotsOptions) {
+    this.#database = database;
+    this.#options = options;
+  }
+
+  /** Takes a slot, or refuses with `429` (and the seconds until the first lease ends) when all are taken. */
+  async acquire(uid: string): Promise<StreamSlot> {
+    const id = randomUUID();
+    await this.#change(uid, (live) => {
+      const leases = Object.values(live);
+      if (leases.length >= this.#options.max) {
+        const soonest = Math.min(...leases);
+        throw resourceExhausted(
+          `You have ${this.#options.max} streams open already. Close one, or wait for an answer to end.`,
+          Math.max(1, (soonest - this.#options.now()) / 1000),
+          { limit: this.#options.max, scope: "streams" },
+        );
+      }
+      return { ...live, [id]: this.#options.now() + this.#options.leaseMs };
+    });
+    const renewal = setInterval(() => {
+      void this.#change(uid, (live) => ({ ...live, [id]: this.#options.now() + this.#options.leaseMs })).catch(
+        () => undefined,
+      );
+    }, this.#options.leaseMs / 2);
+    renewal.unref();
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(renewal);
+        await this.#change(uid, (live) => Object.fromEntries(Object.entries(live).filter(([slot]) => slot !== id)));
+      },
+    };
+  }
+
+  /** Rewrites the user's live slots (expired ones dropped) as `change` says, in one transaction. */
+  async #change(uid: string, change: (live: Record<string, number>) => Record<string, number>): Promise<void> {
+    const path = paths.counter(uid, "streams");
+    await this.#database.transaction(async (transaction) => {
+      const stored = (await transaction.get<SlotsDocument>(path))?.data.slots ?? {};
+      const now = this.#options.now();
+      const live = Object.fromEntries(Object.entries(stored).filter(([, until]) => until > now));
+      transaction.set(path, { slots: change(live) });
+    });
+  }
+}
