@@ -54,7 +54,12 @@ async function loadEntry(
   `;
   // As deploy discovery and the emulator give it: the project and its bucket.
   const firebaseConfig = JSON.stringify({ projectId: "demo-atelier", storageBucket: "demo-atelier.appspot.com" });
-  const environment: NodeJS.ProcessEnv = { ...process.env, FIREBASE_CONFIG: firebaseConfig, ...options.environment };
+  const environment: NodeJS.ProcessEnv = {
+    ...process.env,
+    FIREBASE_CONFIG: firebaseConfig,
+    GCLOUD_PROJECT: "demo-atelier",
+    ...options.environment,
+  };
   delete environment.FUNCTION_TARGET;
   delete environment.FUNCTIONS_EMULATOR;
   if (options.deploy !== true) environment.FUNCTIONS_EMULATOR = "true";
@@ -71,6 +76,7 @@ describe("the functions entry (functions/src/index.ts)", function () {
   it("loads with require(), as the emulator and deploy discovery load it, and exports every function", async () => {
     const loaded = await loadEntry(undefined);
     assert.deepEqual(loaded.exported, [
+      "accountDeletion",
       "api",
       "chat",
       "cleanup",

@@ -12,6 +12,7 @@ import { WORKER_RETRY_BACKOFF, WORKER_TIMEOUT_SECONDS } from "./jobs/delivery-bu
 import { DEFAULT_CLEANUP_SCHEDULE } from "./ops/cleanup-schedule.ts";
 import { defineJobStatusTrigger } from "./triggers/job-status-trigger.ts";
 import { defineUploadTrigger } from "./triggers/upload-trigger.ts";
+import { defineAccountDeletionTrigger } from "./triggers/account-deletion-trigger.ts";
 
 const region = process.env.FUNCTIONS_REGION ?? "us-central1";
 
@@ -117,6 +118,15 @@ function bucketOf(firebaseConfig: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A user deleted in the console (or anywhere) takes all their data with them, as `DELETE /account` does. A
+ * first-generation Auth trigger reads its project from GCLOUD_PROJECT, which deploy discovery and the emulator set.
+ */
+export const accountDeletion =
+  (process.env.GCLOUD_PROJECT ?? "") !== "" && (target === undefined || target === "" || target === "accountDeletion")
+    ? defineAccountDeletionTrigger({ region, secrets: providerSecrets })
+    : undefined;
 
 /** The maintenance sweep (the same one `POST /admin/cleanup` runs), on `CLEANUP_SCHEDULE` (UTC). */
 export const cleanup = onSchedule(

@@ -1,6 +1,6 @@
 import type { Auth, DecodedIdToken } from "firebase-admin/auth";
 import { AppError } from "../errors/app-error.ts";
-import type { AuthenticatedUser, IdTokenVerifier } from "./id-token-verifier.ts";
+import type { AccountDirectory, AuthenticatedUser, IdTokenVerifier } from "./id-token-verifier.ts";
 
 /**
  * Verifies ID tokens with firebase-admin. Revocation (and disabled accounts, and tokens for users that do not
@@ -38,6 +38,10 @@ export class FirebaseIdTokenVerifier implements IdTokenVerifier {
     };
   }
 
+  forget(uid: string): void {
+    this.#userStates.delete(uid);
+  }
+
   async #assertStillValid(decoded: DecodedIdToken): Promise<void> {
     const now = this.#now();
     let state = this.#userStates.get(decoded.uid);
@@ -60,4 +64,33 @@ export class FirebaseIdTokenVerifier implements IdTokenVerifier {
       throw new AppError("unauthenticated", "The ID token has been revoked. Sign in again.");
     }
   }
+}
+
+/** Account deletion's Auth operations, on firebase-admin. */
+export class FirebaseAccountDirectory implements AccountDirectory {
+  readonly #auth: Auth;
+
+  constructor(auth: Auth) {
+    this.#auth = auth;
+  }
+
+  async revokeSessions(uid: string): Promise<void> {
+    try {
+      await this.#auth.revokeRefreshTokens(uid);
+    } catch (error) {
+      if (!isUserNotFound(error)) throw error;
+    }
+  }
+
+  async deleteUser(uid: string): Promise<void> {
+    try {
+      await this.#auth.deleteUser(uid);
+    } catch (error) {
+      if (!isUserNotFound(error)) throw error;
+    }
+  }
+}
+
+function isUserNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === "auth/user-not-found";
 }

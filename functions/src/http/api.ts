@@ -16,7 +16,7 @@ import { uploadRoutes } from "./routes/upload-routes.ts";
 export function apiRoutes(services: Services): Route[] {
   return [
     ...healthRoutes(services),
-    ...accountRoutes(),
+    ...accountRoutes(services.accounts),
     ...modelRoutes(services.models, { videoMaxSeconds: services.config.settings.VIDEO_MAX_DURATION_SECONDS }),
     ...chatRoutes(services.chat, services.config.settings, services.connections, services.streamSlots),
     ...historyRoutes(services.history, services.chatDeletion),

@@ -7,6 +7,7 @@ import type { HistoryService } from "../chat/history-service.ts";
 import type { ChatDeletion } from "../chat/chat-deletion.ts";
 import type { UploadService } from "../uploads/upload-service.ts";
 import type { StreamSlots } from "../ops/stream-slots.ts";
+import type { AccountService } from "../account/account-service.ts";
 import { deliveryBudget } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -55,6 +56,8 @@ export interface Services {
   readonly connections: ConnectionGauge;
   readonly chat: ChatService;
   readonly history: HistoryService;
+  /** Account deletion and export. */
+  readonly accounts: AccountService;
   /** Each user's open streams, capped across instances. */
   readonly streamSlots: StreamSlots;
   /** Users' uploads, counted against the daily limits. */
@@ -272,7 +275,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   }
 
   const { getAuth } = await import("firebase-admin/auth");
-  const { FirebaseIdTokenVerifier } = await import("../auth/firebase-id-token-verifier.ts");
+  const { FirebaseIdTokenVerifier, FirebaseAccountDirectory } = await import("../auth/firebase-id-token-verifier.ts");
+  const directory = new FirebaseAccountDirectory(getAuth(app));
   const verifier = new FirebaseIdTokenVerifier(getAuth(app), {
     checkRevoked: settings.AUTH_CHECK_REVOKED,
     revocationCacheSeconds: settings.AUTH_REVOCATION_CACHE_SECONDS,
@@ -355,10 +359,11 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
-  const [{ ChatDeletion }, { UploadService }, { StreamSlots }] = await Promise.all([
+  const [{ ChatDeletion }, { UploadService }, { StreamSlots }, { AccountService }] = await Promise.all([
     import("../chat/chat-deletion.ts"),
     import("../uploads/upload-service.ts"),
     import("../ops/stream-slots.ts"),
+    import("../account/account-service.ts"),
   ]);
   const uploads = new UploadService({
     database,
@@ -396,6 +401,16 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     queue,
     chatDeletion,
     uploads,
+    accounts: new AccountService({
+      database,
+      blobs,
+      ledger,
+      directory,
+      verifier,
+      logger,
+      now,
+      batchSize: settings.CLEANUP_BATCH_SIZE,
+    }),
     // A lease long enough that renewals (every half) stay rare; a dead instance's slots free within it.
     streamSlots: new StreamSlots(database, { max: settings.MAX_OPEN_STREAMS_PER_USER, leaseMs: 60_000, now }),
     cleanup: new CleanupService({ database, blobs, ledger, chatDeletion, settings, logger, now }),
