@@ -117,6 +117,18 @@ export function describeBlobStoreContract(
       assert.deepEqual(await blobs.listStoredBefore(`${root}/*/images/d.png`, later, 10), [`${root}/u2/images/d.png`]);
     });
 
+    it("lists in path order a page at a time, each page starting after the last path of the one before", async () => {
+      const paths = ["a-b/x.png", "a/x.png", "a/y.png", "b/z.png"].map((name) => `${root}/u9/images/${name}`);
+      for (const path of [...paths].reverse()) await blobs.put(path, png, "image/png");
+      const later = new Date(Date.now() + 60_000);
+      const glob = `${root}/u9/**`;
+      const first = await blobs.listStoredBefore(glob, later, 2);
+      assert.deepEqual(first, [...paths].sort().slice(0, 2));
+      const second = await blobs.listStoredBefore(glob, later, 2, first.at(-1));
+      assert.deepEqual(second, [...paths].sort().slice(2));
+      assert.deepEqual(await blobs.listStoredBefore(glob, later, 2, second.at(-1)), []);
+    });
+
     it("answers ping", async () => {
       await blobs.ping();
     });

@@ -24,9 +24,10 @@ export interface BlobStore {
   deletePrefix(prefix: string): Promise<number>;
   /**
    * Up to `limit` paths of blobs stored before `cutoff` whose paths match `glob`: segments separated by `/`,
-   * each one a literal name, `*` (any one segment) or, last, `**` (anything below). In no particular order.
+   * each one a literal name, `*` (any one segment) or, last, `**` (anything below). In path order, starting after
+   * `startAfter` when given, so a long listing can be walked a page at a time.
    */
-  listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]>;
+  listStoredBefore(glob: string, cutoff: Date, limit: number, startAfter?: string): Promise<string[]>;
   /**
    * A URL that returns the bytes with their content type to whoever holds it. Throws {@link BlobMissingError} when
    * there is no blob at `path` (Cloud Storage must look the object up to make one).

@@ -82,7 +82,7 @@ export class CloudStorageBlobStore implements BlobStore {
     return files.length;
   }
 
-  async listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]> {
+  async listStoredBefore(glob: string, cutoff: Date, limit: number, startAfter?: string): Promise<string[]> {
     const found: string[] = [];
     // The literal start and Cloud Storage's matchGlob narrow the listing; names are still checked here, since the
     // Storage emulator ignores matchGlob and its `*` also matches an empty segment. Names this port could not
@@ -96,11 +96,14 @@ export class CloudStorageBlobStore implements BlobStore {
         matchGlob: glob,
         autoPaginate: false,
         maxResults: 1000,
+        // Cloud Storage lists in name order; startOffset is inclusive, so the name itself is passed over below.
+        ...(startAfter === undefined ? {} : { startOffset: startAfter }),
         ...(pageToken === undefined ? {} : { pageToken }),
       });
       for (const file of files) {
         const stored = Date.parse(String(file.metadata.timeCreated));
-        if (matches(file.name) && isBlobPath(file.name) && stored < cutoff.getTime()) found.push(file.name);
+        const after = startAfter === undefined || file.name > startAfter;
+        if (after && matches(file.name) && isBlobPath(file.name) && stored < cutoff.getTime()) found.push(file.name);
         if (found.length >= limit) return found;
       }
       // The next query is null after the last page, whatever the type says.

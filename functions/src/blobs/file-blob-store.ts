@@ -94,9 +94,15 @@ export class FileBlobStore implements BlobStore {
     return deleted;
   }
 
-  async listStoredBefore(glob: string, cutoff: Date, limit: number): Promise<string[]> {
-    const found: string[] = [];
+  async listStoredBefore(glob: string, cutoff: Date, limit: number, startAfter?: string): Promise<string[]> {
+    // Folders list in no set order: the matching names are sorted as strings, as Cloud Storage lists them.
+    const matching: string[] = [];
     for await (const path of this.#matching(glob.split("/"), [])) {
+      if (startAfter === undefined || path > startAfter) matching.push(path);
+    }
+    matching.sort();
+    const found: string[] = [];
+    for (const path of matching) {
       if ((await this.#storedAt(path)) < cutoff.getTime()) found.push(path);
       if (found.length >= limit) break;
     }

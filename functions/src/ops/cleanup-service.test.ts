@@ -180,6 +180,10 @@ describe("cleanup", function () {
       now: () => days(3).getTime(),
     });
     await storedEarlier.put(`users/${uid}/uploads/upload-old.png`, Buffer.from("png"), "image/png");
+    // Media of a job that no longer exists (a worker crashed between storing and completing): old, and fresh.
+    await storedEarlier.put(`users/${uid}/images/job-never-recorded/0.png`, Buffer.from("png"), "image/png");
+    await storedEarlier.put(`users/${uid}/videos/job-never-recorded.mp4`, Buffer.from("mp4"), "video/mp4");
+    await blobs.put(`users/${uid}/images/job-just-stored/0.png`, Buffer.from("png"), "image/png");
     await blobs.put(`users/${uid}/uploads/upload-new.png`, Buffer.from("png"), "image/png");
   }
 
@@ -217,7 +221,7 @@ describe("cleanup", function () {
       5,
       "the two abandoned jobs (with their messages), the job from before abandon_at, the message whose status was lost, the message without a job",
     );
-    assert.equal(total("media"), 3, "two jobs' images and one old upload");
+    assert.equal(total("media"), 5, "two jobs' images, one old upload, and an old orphan's image and video");
 
     const { database, blobs } = server.services;
     const get = async <T extends object>(path: string) => (await database.get<T>(path))?.data;
@@ -255,6 +259,9 @@ describe("cleanup", function () {
     assert.ok(await blobs.stat(`users/${user.uid}/images/job-new-media/0.png`));
     assert.equal(await blobs.stat(`users/${user.uid}/uploads/upload-old.png`), null);
     assert.ok(await blobs.stat(`users/${user.uid}/uploads/upload-new.png`));
+    assert.equal(await blobs.stat(`users/${user.uid}/images/job-never-recorded/0.png`), null, "an orphan is found");
+    assert.equal(await blobs.stat(`users/${user.uid}/videos/job-never-recorded.mp4`), null);
+    assert.ok(await blobs.stat(`users/${user.uid}/images/job-just-stored/0.png`), "too young to be taken for one");
     assert.equal((await get<JobRecord>(paths.job(user.uid, "job-old-media-1")))?.media_deleted, true);
     assert.equal((await get<MessageRecord>(paths.message(user.uid, "msg-of-job-old-media-1")))?.media_expired, true);
 

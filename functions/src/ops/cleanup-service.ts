@@ -17,7 +17,7 @@ import {
 } from "../store/records.ts";
 import type { ChatDeletion } from "../chat/chat-deletion.ts";
 import { AppError } from "../errors/app-error.ts";
-import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
+import { deleteJobMedia, jobOfMedia, mediaPaths } from "../store/media-paths.ts";
 
 /**
  * The maintenance sweep behind `POST /admin/cleanup` and the scheduled `cleanup` function:
@@ -33,6 +33,8 @@ import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
  *   result if it finished (its status never reached the message), with an error if it is abandoned or gone;
  * - with `MEDIA_RETENTION_DAYS` > 0, finished jobs' media (and the input copies they kept) older than that are
  *   deleted and their messages marked `media_expired`;
+ * - generated media (images, videos, input copies) whose job document no longer exists are deleted: a walk through
+ *   the bucket, a page per round from where the last round stopped, of blobs older than an hour;
  * - uploads (`users/{uid}/uploads/**`) older than `UPLOAD_RETENTION_DAYS` are deleted (a job keeps its own copy of
  *   an upload it names, so this never breaks a job).
  *
@@ -62,6 +64,8 @@ export interface CleanupDependencies {
 }
 
 const DAY_MS = 86_400_000;
+/** Generated media younger than this are never taken for orphans: their job may still be being written. */
+const ORPHAN_MEDIA_AGE_MS = 3_600_000;
 
 /** What a job that no delivery will finish, and its message, end with. */
 const JOB_TIMED_OUT = { code: "unavailable", message: "The job did not finish in time." } as const;
@@ -78,7 +82,7 @@ export class CleanupService {
     const started = now();
     const batch = settings.CLEANUP_BATCH_SIZE;
     const mediaCutoff = new Date(started - settings.MEDIA_RETENTION_DAYS * DAY_MS);
-    const [requests, chats, streams, jobs, pending, media, uploads] = [
+    const [requests, chats, streams, jobs, pending, media, uploads, orphans] = [
       await this.#expireRequests(new Date(started - settings.REQUEST_RETENTION_DAYS * DAY_MS), batch),
       await this.#finishChatDeletions(new Date(started), batch),
       await this.#abortStaleStreams(new Date(started - settings.STALE_STREAM_SECONDS * 1000), batch),
@@ -86,14 +90,15 @@ export class CleanupService {
       await this.#settlePendingMessages(new Date(started - longestSilenceMs(deliveryBudget(settings))), batch),
       settings.MEDIA_RETENTION_DAYS > 0 ? await this.#deleteExpiredMedia(mediaCutoff, batch) : NOTHING,
       await this.#deleteOldUploads(new Date(started - settings.UPLOAD_RETENTION_DAYS * DAY_MS), batch),
+      await this.#deleteOrphanMedia(new Date(started - ORPHAN_MEDIA_AGE_MS), batch),
     ];
     const report: CleanupReport = {
       requests: requests.changed,
       deleted_chats: chats.changed,
       aborted_streams: streams.changed,
       stale_jobs: jobs.changed + pending.changed,
-      media: media.changed + uploads.changed,
-      more: [requests, chats, streams, jobs, pending, media, uploads].some((outcome) => outcome.full),
+      media: media.changed + uploads.changed + orphans.changed,
+      more: [requests, chats, streams, jobs, pending, media, uploads, orphans].some((outcome) => outcome.full),
     };
     logger.info("cleanup", { ...report, duration_ms: now() - started });
     return report;
@@ -219,6 +224,37 @@ export class CleanupService {
       await ledger.markMediaDeleted(uid, job.job_id);
     }
     return { changed: deleted, full: found.length >= batch };
+  }
+
+  /**
+   * One page of the walk through every user's generated media: a blob whose job is gone belongs to nothing (a
+   * worker that crashed between storing and completing, a deletion cut short) and is deleted. The walk goes on
+   * from where the last round stopped, and starts over once it reaches the end. A page that deleted nothing is not
+   * "more": the schedule carries the walk on.
+   */
+  async #deleteOrphanMedia(cutoff: Date, batch: number): Promise<Outcome> {
+    const { database, blobs, ledger } = this.#dependencies;
+    const after = (await database.get<{ after?: string }>(paths.mediaSweepCursor))?.data.after;
+    const found = await blobs.listStoredBefore(mediaPaths.everything, cutoff, batch, after);
+    const known = new Map<string, boolean>();
+    let deleted = 0;
+    for (const path of found) {
+      const owner = jobOfMedia(path);
+      if (owner === undefined) continue;
+      const key = `${owner.uid}/${owner.jobId}`;
+      let exists = known.get(key);
+      if (exists === undefined) {
+        exists = (await ledger.get(owner.uid, owner.jobId)) !== undefined;
+        known.set(key, exists);
+      }
+      if (!exists) {
+        await blobs.delete(path);
+        deleted += 1;
+      }
+    }
+    const last = found.at(-1);
+    await database.set(paths.mediaSweepCursor, found.length < batch || last === undefined ? {} : { after: last });
+    return { changed: deleted, full: found.length >= batch && deleted > 0 };
   }
 
   async #deleteOldUploads(cutoff: Date, batch: number): Promise<Outcome> {

@@ -16,7 +16,18 @@ export const mediaPaths = {
   jobVideo: (uid: string, jobId: string) => `users/${uid}/videos/${jobId}.`,
   /** Folder of the copies of a job's input images (inline or uploaded): the job's own. */
   jobInputs: (uid: string, jobId: string) => `users/${uid}/inputs/${jobId}/`,
+  /** Every user's every blob, as a blob-store glob (the orphan sweep). */
+  everything: "users/*/**",
 } as const;
+
+/** The user and job a generated blob belongs to (images, videos, input copies); undefined for uploads and others. */
+export function jobOfMedia(path: string): { uid: string; jobId: string } | undefined {
+  const [root, uid, kind, name] = path.split("/");
+  if (root !== "users" || uid === undefined || name === undefined) return undefined;
+  if (kind === "images" || kind === "inputs") return { uid, jobId: name };
+  if (kind === "videos") return { uid, jobId: name.slice(0, name.lastIndexOf(".")) };
+  return undefined;
+}
 
 /** Deletes everything a job stored: its images, its video and its input copies. Returns how many blobs. */
 export async function deleteJobMedia(blobs: BlobStore, uid: string, jobId: string): Promise<number> {

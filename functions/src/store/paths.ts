@@ -23,6 +23,8 @@ export const paths = {
   jobs: (uid: string) => `users/${segment(uid)}/jobs`,
   job: (uid: string, jobId: string) => `users/${segment(uid)}/jobs/${segment(jobId)}`,
   counter: (uid: string, name: string) => `users/${segment(uid)}/counters/${segment(name)}`,
+  /** Where the media sweep's walk through the bucket has got to (server-only; no user's). */
+  mediaSweepCursor: "_atelier/media-sweep",
 } as const;
 
 /** The owner of a document under `users/{uid}/...`. */
