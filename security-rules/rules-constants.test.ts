@@ -34,7 +34,10 @@ describe("storage.rules constants", () => {
     const names = {
       "users/u1/uploads/photo.png": true,
       "users/u1/uploads/upload-abc_1.jpeg": true,
-      "users/u1/uploads/album/2026/a+b=c@d.webp": true,
+      "users/u1/uploads/a+b=c@d.webp": true,
+      "users/u1/uploads/my.photo.jpeg": true,
+      "users/u1/uploads/album/2026/a.webp": false,
+      "users/u1/uploads/no-extension": false,
       "users/u1/uploads/photo 1.png": false,
       "users/u1/uploads/ünïcode.png": false,
       "users/u1/uploads/../x.png": false,

@@ -116,6 +116,31 @@ describe("account export and deletion", function () {
     assert.ok((await documentsOf(bystander.uid)) > 0, "nobody else's data is touched");
   });
 
+  it("refuses work from the deleted account's tokens still valid elsewhere, and purges again once they expire", async () => {
+    // As an instance whose token cache still trusts the old token: the services themselves, not the route.
+    const refused = server.services.jobs.submitImage(
+      { uid: user.uid, admin: false, tier: undefined },
+      { prompt: "late" },
+    );
+    await assert.rejects(refused, /This account was deleted/);
+    await assert.rejects(
+      server.services.uploads.store(user.uid, { data: PNG.toString("base64"), mime_type: "image/png" }),
+      /This account was deleted/,
+    );
+    // Something written by a request that was already in flight at the purge:
+    await server.services.database.set(paths.counter(user.uid, "rate"), { tokens: 1 });
+    const later = await startApiServer(
+      { EMBEDDED_DATA_DIR: server.config.embeddedDataDirectory, RATE_LIMIT_FREE: "0" },
+      { now: () => Date.now() + 66 * 60_000 },
+    );
+    try {
+      await later.services.cleanup.sweep();
+      assert.equal(await later.services.database.get(paths.counter(user.uid, "rate")), null);
+    } finally {
+      await later.close();
+    }
+  });
+
   it("is what the Auth trigger runs for a user deleted in the console, and a repeat finds nothing left", async () => {
     const again = await server.services.accounts.deleteAccount(user.uid);
     assert.deepEqual(again, { documents: 0, media: 0 });

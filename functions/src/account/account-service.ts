@@ -6,7 +6,12 @@ import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { Logger } from "../logging/logger.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
-import type { ChatRecord, JobRecord, MessageRecord } from "../store/records.ts";
+import type { ChatRecord, DeletedAccountRecord, JobRecord, MessageRecord } from "../store/records.ts";
+
+/** How long an ID token lives (one hour), and a margin: after this, no token of a deleted account works. */
+const TOKEN_LIFETIME_MS = 65 * 60_000;
+/** How long a tombstone is kept: well past every token, then Firestore's TTL removes it. */
+const TOMBSTONE_KEPT_MS = 2 * 86_400_000;
 
 export interface AccountServiceOptions {
   readonly database: DocumentDatabase;
@@ -46,16 +51,42 @@ export class AccountService {
   }
 
   async deleteAccount(uid: string): Promise<{ documents: number; media: number }> {
-    const { database, blobs, ledger, directory, verifier, logger, batchSize } = this.#options;
+    const { database, directory, verifier, ledger, batchSize, now } = this.#options;
+    // The tombstone first: from here on, the account's still-valid tokens start nothing.
+    const at = now();
+    await database.set(paths.deletedAccount(uid), {
+      deleted_at: new Date(at),
+      purge_again_at: new Date(at + TOKEN_LIFETIME_MS),
+      expire_at: new Date(at + TOMBSTONE_KEPT_MS),
+    } satisfies DeletedAccountRecord);
     await directory.revokeSessions(uid);
     verifier.forget(uid);
     // Few (the active-job limit caps them), so one query finds them all.
     const active = await database.query<JobRecord>(queries.activeJobsOfUser(uid, batchSize));
     for (const job of active) await ledger.requestCancel(uid, job.id);
-    const documents = await database.deleteTree(paths.user(uid));
-    const media = await blobs.deletePrefix(`users/${uid}/`);
+    const purged = await this.#purge(uid);
     await directory.deleteUser(uid);
-    logger.info("account deleted", { documents, media });
+    this.#options.logger.info("account deleted", { ...purged });
+    return purged;
+  }
+
+  /**
+   * Purges a deleted account again once every token issued before its deletion has expired (the sweep calls it
+   * for tombstones due): whatever a request that was already in flight wrote after the first purge goes too.
+   */
+  async purgeAgain(uid: string): Promise<{ documents: number; media: number }> {
+    const purged = await this.#purge(uid);
+    const { deleted_at: deletedAt, expire_at: expireAt } =
+      (await this.#options.database.get<DeletedAccountRecord>(paths.deletedAccount(uid)))?.data ?? {};
+    if (deletedAt !== undefined && expireAt !== undefined) {
+      await this.#options.database.set(paths.deletedAccount(uid), { deleted_at: deletedAt, expire_at: expireAt });
+    }
+    return purged;
+  }
+
+  async #purge(uid: string): Promise<{ documents: number; media: number }> {
+    const documents = await this.#options.database.deleteTree(paths.user(uid));
+    const media = await this.#options.blobs.deletePrefix(`users/${uid}/`);
     return { documents, media };
   }
 

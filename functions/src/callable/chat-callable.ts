@@ -40,11 +40,12 @@ export async function handleChatCallable(
       }
     }
     await services.rateLimiter?.consume(user.uid);
-    const prepared = await services.chat.begin(user, request.data, Date.now());
+    // The slot first: a refusal then leaves nothing written.
     const slot = await services.streamSlots.acquire(user.uid);
     const sink = new CallableSink(response, request.acceptsStreaming);
     const release = services.connections.acquire();
     try {
+      const prepared = await services.chat.begin(user, request.data, Date.now());
       await services.chat.stream(prepared, sink);
       await sink.flushed();
     } finally {

@@ -53,25 +53,28 @@ export class ChatDeletion {
       if (chat.data.deleting_since === undefined) transaction.update(chatPath, { deleting_since: new Date(now()) });
     });
     const jobs = await this.#deleteJobs(uid, chatId);
-    const uploads = new Set(jobs.uploads);
-    const messages = await this.#deleteAll<MessageRecord>(paths.messages(uid), chatId, (batch) => {
-      for (const { data } of batch) for (const attachment of data.attachments ?? []) uploads.add(attachment.path);
+    let media = jobs.media;
+    // Each batch's uploads go before the batch's documents: a run cut short between the two finds them again.
+    const messages = await this.#deleteAll<MessageRecord>(paths.messages(uid), chatId, async (batch) => {
+      media += await this.#deleteUploads(
+        batch.flatMap(({ data }) => (data.attachments ?? []).map((item) => item.path)),
+      );
     });
     await this.#deleteAll(paths.requests(uid), chatId);
-    let media = jobs.media;
-    for (const upload of uploads) {
-      await this.#options.blobs.delete(upload);
-      media += 1;
-    }
     if (jobs.pending === 0) await database.delete(chatPath);
     return { status: jobs.pending === 0 ? "deleted" : "deleting", messages, media, pending_jobs: jobs.pending };
   }
 
+  /** Deletes uploads a chat used (silently when already gone); returns how many it was asked to. */
+  async #deleteUploads(paths: readonly string[]): Promise<number> {
+    for (const path of paths) await this.#options.blobs.delete(path);
+    return paths.length;
+  }
+
   /** Cancels the chat's jobs and deletes the finished ones with their media; counts those still running. */
-  async #deleteJobs(uid: string, chatId: string): Promise<{ pending: number; media: number; uploads: string[] }> {
+  async #deleteJobs(uid: string, chatId: string): Promise<{ pending: number; media: number }> {
     const { ledger, blobs, batchSize, database } = this.#options;
     let media = 0;
-    const uploads: string[] = [];
     for (;;) {
       const found = await database.query<JobRecord>(queries.chatDocuments(paths.jobs(uid), chatId, batchSize));
       const finished: StoredDocument<JobRecord>[] = [];
@@ -83,27 +86,27 @@ export class ChatDeletion {
           continue;
         }
         media += await deleteJobMedia(blobs, uid, job.job_id);
-        const sources = job.input.source_uploads;
-        if (Array.isArray(sources)) uploads.push(...sources.filter((path): path is string => typeof path === "string"));
+        const sources = Array.isArray(job.input.source_uploads) ? job.input.source_uploads : [];
+        media += await this.#deleteUploads(sources.filter((path): path is string => typeof path === "string"));
         finished.push(document);
       }
       await this.#deleteDocuments(finished);
       // Running jobs stay (there are few: the per-chat limit); a batch of nothing else means the rest is done.
-      if (found.length < batchSize || finished.length === 0) return { pending: running, media, uploads };
+      if (found.length < batchSize || finished.length === 0) return { pending: running, media };
     }
   }
 
-  /** Deletes the chat's documents of a collection, a batch at a time; `seen` looks at each batch first. */
+  /** Deletes the chat's documents of a collection, a batch at a time; `before` runs on each batch first. */
   async #deleteAll<T extends object>(
     collection: string,
     chatId: string,
-    seen: (batch: readonly StoredDocument<T>[]) => void = () => undefined,
+    before: (batch: readonly StoredDocument<T>[]) => Promise<void> = () => Promise.resolve(),
   ): Promise<number> {
     const { database, batchSize } = this.#options;
     let deleted = 0;
     for (;;) {
       const found = await database.query<T>(queries.chatDocuments(collection, chatId, batchSize));
-      seen(found);
+      await before(found);
       await this.#deleteDocuments(found);
       deleted += found.length;
       if (found.length < batchSize) return deleted;

@@ -73,7 +73,10 @@ function decodeCursor(cursor: string, shape: readonly ("date" | "string" | "numb
     if (!Array.isArray(values) || values.length !== shape.length) throw new Error("shape");
     return values.map((value: unknown, index) => {
       const kind = shape[index];
-      if (kind === "date" && typeof value === "number") return new Date(value);
+      // Within Firestore's Timestamp range (years 1 to 9999), which refuses anything else with a plain error.
+      if (kind === "date" && Number.isSafeInteger(value) && Math.abs(value as number) <= 253_402_300_799_000) {
+        return new Date(value as number);
+      }
       if (kind === "number" && typeof value === "number") return value;
       // Strings in our cursors are document ids: a forged one must not reach the database as a path.
       if (kind === "string" && typeof value === "string" && CLIENT_ID_PATTERN.test(value)) return value;

@@ -55,17 +55,22 @@ export function missingIndex(query: Query, definitions: IndexDefinitions): strin
   const tail = [...ordered.filter((order) => !equalities.has(order.field)), ...ranges];
   const fields = new Set([...equalities, ...tail.map((item) => item.field)]);
 
-  // Single-field indexes exist for every field of a collection; a collection group needs an override.
-  if (fields.size <= 1 && scope === "COLLECTION") return undefined;
-  if (fields.size === 1 && scope === "COLLECTION_GROUP") {
+  // Single-field indexes exist for every field of a collection, in both orders, unless an override replaces them
+  // (an empty list exempts the field); a collection group has only what an override declares.
+  if (fields.size === 0) return undefined;
+  if (fields.size === 1) {
     const [field] = [...fields];
-    const covered = definitions.fieldOverrides.some(
-      (override) =>
-        override.collectionGroup === collectionGroup &&
-        override.fieldPath === field &&
-        override.indexes.some((index) => index.queryScope === "COLLECTION_GROUP"),
+    const order = tail[0]?.direction === "desc" ? "DESCENDING" : tail.length > 0 ? "ASCENDING" : undefined;
+    const override = definitions.fieldOverrides.find(
+      (candidate) => candidate.collectionGroup === collectionGroup && candidate.fieldPath === field,
     );
-    return covered ? undefined : `a COLLECTION_GROUP single-field index on ${collectionGroup}.${String(field)}`;
+    if (override === undefined && scope === "COLLECTION") return undefined;
+    const served = (override?.indexes ?? []).some(
+      (index) => index.queryScope === scope && (order === undefined || index.order === order),
+    );
+    return served
+      ? undefined
+      : `a ${scope} single-field index on ${collectionGroup}.${String(field)}${order === undefined ? "" : ` ${order}`}`;
   }
   const wanted = [
     ...[...equalities].map((field) => ({ field, order: undefined })),

@@ -129,7 +129,7 @@ describe("exported job functions (firebase-functions-test)", function () {
     const names = [1, 2, 3].map((n) => `users/${uid}/uploads/photo-${String(n)}.png`);
     for (const name of names) {
       await services.blobs.put(name, png, "image/png");
-      await wrapped({ data: { name, size: png.length, bucket: "demo-atelier-functions.appspot.com" } });
+      await wrapped({ data: { name, size: String(png.length), bucket: "demo-atelier-functions.appspot.com" } });
     }
     const left = await Promise.all(names.map((name) => services.blobs.stat(name)));
     assert.deepEqual(
@@ -140,7 +140,7 @@ describe("exported job functions (firebase-functions-test)", function () {
     // The backend's own uploads (POST /uploads, named upload-…) were counted when made: the trigger leaves them.
     const own = `users/${uid}/uploads/upload-abc.png`;
     await services.blobs.put(own, png, "image/png");
-    await wrapped({ data: { name: own, size: png.length, bucket: "demo-atelier-functions.appspot.com" } });
+    await wrapped({ data: { name: own, size: String(png.length), bucket: "demo-atelier-functions.appspot.com" } });
     assert.notEqual(await services.blobs.stat(own), null);
   });
 });

@@ -176,12 +176,12 @@ export class JobWorker {
   }
 
   /**
-   * Deletes what a delivery stored for a job it could not complete, unless the job is done (another delivery
-   * completed it, with these same paths).
+   * Deletes what a delivery stored for a job it could not complete, when the job is gone or was cancelled. A job
+   * another delivery took over (still running, or done) keeps its media: they are at the same paths.
    */
   async #discardMedia(uid: string, job: JobRecord): Promise<void> {
     const current = await this.#dependencies.ledger.get(uid, job.job_id);
-    if (current?.status === "done") return;
+    if (current !== undefined && current.status !== "error") return;
     await deleteJobMedia(this.#dependencies.blobs, uid, job.job_id);
     this.#dependencies.logger.info("job media discarded: the job was cancelled or is gone", { job_id: job.job_id });
   }

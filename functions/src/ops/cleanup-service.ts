@@ -5,7 +5,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import { deliveryBudget, longestSilenceMs } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import { propagateJobStatus } from "../jobs/job-status-propagation.ts";
-import type { Logger } from "../logging/logger.ts";
+import { describeError, type Logger } from "../logging/logger.ts";
 import { ownerOf, paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
 import {
@@ -16,6 +16,7 @@ import {
   type RequestRecord,
 } from "../store/records.ts";
 import type { ChatDeletion } from "../chat/chat-deletion.ts";
+import type { AccountService } from "../account/account-service.ts";
 import { AppError } from "../errors/app-error.ts";
 import { deleteJobMedia, jobOfMedia, mediaPaths } from "../store/media-paths.ts";
 
@@ -24,6 +25,7 @@ import { deleteJobMedia, jobOfMedia, mediaPaths } from "../store/media-paths.ts"
  *
  * - request mappings older than `REQUEST_RETENTION_DAYS` are deleted (Firestore's TTL on `expire_at` does the
  *   same eventually; TTL can lag by a day, so the sweep still matters);
+ * - deleted accounts are purged once more when every token issued before their deletion has expired;
  * - chat deletions left unfinished (interrupted, or waiting for a worker to drop a cancelled job) are carried on;
  * - messages left `streaming` with no sign of life (`alive_at`) for `STALE_STREAM_SECONDS` end `aborted` with
  *   their partial content (their generator died);
@@ -58,6 +60,7 @@ export interface CleanupDependencies {
   readonly blobs: BlobStore;
   readonly ledger: JobLedger;
   readonly chatDeletion: ChatDeletion;
+  readonly accounts: AccountService;
   readonly settings: Settings;
   readonly logger: Logger;
   readonly now: () => number;
@@ -82,8 +85,9 @@ export class CleanupService {
     const started = now();
     const batch = settings.CLEANUP_BATCH_SIZE;
     const mediaCutoff = new Date(started - settings.MEDIA_RETENTION_DAYS * DAY_MS);
-    const [requests, chats, streams, jobs, pending, media, uploads, orphans] = [
+    const [requests, accounts, chats, streams, jobs, pending, media, uploads, orphans] = [
       await this.#expireRequests(new Date(started - settings.REQUEST_RETENTION_DAYS * DAY_MS), batch),
+      await this.#purgeDeletedAccountsAgain(new Date(started), batch),
       await this.#finishChatDeletions(new Date(started), batch),
       await this.#abortStaleStreams(new Date(started - settings.STALE_STREAM_SECONDS * 1000), batch),
       await this.#failAbandonedJobs(new Date(started), batch),
@@ -98,7 +102,9 @@ export class CleanupService {
       aborted_streams: streams.changed,
       stale_jobs: jobs.changed + pending.changed,
       media: media.changed + uploads.changed + orphans.changed,
-      more: [requests, chats, streams, jobs, pending, media, uploads, orphans].some((outcome) => outcome.full),
+      more: [requests, accounts, chats, streams, jobs, pending, media, uploads, orphans].some(
+        (outcome) => outcome.full,
+      ),
     };
     logger.info("cleanup", { ...report, duration_ms: now() - started });
     return report;
@@ -130,6 +136,13 @@ export class CleanupService {
     return { changed, full: found.length >= batch };
   }
 
+  async #purgeDeletedAccountsAgain(at: Date, batch: number): Promise<Outcome> {
+    const { database, accounts } = this.#dependencies;
+    const found = await database.query(queries.accountsToPurgeAgain(at, batch));
+    for (const { id } of found) await accounts.purgeAgain(id);
+    return { changed: 0, full: found.length >= batch };
+  }
+
   /**
    * Carries on chat deletions left unfinished. One still waiting for a worker to drop a cancelled job stays (and
    * does not count as "more": another round now would find the same).
@@ -139,9 +152,15 @@ export class CleanupService {
     const found = await database.query<ChatRecord>(queries.chatsBeingDeleted(at, batch));
     let changed = 0;
     for (const { path, data: chat } of found) {
+      // One chat that fails (contention, a store hiccup) is logged and left for the next round, not the sweep.
       const progress = await chatDeletion.delete(ownerOf(path), chat.chat_id).catch((error: unknown) => {
-        if (error instanceof AppError && error.code === "not_found") return undefined;
-        throw error;
+        if (!(error instanceof AppError && error.code === "not_found")) {
+          this.#dependencies.logger.warn("chat deletion not finished", {
+            chat_id: chat.chat_id,
+            ...describeError(error),
+          });
+        }
+        return undefined;
       });
       if (progress?.status === "deleted") changed += 1;
     }

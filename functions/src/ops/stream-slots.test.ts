@@ -54,6 +54,55 @@ describe("streams per user", function () {
     await again.finished;
   });
 
+  it("refuses a new answer over the cap before writing anything, and leaks no slot when clients hang up early", async () => {
+    const single = await startApiServer({
+      MAX_OPEN_STREAMS_PER_USER: "1",
+      RATE_LIMIT_RPM: "6000",
+      RATE_LIMIT_BURST: "1000",
+      RATE_LIMIT_FREE: "0",
+      SIMULATED_TOKEN_DELAY_MS: "40",
+    });
+    try {
+      const open = await openSse(`${single.url}/chat/stream`, {
+        method: "POST",
+        headers: headers(),
+        body: JSON.stringify({ message: "holding the only slot simulate:slow" }),
+      });
+      const meta = await open.waitFor((event) => event.event === "meta");
+      const refused = await openSse(`${single.url}/chat/stream`, {
+        method: "POST",
+        headers: headers(),
+        body: JSON.stringify({ message: "one too many", request_id: "over-the-cap" }),
+      });
+      assert.equal(refused.status, 429);
+      assert.equal(
+        await single.services.database.get(`users/${user.uid}/requests/over-the-cap`),
+        null,
+        "nothing written for a refused answer",
+      );
+      await open.finished;
+      // Clients that hang up at once, some before their slot is even taken.
+      const messageId = meta.json<{ message_id: string }>().message_id;
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const controller = new AbortController();
+          const pending = fetch(`${single.url}/chat/stream/${messageId}`, {
+            headers: headers(),
+            signal: controller.signal,
+          });
+          controller.abort();
+          await pending.catch(() => undefined);
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const after = await openSse(`${single.url}/chat/stream/${messageId}`, { headers: headers() });
+      assert.equal(after.status, 200, "every slot came back");
+      await after.finished;
+    } finally {
+      await single.close();
+    }
+  });
+
   it("rate-limits stops like any other request: a burst past RATE_LIMIT_BURST is refused", async () => {
     const limited = await startApiServer({ RATE_LIMIT_RPM: "60", RATE_LIMIT_BURST: "5", RATE_LIMIT_FREE: "0" });
     try {

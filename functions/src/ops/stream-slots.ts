@@ -50,10 +50,11 @@ export class StreamSlots {
       }
       return { ...live, [id]: this.#options.now() + this.#options.leaseMs };
     });
+    // Renewal extends the slot only while it is there: a renewal racing the release must not bring it back.
     const renewal = setInterval(() => {
-      void this.#change(uid, (live) => ({ ...live, [id]: this.#options.now() + this.#options.leaseMs })).catch(
-        () => undefined,
-      );
+      void this.#change(uid, (live) =>
+        id in live ? { ...live, [id]: this.#options.now() + this.#options.leaseMs } : live,
+      ).catch(() => undefined);
     }, this.#options.leaseMs / 2);
     renewal.unref();
     let released = false;
@@ -71,10 +72,13 @@ export class StreamSlots {
   async #change(uid: string, change: (live: Record<string, number>) => Record<string, number>): Promise<void> {
     const path = paths.counter(uid, "streams");
     await this.#database.transaction(async (transaction) => {
-      const stored = (await transaction.get<SlotsDocument>(path))?.data.slots ?? {};
+      const document = await transaction.get<SlotsDocument>(path);
       const now = this.#options.now();
-      const live = Object.fromEntries(Object.entries(stored).filter(([, until]) => until > now));
-      transaction.set(path, { slots: change(live) });
+      const live = Object.fromEntries(Object.entries(document?.data.slots ?? {}).filter(([, until]) => until > now));
+      const slots = change(live);
+      // Nothing to keep and nothing stored (an account deleted meanwhile): write nothing rather than recreate it.
+      if (document === null && Object.keys(slots).length === 0) return;
+      transaction.set(path, { slots });
     });
   }
 }

@@ -378,6 +378,17 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   });
   const chatDeletion = new ChatDeletion({ database, blobs, ledger, now, batchSize: settings.CLEANUP_BATCH_SIZE });
 
+  const accounts = new AccountService({
+    database,
+    blobs,
+    ledger,
+    directory,
+    verifier,
+    logger,
+    now,
+    batchSize: settings.CLEANUP_BATCH_SIZE,
+  });
+
   return {
     config,
     logger,
@@ -401,19 +412,10 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     queue,
     chatDeletion,
     uploads,
-    accounts: new AccountService({
-      database,
-      blobs,
-      ledger,
-      directory,
-      verifier,
-      logger,
-      now,
-      batchSize: settings.CLEANUP_BATCH_SIZE,
-    }),
+    accounts,
     // A lease long enough that renewals (every half) stay rare; a dead instance's slots free within it.
     streamSlots: new StreamSlots(database, { max: settings.MAX_OPEN_STREAMS_PER_USER, leaseMs: 60_000, now }),
-    cleanup: new CleanupService({ database, blobs, ledger, chatDeletion, settings, logger, now }),
+    cleanup: new CleanupService({ database, blobs, ledger, chatDeletion, accounts, settings, logger, now }),
     propagate,
     rateLimiter: settings.RATE_LIMIT_ENABLED
       ? new RateLimiter(database, { perMinute: settings.RATE_LIMIT_RPM, burst: settings.RATE_LIMIT_BURST, now })

@@ -106,6 +106,10 @@ export async function beginGeneration(
 ): Promise<GenerationStart> {
   const { uid, now } = input;
   return database.transaction(async (transaction): Promise<GenerationStart> => {
+    // A token still valid after its account was deleted starts nothing (the deletion would not see it).
+    if ((await transaction.get(paths.deletedAccount(uid))) !== null) {
+      throw new AppError("unauthenticated", "This account was deleted.");
+    }
     const existing = await transaction.get<RequestRecord>(paths.request(uid, input.requestId));
     if (existing !== null) {
       if (existing.data.kind !== input.kind || existing.data.payload_hash !== input.payloadHash) {

@@ -1,4 +1,6 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
+import { isValidDocumentId } from "../database/firestore-limits.ts";
+import { CLIENT_ID_PATTERN } from "./ids.ts";
 
 /**
  * Where each kind of media lives in the blob store (Cloud Storage, or files in embedded mode). Like documents,
@@ -20,13 +22,18 @@ export const mediaPaths = {
   everything: "users/*/**",
 } as const;
 
-/** The user and job a generated blob belongs to (images, videos, input copies); undefined for uploads and others. */
+/**
+ * The user and job a generated blob belongs to (images, videos, input copies); undefined for uploads, and for
+ * names no job of ours could have made (those are left alone).
+ */
 export function jobOfMedia(path: string): { uid: string; jobId: string } | undefined {
   const [root, uid, kind, name] = path.split("/");
   if (root !== "users" || uid === undefined || name === undefined) return undefined;
-  if (kind === "images" || kind === "inputs") return { uid, jobId: name };
-  if (kind === "videos") return { uid, jobId: name.slice(0, name.lastIndexOf(".")) };
-  return undefined;
+  let jobId: string | undefined;
+  if (kind === "images" || kind === "inputs") jobId = name;
+  else if (kind === "videos" && name.includes(".")) jobId = name.slice(0, name.lastIndexOf("."));
+  if (jobId === undefined || !isValidDocumentId(uid) || !CLIENT_ID_PATTERN.test(jobId)) return undefined;
+  return { uid, jobId };
 }
 
 /** Deletes everything a job stored: its images, its video and its input copies. Returns how many blobs. */

@@ -23,6 +23,12 @@ export const paths = {
   jobs: (uid: string) => `users/${segment(uid)}/jobs`,
   job: (uid: string, jobId: string) => `users/${segment(uid)}/jobs/${segment(jobId)}`,
   counter: (uid: string, name: string) => `users/${segment(uid)}/counters/${segment(name)}`,
+  /**
+   * A deleted account's tombstone: refuses work from its still-valid tokens, and tells the sweep to purge once
+   * more when they have all expired. Outside `users/{uid}`, so the purge does not take it.
+   */
+  deletedAccount: (uid: string) => `deleted_accounts/${segment(uid)}`,
+  deletedAccounts: "deleted_accounts",
   /** Where the media sweep's walk through the bucket has got to (server-only; no user's). */
   mediaSweepCursor: "_atelier/media-sweep",
 } as const;

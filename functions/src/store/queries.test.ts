@@ -43,6 +43,16 @@ describe("Firestore index coverage", () => {
     );
   });
 
+  it("knows an override replaces a field's automatic indexes: an exempt field serves no query", () => {
+    const exempt: Query = { collection: "users/u/messages", orderBy: [{ field: "content", direction: "asc" }] };
+    assert.match(missingIndex(exempt) ?? "", /single-field index on messages\.content ASCENDING/);
+    const descending: Query = {
+      collection: "users/u/chats",
+      orderBy: [{ field: "deleting_since", direction: "desc" }],
+    };
+    assert.match(missingIndex(descending) ?? "", /deleting_since DESCENDING/, "only the orders the override lists");
+  });
+
   it("enables the TTL policy on request mappings' expire_at", () => {
     assert.ok(
       definitions.fieldOverrides.some(

@@ -102,6 +102,14 @@ export const queries = {
     limit,
   }),
 
+  /** Deleted accounts due for their second purge (every token of theirs has expired by `now`). */
+  accountsToPurgeAgain: (now: Date, limit: number): Query => ({
+    collection: paths.deletedAccounts,
+    where: [{ field: "purge_again_at", op: "<=", value: now }],
+    orderBy: [{ field: "purge_again_at", direction: "asc" }],
+    limit,
+  }),
+
   /** Chats whose deletion started before `cutoff` and has not finished, every user (cleanup). */
   chatsBeingDeleted: (cutoff: Date, limit: number): Query => ({
     collection: "chats",
@@ -154,5 +162,6 @@ export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
   stalePendingMessages: queries.stalePendingMessages(when, 10),
   abandonedJobs: queries.abandonedJobs(when, 10),
   chatsBeingDeleted: queries.chatsBeingDeleted(when, 10),
+  accountsToPurgeAgain: queries.accountsToPurgeAgain(when, 10),
   jobsWithExpiredMedia: queries.jobsWithExpiredMedia(when, 10),
 };

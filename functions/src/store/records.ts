@@ -190,3 +190,11 @@ export function lastSignOfLife(message: Pick<MessageRecord, "alive_at" | "update
 export function isFinishedJob(job: Pick<JobRecord, "status">): boolean {
   return job.status === "done" || job.status === "error";
 }
+
+/** `deleted_accounts/{uid}`: an account deleted, kept two days (TTL on `expire_at`). */
+export interface DeletedAccountRecord {
+  readonly deleted_at: Date;
+  /** When every ID token issued before the deletion has expired: purge once more then (cleared once done). */
+  readonly purge_again_at?: Date;
+  readonly expire_at: Date;
+}

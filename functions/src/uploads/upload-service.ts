@@ -1,6 +1,6 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
-import { invalidArgument, notFound, resourceExhausted } from "../errors/app-error.ts";
+import { AppError, invalidArgument, notFound, resourceExhausted } from "../errors/app-error.ts";
 import { resolveImageInput, type ImageInput } from "../jobs/image-input.ts";
 import { CLIENT_ID_PATTERN, newId } from "../store/ids.ts";
 import { mediaPaths } from "../store/media-paths.ts";
@@ -34,7 +34,8 @@ interface DayCounter {
   readonly bytes: number;
 }
 
-const EXTENSIONS = ["png", "jpg", "webp"] as const;
+/** The extensions an upload can have: `POST /uploads` writes the first three, SDK uploads any (storage.rules). */
+const EXTENSIONS = ["png", "jpg", "webp", "jpeg"] as const;
 const DAY_MS = 86_400_000;
 
 /** The UTC day of `now` (`2026-12-02`), its first millisecond, and the seconds left in it. */
@@ -115,6 +116,9 @@ export class UploadService {
     const { day, start, secondsLeft } = dayOf(this.#now());
     const path = paths.counter(uid, "uploads");
     return this.#database.transaction(async (transaction) => {
+      if (bytes > 0 && (await transaction.get(paths.deletedAccount(uid))) !== null) {
+        throw new AppError("unauthenticated", "This account was deleted.");
+      }
       const stored = (await transaction.get<DayCounter>(path))?.data;
       const current = stored?.day === day ? stored : { day, day_start: start, count: 0, bytes: 0 };
       const uploads = current.count + (bytes < 0 ? -1 : 1);

@@ -23,14 +23,24 @@ export function chatRoutes(
   connections: ConnectionGauge,
   slots: StreamSlots,
 ): Route[] {
-  /** Takes one of the caller's stream slots (429 when all are taken) and opens the stream, which gives it back. */
-  const openStream = async (context: RequestContext) => {
-    const slot = await slots.acquire(context.caller.uid);
+  const openStream = (context: RequestContext) => {
     const stream = new SseStream(context.response, settings.SSE_HEARTBEAT_SECONDS);
     stream.open();
     context.response.once("close", connections.acquire());
-    context.response.once("close", () => void slot.release().catch(() => undefined));
     return stream;
+  };
+  /**
+   * Runs `work` holding one of the caller's stream slots: taken first (a 429 when all are taken, with nothing
+   * else done), given back when the work ends however it ends. A client gone before the slot was taken gets none.
+   */
+  const withSlot = async (context: RequestContext, work: () => Promise<void>) => {
+    const slot = await slots.acquire(context.caller.uid);
+    try {
+      if (context.response.destroyed) return;
+      await work();
+    } finally {
+      await slot.release().catch(() => undefined);
+    }
   };
 
   return [
@@ -42,10 +52,13 @@ export function chatRoutes(
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
-        const prepared = await chat.begin(context.caller, await context.readJson(), startedAt);
-        context.logFields.chat_id = prepared.message.chat_id;
-        if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
-        await chat.stream(prepared, await openStream(context));
+        const body = await context.readJson();
+        await withSlot(context, async () => {
+          const prepared = await chat.begin(context.caller, body, startedAt);
+          context.logFields.chat_id = prepared.message.chat_id;
+          if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
+          await chat.stream(prepared, openStream(context));
+        });
       },
     },
     {
@@ -62,7 +75,7 @@ export function chatRoutes(
         const message = await chat.message(context.caller.uid, messageId);
         context.logFields.generation_type = "text";
         context.logFields.chat_id = message.chat_id;
-        await chat.follow(context.caller.uid, message, offset, await openStream(context));
+        await withSlot(context, () => chat.follow(context.caller.uid, message, offset, openStream(context)));
       },
     },
     {

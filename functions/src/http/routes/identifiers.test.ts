@@ -63,11 +63,17 @@ describe("identifiers from clients", function () {
     assert.equal(errorLines().length, before, "no ERROR line");
   });
 
-  it("refuses a forged history cursor whose id holds a '/'", async () => {
-    const forged = Buffer.from(JSON.stringify([Date.now(), "chats/../x"])).toString("base64url");
-    const response = await call("GET", `/history/chats?cursor=${forged}`);
-    assert.equal(response.status, 400);
-    assert.equal(response.body.error?.code, "invalid_argument");
+  it("refuses a forged history cursor: an id holding a '/', a date Firestore cannot hold", async () => {
+    for (const values of [
+      [Date.now(), "chats/../x"],
+      [1e300, "chat-x"],
+      [253_402_300_800_000, "chat-x"],
+    ]) {
+      const forged = Buffer.from(JSON.stringify(values)).toString("base64url");
+      const response = await call("GET", `/history/chats?cursor=${forged}`);
+      assert.equal(response.status, 400, JSON.stringify(values));
+      assert.equal(response.body.error?.code, "invalid_argument");
+    }
   });
 
   it("refuses bad ids in stop, job and chat routes", async () => {
