@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { getAuth } from "firebase-admin/auth";
 import { getAdminApp } from "../runtime/admin-app.ts";
 import { paths } from "../store/paths.ts";
+import { mediaFilesOf, TINY_PNG } from "../test-support/media-fixtures.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { openSse } from "../test-support/sse-client.ts";
 import { until } from "../test-support/until.ts";
-
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-  "base64",
-);
 
 /**
  * `GET /account/export` and `DELETE /account` through the real `api` handler and the real Auth emulator: the
@@ -45,13 +39,6 @@ describe("account export and deletion", function () {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-  const filesOf = (uid: string): string[] => {
-    const root = join(server.config.embeddedDataDirectory, "media", "objects", "users", uid);
-    if (!existsSync(root)) return [];
-    return readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name);
   };
   const documentsOf = async (uid: string) => {
     let count = 0;
@@ -93,14 +80,14 @@ describe("account export and deletion", function () {
   });
 
   it("deletes everything of the user's, cancels their running work, then the account; the old token is refused", async () => {
-    await call(user, "POST", "/uploads", { data: PNG.toString("base64"), mime_type: "image/png" });
+    await call(user, "POST", "/uploads", { data: TINY_PNG.toString("base64"), mime_type: "image/png" });
     const running = await call(user, "POST", "/image/generate", { prompt: "still drawing" });
     await until(
       () => server.services.ledger.get(user.uid, String(running.body.job_id)),
       (job) => job?.status === "running",
     );
     assert.ok((await documentsOf(user.uid)) > 0);
-    assert.ok(filesOf(user.uid).length > 0);
+    assert.ok(mediaFilesOf(server, user.uid).length > 0);
 
     const deleted = await call(user, "DELETE", "/account");
     assert.equal(deleted.status, 200);
@@ -110,7 +97,7 @@ describe("account export and deletion", function () {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     assert.equal(await documentsOf(user.uid), 0);
     assert.equal(await server.services.database.get(paths.counter(user.uid, "uploads")), null);
-    assert.deepEqual(filesOf(user.uid), []);
+    assert.deepEqual(mediaFilesOf(server, user.uid), []);
     const auth = getAuth(await getAdminApp(server.config));
     await assert.rejects(auth.getUser(user.uid), /no user record|user-not-found/i);
     assert.ok((await documentsOf(bystander.uid)) > 0, "nobody else's data is touched");
@@ -124,7 +111,7 @@ describe("account export and deletion", function () {
     );
     await assert.rejects(refused, /This account was deleted/);
     await assert.rejects(
-      server.services.uploads.store(user.uid, { data: PNG.toString("base64"), mime_type: "image/png" }),
+      server.services.uploads.store(user.uid, { data: TINY_PNG.toString("base64"), mime_type: "image/png" }),
       /This account was deleted/,
     );
     // Something written by a request that was already in flight at the purge:

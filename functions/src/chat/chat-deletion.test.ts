@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { paths } from "../store/paths.ts";
 import type { ChatRecord, JobRecord } from "../store/records.ts";
+import { mediaFilesOf, TINY_PNG } from "../test-support/media-fixtures.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { openSse } from "../test-support/sse-client.ts";
@@ -42,14 +41,6 @@ describe("deleting a chat", function () {
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-  const mediaOf = (uid: string): string[] => {
-    // The file store keeps each object under media/objects/<its path>.
-    const root = join(server.config.embeddedDataDirectory, "media", "objects", "users", uid);
-    if (!existsSync(root)) return [];
-    return readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name));
-  };
   const documentsOfChat = async (chatId: string) => {
     const counts: Record<string, number> = {};
     for (const collection of ["messages", "jobs", "requests"] as const) {
@@ -64,11 +55,7 @@ describe("deleting a chat", function () {
   };
 
   it("while its jobs run: cancels them, stores nothing afterwards, and leaves no document and no file", async () => {
-    const png = Buffer.from(
-      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-      "base64",
-    );
-    const upload = await call("POST", "/uploads", { data: png.toString("base64"), mime_type: "image/png" });
+    const upload = await call("POST", "/uploads", { data: TINY_PNG.toString("base64"), mime_type: "image/png" });
     const uploadPath = String(upload.body.path);
     const answer = await openSse(`${server.url}/chat/stream`, {
       method: "POST",
@@ -90,7 +77,7 @@ describe("deleting a chat", function () {
       () => server.services.ledger.get(user.uid, String(image.body.job_id)),
       (job) => job?.status === "running",
     );
-    assert.ok(mediaOf(user.uid).length > 0);
+    assert.ok(mediaFilesOf(server, user.uid).length > 0);
 
     const first = await call("DELETE", `/history/chats/${chatId}`);
     assert.equal(first.status, 200);
@@ -121,7 +108,7 @@ describe("deleting a chat", function () {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     assert.deepEqual(await documentsOfChat(chatId), { messages: 0, jobs: 0, requests: 0, chats: 0 });
     const chatJobs = [finishedImage, video, image].map((submitted) => String(submitted.body.job_id));
-    const left = mediaOf(user.uid).filter(
+    const left = mediaFilesOf(server, user.uid).filter(
       (file) => chatJobs.some((jobId) => file.includes(jobId)) || file.endsWith(uploadPath.split("/").at(-1) ?? ""),
     );
     assert.deepEqual(left, [], "no image, video, input copy or upload of the chat is left");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TINY_PNG } from "../test-support/media-fixtures.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import {
@@ -251,14 +252,10 @@ describe("chat with current models: thoughts, model choice and fallback", functi
     });
 
     it("skips fallbacks that cannot take the request's images", async () => {
-      const png = Buffer.from(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-        "base64",
-      );
       const upload = await fetch(`${server.url}/uploads`, {
         method: "POST",
         headers: headers(),
-        body: JSON.stringify({ data: png.toString("base64"), mime_type: "image/png" }),
+        body: JSON.stringify({ data: TINY_PNG.toString("base64"), mime_type: "image/png" }),
       });
       const { path } = (await upload.json()) as { path: string };
       gemini.setDefault("streamGenerateContent", (_, response) => jsonResponse(response, 429, rateLimited()));

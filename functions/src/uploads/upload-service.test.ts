@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { mediaPaths } from "../store/media-paths.ts";
+import { TINY_PNG } from "../test-support/media-fixtures.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
-
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-  "base64",
-);
 
 /** `POST /uploads` and `DELETE /uploads/{id}` through the real `api` handler, with the daily limits small. */
 describe("uploads", function () {
@@ -19,7 +15,7 @@ describe("uploads", function () {
   before(async () => {
     server = await startApiServer({
       UPLOAD_MAX_PER_DAY: "3",
-      UPLOAD_MAX_BYTES_PER_DAY: String(PNG.length * 10),
+      UPLOAD_MAX_BYTES_PER_DAY: String(TINY_PNG.length * 10),
       RATE_LIMIT_RPM: "6000",
       RATE_LIMIT_BURST: "1000",
     });
@@ -42,7 +38,7 @@ describe("uploads", function () {
       body: (await response.json()) as Record<string, unknown>,
     };
   };
-  const upload = (who: TestUser, bytes = PNG) =>
+  const upload = (who: TestUser, bytes = TINY_PNG) =>
     call(who, "POST", "/uploads", { data: bytes.toString("base64"), mime_type: "image/png" });
   const stored = (who: TestUser) =>
     server.services.blobs.listStoredBefore(`users/${who.uid}/uploads/**`, new Date(Date.now() + 60_000), 100);
