@@ -132,7 +132,7 @@ async function peerHandler(): Promise<Handler> {
 async function oursHandler(): Promise<Handler> {
   const { loadRuntimeConfig } = await import("../functions/src/config/runtime-config.ts");
   const { createServices } = await import("../functions/src/runtime/services.ts");
-  const { createApi } = await import("../functions/src/http/api.ts");
+  const { createApi } = await import("../functions/src/runtime/api.ts");
   const services = await createServices(loadRuntimeConfig(process.env), {
     textProvider: provider,
     logSink: () => undefined,

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRuntimeConfig } from "../functions/src/config/runtime-config.ts";
-import { createApi } from "../functions/src/http/api.ts";
+import { createApi } from "../functions/src/runtime/api.ts";
 import type {
   GeneratedImage,
   ImageGenerationRequest,
@@ -13,7 +13,7 @@ import { SimulatedImageProvider } from "../functions/src/providers/simulated/sim
 import { createServices, type Services } from "../functions/src/runtime/services.ts";
 import { paths } from "../functions/src/store/paths.ts";
 import type { JobRecord } from "../functions/src/store/records.ts";
-import { freePort } from "../scripts/lib/free-port.ts";
+import { freePort } from "../functions/src/test-support/free-port.ts";
 import { startLocalStack } from "../scripts/lib/local-stack.ts";
 import type { BenchContext, BenchResult } from "./lib/bench-context.ts";
 import { median, percentile, round } from "./lib/stats.ts";

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { loadRuntimeConfig } from "../functions/src/config/runtime-config.ts";
-import { createApi } from "../functions/src/http/api.ts";
+import { createApi } from "../functions/src/runtime/api.ts";
 import { SimulatedTextProvider } from "../functions/src/providers/simulated/simulated-text-provider.ts";
 import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "../functions/src/providers/text-provider.ts";
 import { createServices } from "../functions/src/runtime/services.ts";

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../scripts/lib/free-port.ts";
+import { freePort } from "../functions/src/test-support/free-port.ts";
 import { startLocalStack, type LocalStack, type Ports } from "../scripts/lib/local-stack.ts";
 
 /** A free port for every emulator, so a test stack never collides with `npm start` or another test stack. */

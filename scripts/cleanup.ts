@@ -5,7 +5,7 @@
  * Needs an admin ID token: FIREBASE_ID_TOKEN (with the `admin: true` claim), or, against the local stack, it
  * signs in an admin test user on the Auth emulator. BACKEND_URL defaults to the local stack.
  */
-import { AuthEmulatorClient } from "./lib/auth-emulator-client.ts";
+import { AuthEmulatorClient } from "../functions/src/test-support/auth-emulator-client.ts";
 import { configuredPorts, DEFAULT_PROJECT_ID } from "./lib/local-stack.ts";
 import { fail, postJson, smokeSetup } from "./lib/smoke.ts";
 

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { buildFunctions, buildLocalWebClient, configuredPorts, DEFAULT_PROJECT_ID } from "./lib/local-stack.ts";
 import { WEB_DIST } from "../web/build.ts";
-import { spawnEmulators } from "./lib/firebase-emulators.ts";
+import { spawnEmulators } from "../functions/src/test-support/firebase-emulators.ts";
 import { repositoryRoot } from "./lib/paths.ts";
 
 const java = spawnSync("java", ["-version"], { encoding: "utf8" });

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./lib/free-port.ts";
+import { freePort } from "../functions/src/test-support/free-port.ts";
 
 const script = fileURLToPath(new URL("./smoke-chat.ts", import.meta.url));
 

@@ -8,7 +8,7 @@
  * meta ids and PASS/FAIL lines, never a token or key. Exit 0 on PASS, 1 on FAIL.
  */
 import { randomUUID } from "node:crypto";
-import { parseSse, type ParsedEvent } from "./lib/sse-parser.ts";
+import { parseSse, type ParsedEvent } from "../functions/src/contract/sse-parser.ts";
 import { smokeSetup, fail, getJson } from "./lib/smoke.ts";
 
 const grounding = process.argv.includes("--grounding");

@@ -3,7 +3,7 @@
  * local Auth emulator (signing the user up on first use). With --admin the user gets the `admin: true` claim.
  * Only talks to the emulator: FIREBASE_AUTH_EMULATOR_HOST, or firebase.json's auth port.
  */
-import { AuthEmulatorClient } from "./lib/auth-emulator-client.ts";
+import { AuthEmulatorClient } from "../functions/src/test-support/auth-emulator-client.ts";
 import { configuredPorts, DEFAULT_PROJECT_ID } from "./lib/local-stack.ts";
 
 const argument = (name: string) => {

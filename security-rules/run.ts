@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../scripts/lib/free-port.ts";
+import { freePort } from "../functions/src/test-support/free-port.ts";
 import { repositoryRoot } from "../scripts/lib/paths.ts";
 
 const java = spawnSync("java", ["-version"], { encoding: "utf8" });

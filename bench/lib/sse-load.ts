@@ -1,4 +1,4 @@
-import { parseSse } from "../../scripts/lib/sse-parser.ts";
+import { parseSse } from "../../functions/src/contract/sse-parser.ts";
 
 /** What one streamed answer looked like from the client's side. */
 export interface StreamOutcome {

@@ -9,7 +9,7 @@ import { defineInt, defineSecret } from "firebase-functions/params";
 import type { ChatChunk } from "./callable/callable-sink.ts";
 import { deployedSecretNames } from "./config/secret-names.ts";
 import { WORKER_RETRY_BACKOFF, WORKER_TIMEOUT_SECONDS } from "./jobs/delivery-budget.ts";
-import { DEFAULT_CLEANUP_SCHEDULE } from "./ops/cleanup-schedule.ts";
+import { DEFAULT_CLEANUP_SCHEDULE } from "./config/cleanup-schedule.ts";
 import { defineJobStatusTrigger } from "./triggers/job-status-trigger.ts";
 import { defineUploadTrigger } from "./triggers/upload-trigger.ts";
 import { defineAccountDeletionTrigger } from "./triggers/account-deletion-trigger.ts";
@@ -34,7 +34,7 @@ export const api = onRequest(
     secrets: providerSecrets,
   },
   async (request, response) => {
-    const { handleApiRequest } = await import("./http/api-entry.ts");
+    const { handleApiRequest } = await import("./entries/api-entry.ts");
     await handleApiRequest(request, response);
   },
 );
@@ -56,7 +56,7 @@ export const chat = onCall<unknown, Promise<Record<string, unknown>>, ChatChunk>
     secrets: providerSecrets,
   },
   async (request, response) => {
-    const { handleChatCallable } = await import("./callable/chat-callable.ts");
+    const { handleChatCallable } = await import("./entries/chat-callable.ts");
     return handleChatCallable(request, response);
   },
 );
@@ -76,13 +76,13 @@ const workerOptions = {
 
 /** Image generation and editing (Nano Banana), one job per task; Cloud Tasks retries what it throws. */
 export const imageWorker = onTaskDispatched(workerOptions, async (request) => {
-  const { handleJobTask } = await import("./jobs/job-task-entry.ts");
+  const { handleJobTask } = await import("./entries/job-task-entry.ts");
   await handleJobTask("imageWorker", request);
 });
 
 /** Video generation (Veo): a start task, then delayed poll tasks until the operation ends. */
 export const videoWorker = onTaskDispatched(workerOptions, async (request) => {
-  const { handleJobTask } = await import("./jobs/job-task-entry.ts");
+  const { handleJobTask } = await import("./entries/job-task-entry.ts");
   await handleJobTask("videoWorker", request);
 });
 
@@ -139,7 +139,7 @@ export const cleanup = onSchedule(
     secrets: providerSecrets,
   },
   async () => {
-    const { runScheduledCleanup } = await import("./ops/cleanup-entry.ts");
+    const { runScheduledCleanup } = await import("./entries/cleanup-entry.ts");
     await runScheduledCleanup();
   },
 );

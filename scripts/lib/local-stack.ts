@@ -2,9 +2,13 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { buildWebClient, WEB_CONFIG_FILE, WEB_DIST } from "../../web/build.ts";
-import { AuthEmulatorClient } from "./auth-emulator-client.ts";
-import { spawnEmulators, waitUntil, type EmulatorProcess } from "./firebase-emulators.ts";
-import { freePort } from "./free-port.ts";
+import { AuthEmulatorClient } from "../../functions/src/test-support/auth-emulator-client.ts";
+import {
+  spawnEmulators,
+  waitUntil,
+  type EmulatorProcess,
+} from "../../functions/src/test-support/firebase-emulators.ts";
+import { freePort } from "../../functions/src/test-support/free-port.ts";
 import { repositoryRoot } from "./paths.ts";
 
 /**

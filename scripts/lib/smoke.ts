@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AuthEmulatorClient } from "./auth-emulator-client.ts";
+import { AuthEmulatorClient } from "../../functions/src/test-support/auth-emulator-client.ts";
 import { configuredPorts, DEFAULT_PROJECT_ID } from "./local-stack.ts";
 
 /** What every smoke script needs: where the API is, and a token to call it with. */

@@ -1,4 +1,4 @@
-import type { ErrorEnvelope } from "./api-types.ts";
+import type { ErrorEnvelope } from "../../functions/src/contract/error-codes.ts";
 
 /**
  * A refused or failed API call: the contract's error code (docs/api.md), or `network` when the server could not

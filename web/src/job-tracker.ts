@@ -1,5 +1,5 @@
 import type { ApiClient } from "./api-client.ts";
-import type { Job } from "./api-types.ts";
+import type { Job } from "../../functions/src/contract/resources.ts";
 
 /**
  * Follows an image or video job with GET /jobs/{job_id} until it is `done` or `error`, reporting progress on the

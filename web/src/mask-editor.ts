@@ -1,5 +1,5 @@
-import type { MediaImage } from "./api-types.ts";
 import { byId } from "./dom.ts";
+import type { ShownImage } from "./message-view.ts";
 
 /**
  * The image-edit dialog: the image with a canvas over it on which the user paints the part to change. The mask
@@ -46,7 +46,7 @@ export class MaskEditor {
   }
 
   /** Shows the dialog for `image`; resolves with the edit to send, or undefined if the user cancelled. */
-  async edit(image: MediaImage): Promise<ImageEdit | undefined> {
+  async edit(image: ShownImage): Promise<ImageEdit | undefined> {
     this.#image.src = image.url;
     this.#prompt.value = "";
     await this.#image.decode();

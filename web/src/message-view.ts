@@ -1,5 +1,9 @@
-import type { Citation, MediaImage } from "./api-types.ts";
+import type { Citation } from "../../functions/src/contract/chat-events.ts";
+import type { MediaImage } from "../../functions/src/contract/resources.ts";
 import { element } from "./dom.ts";
+
+/** A picture that is still there to show (and edit). */
+export type ShownImage = MediaImage & { readonly url: string };
 
 /**
  * One message in the conversation: its text (with `[n]` citation markers as links to their sources), a Sources
@@ -121,25 +125,28 @@ export class MessageView {
     );
   }
 
-  showImages(images: readonly MediaImage[], description: string, edit?: (image: MediaImage) => void): void {
+  showImages(images: readonly MediaImage[], description: string, edit?: (image: ShownImage) => void): void {
     this.#replace("progress", undefined);
     this.#replace(
       "media",
       element(
         "div",
         { class: "media" },
-        ...images.map((image) =>
-          element(
-            "figure",
-            {},
-            element("img", {
-              src: image.url,
-              alt: `Generated image: ${description}`,
-              width: image.width,
-              height: image.height,
-            }),
-            ...(edit === undefined ? [] : [editButton(() => edit(image))]),
-          ),
+        ...images.map(({ url, ...image }) =>
+          url === undefined
+            ? // The stored picture is gone (`media_missing`): say so rather than show a broken image.
+              element("figure", { class: "missing" }, "This image is no longer available.")
+            : element(
+                "figure",
+                {},
+                element("img", {
+                  src: url,
+                  alt: `Generated image: ${description}`,
+                  width: image.width,
+                  height: image.height,
+                }),
+                ...(edit === undefined ? [] : [editButton(() => edit({ ...image, url }))]),
+              ),
         ),
       ),
     );

@@ -1,6 +1,11 @@
-import { parseSse } from "../../scripts/lib/sse-parser.ts";
+import { parseSse } from "../../functions/src/contract/sse-parser.ts";
 import { ApiError, type ApiClient } from "./api-client.ts";
-import type { Citation, DoneEvent, MetaEvent, StreamErrorEvent } from "./api-types.ts";
+import type {
+  Citation,
+  DoneEvent,
+  MetaEvent,
+  ErrorEvent as StreamErrorEvent,
+} from "../../functions/src/contract/chat-events.ts";
 import { streamMemory, type StreamProgress } from "./stream-memory.ts";
 
 /**

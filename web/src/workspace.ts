@@ -2,18 +2,16 @@ import type { ApiClient } from "./api-client.ts";
 import type {
   ChatHistory,
   ChatList,
-  Citation,
   JobSubmission,
-  MediaImage,
   Message,
-  MetaEvent,
   ModelList,
-} from "./api-types.ts";
+} from "../../functions/src/contract/resources.ts";
+import type { Citation, MetaEvent } from "../../functions/src/contract/chat-events.ts";
 import { byId, element } from "./dom.ts";
 import { describeError, describeErrorCode } from "./error-messages.ts";
 import { trackJob } from "./job-tracker.ts";
 import type { MaskEditor } from "./mask-editor.ts";
-import { MessageView } from "./message-view.ts";
+import { MessageView, type ShownImage } from "./message-view.ts";
 import { ReplyStream, type StreamOutcome } from "./reply-stream.ts";
 import { streamMemory } from "./stream-memory.ts";
 
@@ -414,7 +412,7 @@ export class Workspace {
     }
   }
 
-  async #edit(image: MediaImage): Promise<void> {
+  async #edit(image: ShownImage): Promise<void> {
     try {
       const edit = await this.#editor.edit(image);
       if (edit === undefined) return;

@@ -1,6 +1,7 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { AccountDirectory, IdTokenVerifier } from "../auth/id-token-verifier.ts";
-import { toApiChat, toApiMessage, type ApiChat, type ApiMessage } from "../chat/history-service.ts";
+import { toApiChat, toApiMessage } from "../chat/history-service.ts";
+import type { Chat, Message } from "../contract/resources.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -29,7 +30,7 @@ export interface AccountExport {
   readonly ok: true;
   readonly uid: string;
   readonly exported_at: string;
-  readonly chats: readonly (ApiChat & { readonly messages: readonly ApiMessage[] })[];
+  readonly chats: readonly (Chat & { readonly messages: readonly Message[] })[];
 }
 
 /**
@@ -93,13 +94,13 @@ export class AccountService {
   /** Everything the user wrote and got: every chat with every message, media as fresh URLs. */
   async exportAccount(uid: string): Promise<AccountExport> {
     const { database, blobs, batchSize, now } = this.#options;
-    const chats: (ApiChat & { messages: ApiMessage[] })[] = [];
+    const chats: (Chat & { messages: Message[] })[] = [];
     let chatCursor: readonly unknown[] | undefined;
     for (;;) {
       const page = await database.query<ChatRecord>(queries.chatsByActivity(uid, batchSize, chatCursor));
       for (const { data: chat } of page) {
         if (chat.deleting_since !== undefined) continue;
-        const messages: ApiMessage[] = [];
+        const messages: Message[] = [];
         let afterSeq: number | undefined;
         for (;;) {
           const found = await database.query<MessageRecord>(

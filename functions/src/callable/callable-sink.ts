@@ -1,5 +1,6 @@
 import type { CallableResponse } from "firebase-functions/v2/https";
-import type { ChatEvent, ChatEventSink } from "../chat/chat-events.ts";
+import type { ChatEvent } from "../contract/chat-events.ts";
+import type { ChatEventSink } from "../chat/chat-event-sink.ts";
 
 /** A chunk of the streaming callable: the same event and offset an SSE client sees. */
 export interface ChatChunk {

@@ -1,6 +1,6 @@
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
-import type { Settings } from "../config/settings.ts";
+import { requestLimits, type Settings } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { AppError, invalidArgument, notFound, unavailable } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
@@ -11,9 +11,10 @@ import type { TextModels } from "../models/text-models.ts";
 import { isProviderError } from "../providers/provider-error.ts";
 import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
-import { TERMINAL_MESSAGE_STATUSES, type MessageRecord, type MessageStatus } from "../store/records.ts";
+import { TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
+import type { MessageStatus } from "../contract/resources.ts";
 import type { ActiveStreams } from "./active-streams.ts";
-import type { ChatEventSink } from "./chat-events.ts";
+import type { ChatEventSink } from "./chat-event-sink.ts";
 import { parseChatTurn, type ChatTurnRequest } from "./chat-request.ts";
 import { loadConversation } from "./conversation.ts";
 import { finishMessage } from "./finish-message.ts";
@@ -71,7 +72,7 @@ export class ChatService {
     const { database, settings, text, grounder, activeStreams, now } = this.#dependencies;
     if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
     if (!text.available) throw unavailable("The text model is not configured on this server.");
-    const turn = parseChatTurn(body, settings, (requested, needs) =>
+    const turn = parseChatTurn(body, requestLimits(settings), (requested, needs) =>
       text.choose(requested, (entry) => !needs.images || entry.capabilities.imageInput),
     );
     const model = turn.models.model;

@@ -1,8 +1,8 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
-import type { ErrorCode } from "../errors/app-error.ts";
+import type { ErrorCode } from "../contract/error-codes.ts";
 import { paths } from "../store/paths.ts";
 import { lastSignOfLife, type MessageRecord, type RequestRecord } from "../store/records.ts";
-import type { ChatEvent } from "./chat-events.ts";
+import type { ChatEvent } from "../contract/chat-events.ts";
 
 /**
  * Moves a message that is still `streaming` (or `pending`) to its final state, and its request mapping with it,

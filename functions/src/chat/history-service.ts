@@ -1,31 +1,13 @@
+import type { Chat, Message } from "../contract/resources.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { invalidArgument, notFound } from "../errors/app-error.ts";
-import { CLIENT_ID_PATTERN } from "../store/ids.ts";
+import { CLIENT_ID_PATTERN } from "../contract/identifiers.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
 import { lastSignOfLife, type ChatRecord, type MessageRecord } from "../store/records.ts";
 import { servedMedia } from "../store/served-media.ts";
 import { finishMessage } from "./finish-message.ts";
-
-/** The API's chat summary. */
-export interface ApiChat {
-  readonly chat_id: string;
-  readonly title: string;
-  readonly created_at: string;
-  readonly updated_at: string;
-}
-
-/** The API's message (contract `Message`, plus the (+) fields documented in docs/api.md). */
-export type ApiMessage = Record<string, unknown> & {
-  readonly message_id: string;
-  readonly role: string;
-  readonly type: string;
-  readonly content: string;
-  readonly status: string;
-  readonly created_at: string;
-  readonly updated_at: string;
-};
 
 const INTERNAL_FIELDS = new Set([
   "seq",
@@ -43,16 +25,16 @@ const INTERNAL_FIELDS = new Set([
  * A stored message as clients see it: dates as ISO strings, internal control fields left out, and its media as
  * `servedMedia` shows them (URLs recorded at completion, re-signed where they expire; a lost object flagged).
  */
-export async function toApiMessage(record: MessageRecord, blobs: BlobStore): Promise<ApiMessage> {
+export async function toApiMessage(record: MessageRecord, blobs: BlobStore): Promise<Message> {
   const message: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
     if (INTERNAL_FIELDS.has(key) || value === undefined) continue;
     message[key] = value instanceof Date ? value.toISOString() : value;
   }
-  return { ...message, ...(await servedMedia(record, blobs)) } as ApiMessage;
+  return { ...message, ...(await servedMedia(record, blobs)) } as Message;
 }
 
-export function toApiChat(chat: ChatRecord): ApiChat {
+export function toApiChat(chat: ChatRecord): Chat {
   return {
     chat_id: chat.chat_id,
     title: chat.title,
@@ -129,7 +111,7 @@ export class HistoryService {
   }
 
   /** The caller's chats, most recently active first. */
-  async listChats(uid: string, page: Page): Promise<{ chats: ApiChat[]; next_cursor: string | null }> {
+  async listChats(uid: string, page: Page): Promise<{ chats: Chat[]; next_cursor: string | null }> {
     const found = await this.#database.query<ChatRecord>(
       queries.chatsByActivity(
         uid,
@@ -154,7 +136,7 @@ export class HistoryService {
     uid: string,
     chatId: string,
     page: Page,
-  ): Promise<{ chat: ApiChat; messages: ApiMessage[]; next_cursor: string | null }> {
+  ): Promise<{ chat: Chat; messages: Message[]; next_cursor: string | null }> {
     const chat = await this.#database.get<ChatRecord>(paths.chat(uid, chatId));
     if (chat === null || chat.data.deleting_since !== undefined) throw notFound("Chat");
     const found = await this.#database.query<MessageRecord>(

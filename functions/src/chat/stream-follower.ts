@@ -2,7 +2,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { paths } from "../store/paths.ts";
 import { lastSignOfLife, TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
-import type { ChatEventSink } from "./chat-events.ts";
+import type { ChatEventSink } from "./chat-event-sink.ts";
 import { finishMessage, terminalEvent } from "./finish-message.ts";
 
 /**

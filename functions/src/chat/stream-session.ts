@@ -8,7 +8,7 @@ import type { TextUsage } from "../providers/text-provider.ts";
 import { paths } from "../store/paths.ts";
 import type { MessageRecord } from "../store/records.ts";
 import type { ActiveStream, ActiveStreams } from "./active-streams.ts";
-import type { ChatEventSink } from "./chat-events.ts";
+import type { ChatEventSink } from "./chat-event-sink.ts";
 import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-message.ts";
 
 /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import type { RequestLimits } from "../contract/request-bodies.ts";
 import { DEFAULT_ALLOWED_MODELS, DEFAULT_FALLBACK_MODELS, DEFAULT_MODELS } from "../models/catalogue.ts";
-import { DEFAULT_CLEANUP_SCHEDULE } from "../ops/cleanup-schedule.ts";
+import { DEFAULT_CLEANUP_SCHEDULE } from "./cleanup-schedule.ts";
 import { FALSE_WORDS, TRUE_WORDS } from "./flag-words.ts";
 
 /**
@@ -209,3 +210,21 @@ export const PRODUCTION_REQUIRED_SETTINGS = [
   "NANO_BANANA_API_KEY",
   "VEO_API_KEY",
 ] as const satisfies readonly SettingName[];
+
+const limitsOfSettings = new WeakMap<Settings, RequestLimits>();
+
+/** The request-body limits of these settings, one object per settings object (the body schemas are built per limits). */
+export function requestLimits(settings: Settings): RequestLimits {
+  let limits = limitsOfSettings.get(settings);
+  if (limits === undefined) {
+    limits = {
+      maxMessageChars: settings.MAX_MESSAGE_CHARS,
+      maxAttachments: settings.MAX_ATTACHMENTS,
+      maxPromptChars: settings.MAX_PROMPT_CHARS,
+      imageMaxCount: settings.IMAGE_MAX_COUNT,
+      videoMaxDurationSeconds: settings.VIDEO_MAX_DURATION_SECONDS,
+    };
+    limitsOfSettings.set(settings, limits);
+  }
+  return limits;
+}

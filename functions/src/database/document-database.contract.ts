@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import {
-  DOCUMENT_ID,
   DocumentExistsError,
   DocumentMissingError,
   type DocumentDatabase,
   type StoredDocument,
 } from "./document-database.ts";
+import { DOCUMENT_ID } from "./query.ts";
 import {
   InvalidDocumentPathError,
   InvalidQueryError,

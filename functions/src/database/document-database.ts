@@ -1,5 +1,6 @@
 import { AppError } from "../errors/app-error.ts";
 import { assertValidPath } from "./firestore-limits.ts";
+import type { Query } from "./query.ts";
 
 /**
  * The data port: a document database with Firestore's shape and guarantees, small enough to implement twice.
@@ -18,33 +19,6 @@ export interface StoredDocument<T extends object = DocumentData> {
   readonly id: string;
   readonly path: string;
   readonly data: T;
-}
-
-export type FilterOperator = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in";
-
-export interface Filter {
-  readonly field: string;
-  readonly op: FilterOperator;
-  readonly value: unknown;
-}
-
-/** `DOCUMENT_ID` orders by the document id (collection queries only). */
-export const DOCUMENT_ID = "__id__";
-
-export interface Order {
-  readonly field: string;
-  readonly direction: "asc" | "desc";
-}
-
-export interface Query {
-  /** A collection path, or a collection id when `group` is true (a collection-group query). */
-  readonly collection: string;
-  readonly group?: boolean;
-  readonly where?: readonly Filter[];
-  readonly orderBy?: readonly Order[];
-  readonly limit?: number;
-  /** Cursor: one value per `orderBy` entry; results start after the document with these values. */
-  readonly startAfter?: readonly unknown[];
 }
 
 /** Reads come first, then writes; writes apply together at commit or not at all. */

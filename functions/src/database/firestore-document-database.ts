@@ -6,18 +6,17 @@ import type {
   Transaction as FirestoreTransaction,
 } from "firebase-admin/firestore";
 import {
-  DOCUMENT_ID,
   DatabaseUnavailableError,
   DocumentExistsError,
   DocumentMissingError,
   splitDocumentPath,
   type DocumentData,
   type DocumentDatabase,
-  type Query,
   type StoredDocument,
   type Transaction,
   type Unsubscribe,
 } from "./document-database.ts";
+import { DOCUMENT_ID, type Query } from "./query.ts";
 import { assertQueryShape, TransactionContentionError } from "./firestore-limits.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { AppError } from "../errors/app-error.ts";
-import type { Query } from "./document-database.ts";
+import type { Query } from "./query.ts";
 
 /**
  * What Firestore refuses, written down once so that both adapters refuse it alike: the embedded store must not

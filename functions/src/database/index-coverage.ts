@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { DOCUMENT_ID, type Query } from "./document-database.ts";
+import { DOCUMENT_ID, type Query } from "./query.ts";
 
 /**
  * Firestore answers a query only when an index serves it; the others fail with `FAILED_PRECONDITION` in

@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import {
-  DOCUMENT_ID,
   DatabaseUnavailableError,
   DocumentExistsError,
   DocumentMissingError,
@@ -10,12 +9,11 @@ import {
   splitDocumentPath,
   type DocumentData,
   type DocumentDatabase,
-  type Filter,
-  type Query,
   type StoredDocument,
   type Transaction,
   type Unsubscribe,
 } from "./document-database.ts";
+import { DOCUMENT_ID, type Filter, type Query } from "./query.ts";
 import {
   assertQueryShape,
   InvalidQueryError,

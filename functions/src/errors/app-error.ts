@@ -1,24 +1,10 @@
+import type { ErrorCode } from "../contract/error-codes.ts";
+
 /**
  * The one error type services throw. Its `code` is the contract's error code; transports (HTTP envelope, SSE
  * `error` event, callable HttpsError) map it in `error-mapping.ts` and nowhere else. The `message` must be safe
  * to show a user: it never carries provider text, keys, stack traces or prompt content.
  */
-export type ErrorCode =
-  | "invalid_argument"
-  | "unauthenticated"
-  | "permission_denied"
-  | "not_found"
-  | "conflict"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "resource_exhausted"
-  | "internal"
-  | "unavailable"
-  /** Stream-only: the model refused for safety reasons. */
-  | "blocked"
-  /** Stream-only: the message was stopped or abandoned before it finished. */
-  | "aborted";
-
 export interface AppErrorOptions {
   /** Extra structured facts for the client, e.g. `{ fields: {...} }`. Must be safe to show. */
   readonly details?: Readonly<Record<string, unknown>>;

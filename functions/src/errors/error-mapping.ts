@@ -1,4 +1,5 @@
-import { AppError, isAppError, type ErrorCode } from "./app-error.ts";
+import { AppError, isAppError } from "./app-error.ts";
+import type { ErrorCode } from "../contract/error-codes.ts";
 
 /**
  * The single place where errors become what a client sees. Anything that is not an {@link AppError} is a bug:

@@ -1,5 +1,3 @@
-import type { TextFilter } from "../chat/stream-session.ts";
-
 /**
  * Checks citation markers as the answer streams, so what the client is sent and what is stored are the same
  * text. A marker is `[n]` or a list `[n, m]` outside code; each number must name one of the `sourceCount`
@@ -15,7 +13,7 @@ import type { TextFilter } from "../chat/stream-session.ts";
  */
 const MAX_MARKER_LENGTH = 24;
 
-export class CitationFilter implements TextFilter {
+export class CitationFilter {
   readonly used = new Set<number>();
   removed = 0;
   readonly #sourceCount: number;

@@ -1,7 +1,9 @@
 import type { Settings } from "../config/settings.ts";
 import type { ConversationTurn } from "../providers/text-provider.ts";
 import type { SearchProvider } from "../providers/search-provider.ts";
-import type { Citation, GroundingResult, MessageRecord } from "../store/records.ts";
+import type { MessageRecord } from "../store/records.ts";
+import type { Citation } from "../contract/chat-events.ts";
+import type { GroundingResult } from "../contract/resources.ts";
 import { CitationFilter } from "./citation-filter.ts";
 
 /**

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
-import type { ChatEvent, ChatEventSink } from "../chat/chat-events.ts";
+import type { ChatEvent } from "../contract/chat-events.ts";
+import type { ChatEventSink } from "../chat/chat-event-sink.ts";
 
 /**
  * A Server-Sent Events response: `event:`, one-line JSON `data:`, and `id:` (the content offset) per event;

@@ -1,22 +1,14 @@
-import { z } from "zod";
+import type { ImageInput } from "../contract/request-bodies.ts";
 import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
 import { AppError, invalidArgument, notFound } from "../errors/app-error.ts";
 import { inspectImage } from "../media/image-inspection.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 
 /**
- * An image a client hands us (to edit, as a mask, as a video's first frame, as an upload): either a path to one
- * of their own uploads, or the bytes inline as base64. Whatever the client says, the bytes decide: the type is
- * sniffed from the magic bytes (PNG, JPEG, WebP: else 415), the size is checked before decoding and after
- * (413), the sides are read from the header (400 over `maxDimension`).
+ * Checks an image a client hands us (`ImageInput`: a path to one of their uploads, or inline base64). Whatever the
+ * client says, the bytes decide: the type is sniffed from the magic bytes (PNG, JPEG, WebP: else 415), the size
+ * is checked before decoding and after (413), the sides are read from the header (400 over `maxDimension`).
  */
-export const imageInputSchema = z.union([
-  z.object({ path: z.string().min(1) }).strict(),
-  z.object({ data: z.string().min(1), mime_type: z.string().min(1) }).strict(),
-]);
-
-export type ImageInput = z.output<typeof imageInputSchema>;
-
 export interface ValidatedImage {
   readonly mimeType: "image/png" | "image/jpeg" | "image/webp";
   readonly data: Buffer;

@@ -1,5 +1,5 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
-import type { ErrorCode } from "../errors/app-error.ts";
+import type { ErrorCode } from "../contract/error-codes.ts";
 import type { TaskDelivery } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
 import { isFinishedJob, type JobRecord } from "../store/records.ts";

@@ -1,34 +1,24 @@
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
-import type { Settings } from "../config/settings.ts";
+import { requestLimits, type Settings } from "../config/settings.ts";
 import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
 import { AppError, invalidArgument, notFound, resourceExhausted, unavailable } from "../errors/app-error.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { monthlyQuotaCheck } from "../ops/usage-quotas.ts";
-import { parseInput } from "../http/validation.ts";
+import { parseInput } from "../errors/parse-input.ts";
 import type { QueueName, TaskQueue } from "../queue/task-queue.ts";
 import { beginGeneration, chatTitle, payloadHash, type GenerationCheck } from "../store/begin-generation.ts";
 import { newId } from "../store/ids.ts";
 import { queries } from "../store/queries.ts";
-import type { JobKind, JobRecord, JobStatus, ProviderRun, RequestKind } from "../store/records.ts";
-import { resolveImageInput, type ImageInput, type ValidatedImage } from "./image-input.ts";
+import type { JobRecord, RequestKind } from "../store/records.ts";
+import type { JobKind, JobSubmission, ProviderRun } from "../contract/resources.ts";
+import { resolveImageInput, type ValidatedImage } from "./image-input.ts";
+import type { ImageInput } from "../contract/request-bodies.ts";
 import type { JobLedger } from "./job-ledger.ts";
-import { imageEditSchema, imageGenerateSchema, videoGenerateSchema } from "./job-request.ts";
+import { imageEditSchema, imageGenerateSchema, videoGenerateSchema } from "../contract/request-bodies.ts";
 import { chooseJobModel } from "./job-model.ts";
 import type { ModelChoice, ModelChoices } from "../models/model-choices.ts";
 import { mediaPaths } from "../store/media-paths.ts";
-
-/** The answer to a submission (contract: Image, Video). */
-export interface Submission {
-  readonly ok: true;
-  readonly chat_id: string;
-  readonly message_id: string;
-  readonly job_id: string;
-  readonly request_id: string;
-  readonly status: JobStatus;
-  /** The model asked for (a fallback may do the work: see the job's `model` and `fallback_from`). */
-  readonly model: string;
-}
 
 export interface JobServiceDependencies {
   readonly database: DocumentDatabase;
@@ -75,9 +65,9 @@ export class JobService {
     this.#dependencies = dependencies;
   }
 
-  async submitImage(user: AuthenticatedUser, body: unknown): Promise<Submission> {
+  async submitImage(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
     const { settings } = this.#dependencies;
-    const input = parseInput(imageGenerateSchema(settings), body);
+    const input = parseInput(imageGenerateSchema(requestLimits(settings)), body);
     const provider = this.#provider("image");
     return this.#submit(user, {
       kind: "image",
@@ -99,9 +89,9 @@ export class JobService {
     });
   }
 
-  async submitImageEdit(user: AuthenticatedUser, body: unknown): Promise<Submission> {
+  async submitImageEdit(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
     const { settings } = this.#dependencies;
-    const input = parseInput(imageEditSchema(settings), body);
+    const input = parseInput(imageEditSchema(requestLimits(settings)), body);
     const provider = this.#provider("image");
     const models = chooseJobModel(this.#dependencies.models, "image", input.model, {
       aspectRatio: input.aspect_ratio,
@@ -141,9 +131,9 @@ export class JobService {
     });
   }
 
-  async submitVideo(user: AuthenticatedUser, body: unknown): Promise<Submission> {
+  async submitVideo(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
     const { settings } = this.#dependencies;
-    const input = parseInput(videoGenerateSchema(settings), body);
+    const input = parseInput(videoGenerateSchema(requestLimits(settings)), body);
     const provider = this.#provider("video");
     const previous =
       input.previous_job_id === undefined ? undefined : await this.#continuable(user.uid, input.previous_job_id);
@@ -216,7 +206,7 @@ export class JobService {
     });
   }
 
-  async #submit(user: AuthenticatedUser, prepared: PreparedJob): Promise<Submission> {
+  async #submit(user: AuthenticatedUser, prepared: PreparedJob): Promise<JobSubmission> {
     const { database, ledger, settings, now } = this.#dependencies;
     const at = new Date(now());
     const requestId = prepared.requestId ?? newId("req");
@@ -335,7 +325,7 @@ export class JobService {
     throw unavailable(message, error);
   }
 
-  #answer(job: JobRecord): Submission {
+  #answer(job: JobRecord): JobSubmission {
     return {
       ok: true,
       chat_id: job.chat_id,

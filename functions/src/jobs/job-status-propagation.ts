@@ -1,6 +1,7 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { paths } from "../store/paths.ts";
-import type { JobRecord, JobStatus, MessageRecord, RequestRecord, RequestStatus } from "../store/records.ts";
+import type { JobRecord, MessageRecord, RequestRecord, RequestStatus } from "../store/records.ts";
+import type { JobStatus } from "../contract/resources.ts";
 
 /**
  * Carries a job's state onto its assistant message and request mapping: progress while it runs, the images or

@@ -1,3 +1,4 @@
+import type { Job } from "../contract/resources.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { JobRecord } from "../store/records.ts";
 import { servedMedia } from "../store/served-media.ts";
@@ -6,7 +7,7 @@ import { servedMedia } from "../store/served-media.ts";
  * A job as clients see it (`GET /jobs/{job_id}`, `GET /video/status/{job_id}`): its media as `servedMedia` shows
  * them, ISO dates.
  */
-export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Record<string, unknown>> {
+export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Job> {
   return {
     ok: true,
     job_id: job.job_id,

@@ -16,7 +16,8 @@ import { modelChoices } from "../runtime/services.ts";
 import { InProcessTaskQueue } from "../queue/in-process-task-queue.ts";
 import { taskId, type JobTask } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
-import type { JobKind, JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import type { JobRecord, MessageRecord, RequestRecord } from "../store/records.ts";
+import type { JobKind } from "../contract/resources.ts";
 import {
   googleError,
   interaction,

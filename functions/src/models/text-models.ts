@@ -5,7 +5,7 @@ import type {
   TextStreamEvent,
   ThinkingLevel,
 } from "../providers/text-provider.ts";
-import type { ProviderRun } from "../store/records.ts";
+import type { ProviderRun } from "../contract/resources.ts";
 import { continueAfterFailure } from "./fallback.ts";
 import type { ModelChoice, ModelChoices } from "./model-choices.ts";
 import type { ModelProvider, TextModelEntry } from "./model-entry.ts";

@@ -1,4 +1,4 @@
-import type { ProviderRun } from "../store/records.ts";
+import type { ProviderRun } from "../contract/resources.ts";
 
 export interface SearchResult {
   readonly title: string;

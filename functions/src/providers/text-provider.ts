@@ -1,4 +1,4 @@
-import type { ProviderRun } from "../store/records.ts";
+import type { ProviderRun } from "../contract/resources.ts";
 
 /** One turn of the conversation sent to the model. */
 export interface ConversationTurn {

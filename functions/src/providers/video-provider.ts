@@ -1,4 +1,4 @@
-import type { ProviderRun } from "../store/records.ts";
+import type { ProviderRun } from "../contract/resources.ts";
 import type { ImageData } from "./image-provider.ts";
 
 export interface VideoGenerationRequest {

@@ -1,6 +1,6 @@
 import { ConfigurationError, loadRuntimeConfig } from "../config/runtime-config.ts";
 import { Logger } from "../logging/logger.ts";
-import { shutDownOnSigterm } from "../ops/graceful-shutdown.ts";
+import { shutDownOnSigterm } from "./graceful-shutdown.ts";
 import { createServices, type Services } from "./services.ts";
 
 let services: Promise<Services> | undefined;

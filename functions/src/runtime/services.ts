@@ -25,7 +25,7 @@ import { TextModels } from "../models/text-models.ts";
 import { SECRET_SETTINGS } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { Logger, Redactor, type LogSink } from "../logging/logger.ts";
-import type { CleanupService } from "../ops/cleanup-service.ts";
+import type { CleanupService } from "../cleanup/cleanup-service.ts";
 import { ConnectionGauge } from "../ops/connection-gauge.ts";
 import type { RateLimiter } from "../ops/rate-limiter.ts";
 import type { SearchProvider } from "../providers/search-provider.ts";
@@ -316,7 +316,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     import("../jobs/job-ledger.ts"),
     import("../jobs/job-service.ts"),
     import("../jobs/job-worker.ts"),
-    import("../ops/cleanup-service.ts"),
+    import("../cleanup/cleanup-service.ts"),
   ]);
   const propagate = async (uid: string, job: JobRecord) => {
     await propagateJobStatus(database, uid, job, new Date(now()));

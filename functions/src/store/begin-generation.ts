@@ -3,17 +3,8 @@ import type { DocumentDatabase, Transaction } from "../database/document-databas
 import { AppError, notFound } from "../errors/app-error.ts";
 import { newId } from "./ids.ts";
 import { paths } from "./paths.ts";
-import type {
-  Attachment,
-  ChatRecord,
-  JobRecord,
-  MessageRecord,
-  MessageStatus,
-  MessageType,
-  ProviderRun,
-  RequestKind,
-  RequestRecord,
-} from "./records.ts";
+import type { ChatRecord, JobRecord, MessageRecord, RequestKind, RequestRecord } from "./records.ts";
+import type { Attachment, MessageStatus, MessageType, ProviderRun } from "../contract/resources.ts";
 
 /**
  * Starting a generation (a chat answer, an image, a video) is one transaction, so a request either creates all

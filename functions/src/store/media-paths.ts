@@ -1,6 +1,6 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import { isValidDocumentId } from "../database/firestore-limits.ts";
-import { CLIENT_ID_PATTERN } from "./ids.ts";
+import { CLIENT_ID_PATTERN } from "../contract/identifiers.ts";
 
 /**
  * Where each kind of media lives in the blob store (Cloud Storage, or files in embedded mode). Like documents,

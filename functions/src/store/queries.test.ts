@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Query } from "../database/document-database.ts";
+import type { Query } from "../database/query.ts";
 import { missingIndex as coverage, readIndexDefinitions } from "../database/index-coverage.ts";
 import { QUERY_EXAMPLES } from "./queries.ts";
 

@@ -1,5 +1,5 @@
-import { DOCUMENT_ID, type Query } from "../database/document-database.ts";
-import type { JobStatus } from "./records.ts";
+import { DOCUMENT_ID, type Query } from "../database/query.ts";
+import type { JobStatus } from "../contract/resources.ts";
 import { paths } from "./paths.ts";
 
 /**

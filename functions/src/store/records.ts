@@ -1,12 +1,19 @@
+import type { Citation, Usage } from "../contract/chat-events.ts";
+import type {
+  Attachment,
+  GroundingResult,
+  JobKind,
+  JobStatus,
+  MessageRole,
+  MessageStatus,
+  MessageType,
+  ProviderRun,
+} from "../contract/resources.ts";
+
 /**
  * The documents Atelier stores, as they are stored (snake_case, like the API and the seed's Firestore fields).
  * Dates are `Date`s (Firestore Timestamps).
  */
-
-export type MessageRole = "user" | "assistant";
-export type MessageType = "text" | "image" | "video";
-export type MessageStatus = "pending" | "streaming" | "done" | "error" | "aborted";
-export type ProviderRun = "live" | "simulated";
 
 export interface ChatRecord {
   readonly chat_id: string;
@@ -19,41 +26,12 @@ export interface ChatRecord {
   readonly message_count: number;
 }
 
-export interface Citation {
-  readonly index: number;
-  readonly url: string;
-  readonly title: string;
-  /** (+) Whether the final answer cites it. */
-  readonly used?: boolean;
-}
-
-export interface GroundingResult {
-  readonly title: string;
-  readonly url: string;
-  readonly content: string;
-  readonly score: number;
-}
-
-export interface Attachment {
-  readonly path: string;
-  readonly mime_type: string;
-}
-
 export interface StoredImage {
   readonly path: string;
   readonly url: string;
   readonly mime_type: string;
   readonly width?: number;
   readonly height?: number;
-}
-
-export interface Usage {
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  /** Thinking tokens, billed as output (not part of `output_tokens`). */
-  readonly thinking_tokens?: number;
-  /** Input tokens served from the provider's cache (part of `input_tokens`). */
-  readonly cached_tokens?: number;
 }
 
 export interface MessageRecord {
@@ -126,9 +104,6 @@ export interface RequestRecord {
   /** Firestore TTL field: the document may be deleted after this. */
   readonly expire_at: Date;
 }
-
-export type JobKind = "image" | "image_edit" | "video";
-export type JobStatus = "queued" | "running" | "done" | "error";
 
 export interface JobRecord {
   readonly job_id: string;

@@ -1,4 +1,5 @@
 import { BlobMissingError, type BlobStore } from "../blobs/blob-store.ts";
+import type { ServedMedia } from "../contract/resources.ts";
 import type { StoredImage } from "./records.ts";
 
 /** What a message or job stored about its media. */
@@ -8,13 +9,6 @@ export interface MediaFields {
   readonly video_url?: string;
   readonly media_expired?: boolean;
   readonly media_deleted?: boolean;
-}
-
-/** Media as a read shows them: URLs to fetch now, and `media_missing` when a stored object is gone. */
-export interface ServedMedia {
-  readonly images?: readonly { url?: string; mime_type: string; width?: number; height?: number }[];
-  readonly video_url?: string;
-  readonly media_missing?: true;
 }
 
 /**

@@ -4,7 +4,7 @@
  * connection ends. Prints `listening <url>` when ready. Tests use it to send real signals.
  */
 import { createServer } from "node:http";
-import { handleApiRequest } from "../http/api-entry.ts";
+import { handleApiRequest } from "../entries/api-entry.ts";
 import { processServices } from "../runtime/process-services.ts";
 
 await processServices();

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRuntimeConfig, type RuntimeConfig } from "../config/runtime-config.ts";
-import { createApi } from "../http/api.ts";
+import { createApi } from "../runtime/api.ts";
 import type { RequestHandler } from "../http/request-context.ts";
 import { createServices, type ServiceOptions, type Services } from "../runtime/services.ts";
 import { authEmulator, TEST_PROJECT_ID } from "./auth-emulator.ts";

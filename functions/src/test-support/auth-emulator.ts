@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AuthEmulatorClient } from "../../../scripts/lib/auth-emulator-client.ts";
-import { spawnEmulators, waitUntil, type EmulatorProcess } from "../../../scripts/lib/firebase-emulators.ts";
-import { freePort } from "../../../scripts/lib/free-port.ts";
+import { AuthEmulatorClient } from "./auth-emulator-client.ts";
+import { spawnEmulators, waitUntil, type EmulatorProcess } from "./firebase-emulators.ts";
+import { freePort } from "./free-port.ts";
 
 /**
  * The real Firebase Auth emulator (firebase-tools), started once per test run on free ports. Tests sign users

@@ -1,10 +1,5 @@
-import type {
-  DocumentDatabase,
-  Query,
-  StoredDocument,
-  Transaction,
-  Unsubscribe,
-} from "../database/document-database.ts";
+import type { DocumentDatabase, StoredDocument, Transaction, Unsubscribe } from "../database/document-database.ts";
+import type { Query } from "../database/query.ts";
 
 /**
  * The real database, with a tally of the writes made to each document (transactional ones included). It

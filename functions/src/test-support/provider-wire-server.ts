@@ -5,8 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * `:generateContent`, Veo `:predictLongRunning`, operations and file downloads, Gemini's Interactions API
  * (`POST /v1beta/interactions`, `GET /v1beta/interactions/{id}`), OpenAI's Chat Completions
  * (`POST {base}/chat/completions`, streamed) and Tavily `POST /search`. The real SDKs are pointed at it through their base-URL options, so
- * adapter tests exercise the SDK and our code together. Tests script answers per request kind; every request
- * is recorded.
+ * adapter tests exercise the SDK and our code together. Tests script answers per request kind, usually by
+ * replaying a fixture file of the provider's answer (`wireFixtures` in `wire-fixtures.ts`); every request is
+ * recorded.
  */
 
 export type WireKind =
@@ -243,11 +244,6 @@ export function echoStream(options: { pieceCount?: number; delayMs?: number } = 
     );
     await streamChunks(response, textChunks(pieces), { delayMs: options.delayMs ?? 0 });
   };
-}
-
-/** An OpenAI-style error body: `{"error": {"message", "type", "code"}}`. */
-export function openAiError(message: string, type: string, code: string | null): unknown {
-  return { error: { message, type, param: null, code } };
 }
 
 /** Chat Completions chunks: optional reasoning pieces, then the answer's pieces, a finish chunk and usage. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { beginGeneration } from "../store/begin-generation.ts";
-import type { JobKind, JobRecord, ProviderRun } from "../store/records.ts";
+import type { JobRecord } from "../store/records.ts";
+import type { JobKind, ProviderRun } from "../contract/resources.ts";
 
 export interface SeededJob {
   readonly uid: string;

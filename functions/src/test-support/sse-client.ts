@@ -1,4 +1,4 @@
-import { parseSse } from "../../../scripts/lib/sse-parser.ts";
+import { parseSse } from "../contract/sse-parser.ts";
 
 /**
  * A real Server-Sent Events client for tests (the parser is the smoke scripts' own): it keeps every event with

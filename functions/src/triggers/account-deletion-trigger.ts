@@ -18,7 +18,7 @@ export function defineAccountDeletionTrigger(options: { region: string; secrets:
     .runWith({ secrets: options.secrets, failurePolicy: true })
     .auth.user()
     .onDelete(async (user) => {
-      const { handleAccountDeleted } = await import("../account/account-trigger-entry.ts");
+      const { handleAccountDeleted } = await import("../entries/account-trigger-entry.ts");
       await handleAccountDeleted(user.uid);
     });
 }

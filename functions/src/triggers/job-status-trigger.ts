@@ -18,7 +18,7 @@ const requireTriggers = createRequire(import.meta.url);
 export function defineJobStatusTrigger(options: { region: string; secrets: SecretParam[] }) {
   const { onDocumentWritten } = requireTriggers("firebase-functions/v2/firestore") as FirestoreTriggers;
   return onDocumentWritten({ document: "users/{uid}/jobs/{jobId}", retry: true, ...options }, async (event) => {
-    const { handleJobWritten } = await import("../jobs/job-trigger-entry.ts");
+    const { handleJobWritten } = await import("../entries/job-trigger-entry.ts");
     await handleJobWritten(event);
   });
 }

@@ -15,7 +15,7 @@ const requireTriggers = createRequire(import.meta.url);
 export function defineUploadTrigger(options: { region: string; bucket: string; secrets: SecretParam[] }) {
   const { onObjectFinalized } = requireTriggers("firebase-functions/v2/storage") as StorageTriggers;
   return onObjectFinalized({ retry: true, ...options }, async (event) => {
-    const { handleUploadFinalized } = await import("../uploads/upload-trigger-entry.ts");
+    const { handleUploadFinalized } = await import("../entries/upload-trigger-entry.ts");
     await handleUploadFinalized(event.data.name, event.data.size);
   });
 }

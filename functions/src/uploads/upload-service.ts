@@ -1,8 +1,10 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { AppError, invalidArgument, notFound, resourceExhausted } from "../errors/app-error.ts";
-import { resolveImageInput, type ImageInput } from "../jobs/image-input.ts";
-import { CLIENT_ID_PATTERN, newId } from "../store/ids.ts";
+import { resolveImageInput } from "../jobs/image-input.ts";
+import type { ImageInput } from "../contract/request-bodies.ts";
+import { newId } from "../store/ids.ts";
+import { CLIENT_ID_PATTERN } from "../contract/identifiers.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 import { paths } from "../store/paths.ts";
 

@@ -1,4 +1,4 @@
-import type { CleanupService } from "../../ops/cleanup-service.ts";
+import type { CleanupService } from "../../cleanup/cleanup-service.ts";
 import type { Route } from "../router.ts";
 
 /** `POST /admin/cleanup` (admin claim): one bounded round of the maintenance sweep. */

@@ -3,13 +3,12 @@ import type { Settings } from "../../config/settings.ts";
 import type { ConnectionGauge } from "../../ops/connection-gauge.ts";
 import type { StreamSlots } from "../../ops/stream-slots.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
-import { z } from "zod";
-import { clientId } from "../../chat/chat-request.ts";
-import { CLIENT_ID_PATTERN } from "../../store/ids.ts";
+import { stopBodySchema } from "../../contract/request-bodies.ts";
+import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 import { SseStream } from "../sse-stream.ts";
-import { parseInput } from "../validation.ts";
+import { parseInput } from "../../errors/parse-input.ts";
 
 /**
  * `POST /chat/stream` (new answer, or replay/resume for a repeated request_id), `GET /chat/stream/{message_id}`
@@ -84,15 +83,13 @@ export function chatRoutes(
       access: "user",
       rateLimited: true,
       handle: async (context) => {
-        const body = parseInput(stopBody, await context.readJson());
+        const body = parseInput(stopBodySchema, await context.readJson());
         const status = await chat.stop(context.caller.uid, body.message_id);
         context.sendJson(200, { ok: true, message_id: body.message_id, status });
       },
     },
   ];
 }
-
-const stopBody = z.object({ message_id: clientId() });
 
 /** The content offset to resume from: `Last-Event-ID` (what EventSource sends on reconnect) or `?after=`. */
 function resumeOffset(context: RequestContext): number {

@@ -1,7 +1,7 @@
 import type { ChatDeletion } from "../../chat/chat-deletion.ts";
 import type { HistoryService, Page } from "../../chat/history-service.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
-import { CLIENT_ID_PATTERN } from "../../store/ids.ts";
+import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 

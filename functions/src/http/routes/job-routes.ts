@@ -2,7 +2,7 @@ import type { BlobStore } from "../../blobs/blob-store.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import type { JobService } from "../../jobs/job-service.ts";
 import { toApiJob } from "../../jobs/job-view.ts";
-import { CLIENT_ID_PATTERN } from "../../store/ids.ts";
+import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 

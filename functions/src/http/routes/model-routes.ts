@@ -1,3 +1,4 @@
+import type { ModelCapabilities, ModelList, ModelOption } from "../../contract/resources.ts";
 import type { ModelChoices } from "../../models/model-choices.ts";
 import type { ModelEntry, ModelKind } from "../../models/model-entry.ts";
 import type { Route } from "../router.ts";
@@ -9,7 +10,7 @@ export interface ModelLimits {
 }
 
 /** A model as `GET /models` shows it: what a picker needs, in the API's snake_case. */
-export function toApiModel(entry: ModelEntry, isDefault: boolean, limits: ModelLimits): Record<string, unknown> {
+export function toApiModel(entry: ModelEntry, isDefault: boolean, limits: ModelLimits): ModelOption {
   return {
     id: entry.id,
     label: entry.label,
@@ -21,7 +22,7 @@ export function toApiModel(entry: ModelEntry, isDefault: boolean, limits: ModelL
   };
 }
 
-function apiCapabilities(entry: ModelEntry, limits: ModelLimits): Record<string, unknown> {
+function apiCapabilities(entry: ModelEntry, limits: ModelLimits): ModelCapabilities {
   switch (entry.kind) {
     case "text": {
       const { thinkingLevels, thoughtSummaries, grounding, functionCalling, imageInput } = entry.capabilities;
@@ -64,7 +65,8 @@ export function modelRoutes(choices: ModelChoices, limits: ModelLimits): Route[]
       path: "/models",
       access: "user",
       handle: (context) => {
-        context.sendJson(200, { ok: true, text: list("text"), image: list("image"), video: list("video") });
+        const models: ModelList = { ok: true, text: list("text"), image: list("image"), video: list("video") };
+        context.sendJson(200, models);
         return Promise.resolve();
       },
     },

@@ -1,7 +1,7 @@
-import { imageInputSchema } from "../../jobs/image-input.ts";
+import { imageInputSchema } from "../../contract/request-bodies.ts";
 import type { UploadService } from "../../uploads/upload-service.ts";
 import type { Route } from "../router.ts";
-import { parseInput } from "../validation.ts";
+import { parseInput } from "../../errors/parse-input.ts";
 
 /**
  * `POST /uploads` (+): an image to attach to a chat turn or to edit, for clients without direct Storage access,

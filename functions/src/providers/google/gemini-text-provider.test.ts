@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
-import {
-  googleError,
-  jsonResponse,
-  ProviderWireServer,
-  streamChunks,
-  textChunks,
-} from "../../test-support/provider-wire-server.ts";
+import { jsonResponse, ProviderWireServer } from "../../test-support/provider-wire-server.ts";
 import { streamEvents, streamFailure } from "../../test-support/provider-failures.ts";
+import { wireFixtures } from "../../test-support/wire-fixtures.ts";
 import { GeminiTextProvider } from "./gemini-text-provider.ts";
 import { ProviderError } from "../provider-error.ts";
 import type { TextGenerationRequest } from "../text-provider.ts";
 
 const API_KEY = "AIzaSy-test-key-never-in-errors";
+/** Gemini's answers, replayed from `__fixtures__/<name>.chunks.txt`. */
+const reply = wireFixtures(import.meta.dirname);
 
 describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire-format server)", function () {
   this.timeout(20_000);
@@ -46,9 +43,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("streams text chunks, then the finish reason and usage", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, textChunks(["Hel", "lo", "!"], { promptTokens: 12 })),
-    );
+    server.next("streamGenerateContent", reply("gemini-hello"));
     const events = await streamEvents(provider.stream(request()));
     assert.deepEqual(events, [
       { type: "text", text: "Hel" },
@@ -64,7 +59,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("sends the conversation, the system instruction and the key the way the API expects", async () => {
-    server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
+    server.next("streamGenerateContent", reply("gemini-ok"));
     const image = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
     await streamEvents(
       provider.stream(
@@ -87,14 +82,14 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("sends Gemini 3's request shape: a thinking level, no thinking budget, no sampling parameters", async () => {
-    server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
+    server.next("streamGenerateContent", reply("gemini-ok"));
     await streamEvents(provider.stream(request({ thinkingLevel: "low", includeThoughts: true })));
     const body = server.requests[0]?.body as { generationConfig?: Record<string, unknown> };
     assert.deepEqual(body.generationConfig, { thinkingConfig: { thinkingLevel: "LOW", includeThoughts: true } });
   });
 
   it("sends no thinking config when none is asked for (the model's defaults apply)", async () => {
-    server.next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["ok"])));
+    server.next("streamGenerateContent", reply("gemini-ok"));
     await streamEvents(provider.stream(request()));
     const body = server.requests[0]?.body as { generationConfig?: Record<string, unknown> };
     assert.equal(body.generationConfig?.thinkingConfig, undefined);
@@ -102,28 +97,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("streams thought summaries as thinking events, apart from the answer, and reports thinking and cached tokens", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, [
-        { candidates: [{ content: { parts: [{ text: "Weighing ", thought: true }], role: "model" } }] },
-        {
-          candidates: [
-            { content: { parts: [{ text: "options.", thought: true }, { thoughtSignature: "c2ln" }], role: "model" } },
-          ],
-        },
-        { candidates: [{ content: { parts: [], role: "model" } }] },
-        {
-          candidates: [{ content: { parts: [{ text: "Answer." }], role: "model" }, finishReason: "STOP" }],
-          usageMetadata: {
-            promptTokenCount: 40,
-            cachedContentTokenCount: 32,
-            candidatesTokenCount: 2,
-            thoughtsTokenCount: 17,
-            totalTokenCount: 59,
-          },
-          modelVersion: "gemini-3.8-flash",
-        },
-      ]),
-    );
+    server.next("streamGenerateContent", reply("gemini-thinking-answer"));
     const events = await streamEvents(provider.stream(request({ includeThoughts: true })));
     assert.deepEqual(events, [
       { type: "thinking", text: "Weighing " },
@@ -139,12 +113,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("drops thought parts when thoughts were not asked for", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, [
-        { candidates: [{ content: { parts: [{ text: "thinking...", thought: true }], role: "model" } }] },
-        ...textChunks(["answer"]),
-      ]),
-    );
+    server.next("streamGenerateContent", reply("gemini-thought-then-answer"));
     const events = await streamEvents(provider.stream(request()));
     assert.deepEqual(
       events.filter((event) => event.type !== "finish"),
@@ -154,19 +123,15 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
 
   it("retries a 429 before the first token, waiting the suggested delay, then succeeds", async () => {
     server
-      .next("streamGenerateContent", (_, response) =>
-        jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "0.05s")),
-      )
-      .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["fine"])));
+      .next("streamGenerateContent", reply("google-429-quota", { vars: { retryDelay: "0.05s" } }))
+      .next("streamGenerateContent", reply("gemini-fine"));
     const events = await streamEvents(provider.stream(request()));
     assert.equal(server.count("streamGenerateContent"), 2);
     assert.deepEqual(events[0], { type: "text", text: "fine" });
   });
 
   it("gives up on a 429 whose suggested delay is too long, with the delay attached", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", `quota exceeded for key ${API_KEY}`, "53s")),
-    );
+    server.next("streamGenerateContent", reply("gemini-429-quota-naming-key", { vars: { apiKey: API_KEY } }));
     const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "rate_limited");
     assert.equal(error.retryAfterSeconds, 53);
@@ -176,9 +141,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("retries 503 up to its limit, then reports the service unavailable", async () => {
-    server.setDefault("streamGenerateContent", (_, response) =>
-      jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "The model is overloaded.")),
-    );
+    server.setDefault("streamGenerateContent", reply("google-503-unavailable"));
     const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "unavailable");
     assert.equal(error.status, 503);
@@ -187,12 +150,15 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("does not retry an error that arrives mid-stream after text was delivered", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, [
-        ...textChunks(["partial "]).map((chunk) => ({ ...(chunk as object) })),
-        { error: { code: 503, message: "backend died", status: "UNAVAILABLE" } },
-      ]),
-    );
+    server.next("streamGenerateContent", reply("gemini-error-after-partial"));
+    const { error, text } = await streamFailure(provider.stream(request()), API_KEY);
+    assert.equal(text, "partial ");
+    assert.equal(error.failure, "unavailable");
+    assert.equal(server.count("streamGenerateContent"), 1);
+  });
+
+  it("does not retry a connection dropped mid-stream after text was delivered", async () => {
+    server.next("streamGenerateContent", reply("gemini-cut-after-partial"));
     const { error, text } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(text, "partial ");
     assert.equal(error.failure, "unavailable");
@@ -200,9 +166,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("reports a blocked prompt as blocked, with the reason, and does not retry", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, [{ promptFeedback: { blockReason: "PROHIBITED_CONTENT" }, usageMetadata: {} }]),
-    );
+    server.next("streamGenerateContent", reply("gemini-prompt-blocked"));
     const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "blocked");
     assert.equal(error.reason, "PROHIBITED_CONTENT");
@@ -211,12 +175,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("reports withheld output (finish reason SAFETY) as blocked", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, [
-        ...textChunks(["Some "], { finishReason: "STOP" }).map(() => textChunks(["Some "])[0]),
-        { candidates: [{ content: { parts: [{ text: "" }], role: "model" }, finishReason: "SAFETY", index: 0 }] },
-      ]),
-    );
+    server.next("streamGenerateContent", reply("gemini-output-withheld"));
     const { error, text } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(text, "Some ");
     assert.equal(error.failure, "blocked");
@@ -224,9 +183,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("times out a stream that stalls, without retrying once text was delivered", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, textChunks(["one ", "two ", "three"]), { stallAfter: 1 }),
-    );
+    server.next("streamGenerateContent", reply("gemini-stall-after-first"));
     const started = Date.now();
     const { error, text } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(text, "one ");
@@ -236,17 +193,15 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
 
   it("retries a stall that happens before the first token", async () => {
     server
-      .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["never"]), { stallAfter: 0 }))
-      .next("streamGenerateContent", (_, response) => streamChunks(response, textChunks(["second try"])));
+      .next("streamGenerateContent", reply("gemini-stall-before-first"))
+      .next("streamGenerateContent", reply("gemini-second-try"));
     const events = await streamEvents(provider.stream(request()));
     assert.deepEqual(events[0], { type: "text", text: "second try" });
     assert.equal(server.count("streamGenerateContent"), 2);
   });
 
   it("stops at once when the caller aborts, reporting aborted", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      streamChunks(response, textChunks(["a ", "b ", "c ", "d "]), { delayMs: 300 }),
-    );
+    server.next("streamGenerateContent", reply("gemini-four-pieces", { delayMs: 300 }));
     const controller = new AbortController();
     const events = provider.stream(request({ signal: controller.signal }));
     let text = "";
@@ -263,9 +218,7 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
   });
 
   it("treats a refused request (400) as final", async () => {
-    server.next("streamGenerateContent", (_, response) =>
-      jsonResponse(response, 400, googleError(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")),
-    );
+    server.next("streamGenerateContent", reply("google-400-invalid-argument"));
     const { error } = await streamFailure(provider.stream(request()), API_KEY);
     assert.equal(error.failure, "rejected");
     assert.equal(server.count("streamGenerateContent"), 1);

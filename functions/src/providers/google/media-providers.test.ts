@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import { googleError, jsonResponse, ProviderWireServer } from "../../test-support/provider-wire-server.ts";
+import { ProviderWireServer } from "../../test-support/provider-wire-server.ts";
 import { providerFailure } from "../../test-support/provider-failures.ts";
+import { wireFixtures } from "../../test-support/wire-fixtures.ts";
 import { NanoBananaImageProvider } from "./nano-banana-image-provider.ts";
 import { VeoVideoProvider } from "./veo-video-provider.ts";
 
 const KEY = "AIzaSy-media-test-key";
 const PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000002000000020806000000", "hex");
+/** The API's answers, replayed from `__fixtures__/<name>.chunks.txt`. */
+const reply = wireFixtures(import.meta.dirname);
 
 describe("NanoBananaImageProvider (real @google/genai SDK against a local :generateContent server)", function () {
   this.timeout(20_000);
@@ -21,24 +24,10 @@ describe("NanoBananaImageProvider (real @google/genai SDK against a local :gener
   });
   beforeEach(() => server.reset());
 
-  const imageAnswer = (data = PNG) => ({
-    candidates: [
-      {
-        content: {
-          role: "model",
-          parts: [{ text: "Here you go" }, { inlineData: { mimeType: "image/png", data: data.toString("base64") } }],
-        },
-        finishReason: "STOP",
-        index: 0,
-      },
-    ],
-    usageMetadata: { promptTokenCount: 5 },
-    modelVersion: "gemini-nano-banana-2.1",
-    responseId: "img-1",
-  });
+  const imageAnswer = () => reply("nano-banana-image", { vars: { image: PNG.toString("base64") } });
 
   it("asks for IMAGE output with the aspect ratio and returns the inline image bytes", async () => {
-    server.setDefault("generateContent", (_, response) => jsonResponse(response, 200, imageAnswer()));
+    server.setDefault("generateContent", imageAnswer());
     const images = await provider.generate({
       model: "gemini-nano-banana-2.1",
       prompt: "a fox",
@@ -58,14 +47,14 @@ describe("NanoBananaImageProvider (real @google/genai SDK against a local :gener
   });
 
   it("makes one call per requested image", async () => {
-    server.setDefault("generateContent", (_, response) => jsonResponse(response, 200, imageAnswer()));
+    server.setDefault("generateContent", imageAnswer());
     const images = await provider.generate({ model: "m", prompt: "three cats", count: 3 });
     assert.equal(images.length, 3);
     assert.equal(server.count("generateContent"), 3);
   });
 
   it("sends an edit as the image and the mask with an instruction, since the model has no mask parameter", async () => {
-    server.setDefault("generateContent", (_, response) => jsonResponse(response, 200, imageAnswer()));
+    server.setDefault("generateContent", imageAnswer());
     const mask = Buffer.from("mask-bytes");
     await provider.generate({
       model: "m",
@@ -84,23 +73,15 @@ describe("NanoBananaImageProvider (real @google/genai SDK against a local :gener
   });
 
   it("reports a blocked prompt, a withheld image and an answer without an image as blocked", async () => {
-    server.next("generateContent", (_, response) =>
-      jsonResponse(response, 200, { promptFeedback: { blockReason: "PROHIBITED_CONTENT" } }),
-    );
+    server.next("generateContent", reply("nano-banana-prompt-blocked"));
     assert.equal(
       (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).failure,
       "blocked",
     );
-    server.next("generateContent", (_, response) =>
-      jsonResponse(response, 200, { candidates: [{ content: { parts: [] }, finishReason: "IMAGE_SAFETY" }] }),
-    );
+    server.next("generateContent", reply("nano-banana-image-withheld"));
     const withheld = await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY);
     assert.equal(withheld.reason, "IMAGE_SAFETY");
-    server.next("generateContent", (_, response) =>
-      jsonResponse(response, 200, {
-        candidates: [{ content: { parts: [{ text: "I cannot draw that." }] }, finishReason: "STOP" }],
-      }),
-    );
+    server.next("generateContent", reply("nano-banana-text-only"));
     assert.equal(
       (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).failure,
       "blocked",
@@ -108,23 +89,17 @@ describe("NanoBananaImageProvider (real @google/genai SDK against a local :gener
   });
 
   it("classifies 429 and 503 as retryable, 400 as final", async () => {
-    server.next("generateContent", (_, response) =>
-      jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "7s")),
-    );
+    server.next("generateContent", reply("google-429-quota", { vars: { retryDelay: "7s" } }));
     const limited = await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY);
     assert.equal(limited.failure, "rate_limited");
     assert.equal(limited.retryable, true);
     assert.equal(limited.retryAfterSeconds, 7);
-    server.next("generateContent", (_, response) =>
-      jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
-    );
+    server.next("generateContent", reply("google-503-unavailable"));
     assert.equal(
       (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).retryable,
       true,
     );
-    server.next("generateContent", (_, response) =>
-      jsonResponse(response, 400, googleError(400, "INVALID_ARGUMENT", "bad")),
-    );
+    server.next("generateContent", reply("google-400-invalid-argument"));
     assert.equal(
       (await providerFailure(provider.generate({ model: "m", prompt: "x", count: 1 }), KEY)).retryable,
       false,
@@ -150,7 +125,7 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
   const operationName = "models/veo-3.1-generate-preview/operations/op123";
 
   it("starts a long-running operation with the prompt, first frame and parameters", async () => {
-    server.next("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operationName }));
+    server.next("predictLongRunning", reply("veo-operation-pending", { vars: { name: operationName } }));
     const name = await provider.start({
       model: "veo-3.1-generate-preview",
       prompt: "a cat surfing",
@@ -169,23 +144,8 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
 
   it("polls a pending operation from its saved name, then downloads the finished video", async () => {
     server
-      .next("operation", (_, response) => jsonResponse(response, 200, { name: operationName }))
-      .next("operation", (_, response) =>
-        jsonResponse(response, 200, {
-          name: operationName,
-          done: true,
-          response: {
-            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
-            generateVideoResponse: {
-              generatedSamples: [
-                {
-                  video: { uri: `https://generativelanguage.googleapis.com/v1beta/files/abc123xyz:download?alt=media` },
-                },
-              ],
-            },
-          },
-        }),
-      )
+      .next("operation", reply("veo-operation-pending", { vars: { name: operationName } }))
+      .next("operation", reply("veo-operation-done", { vars: { name: operationName } }))
       .next("download", (_, response) => {
         response.writeHead(200, { "Content-Type": "video/mp4" });
         response.end(video);
@@ -201,39 +161,27 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
   });
 
   it("reports op.error as a clean failure rather than a throw from the SDK", async () => {
-    server.next("operation", (_, response) =>
-      jsonResponse(response, 200, { name: operationName, done: true, error: { code: 3, message: "bad prompt" } }),
-    );
+    server.next("operation", reply("veo-operation-failed-invalid", { vars: { name: operationName } }));
     const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.failure, "rejected");
     assert.equal(error.toAppError().code, "unavailable");
   });
 
   it("reports filtered output as blocked, with the reasons", async () => {
-    server.next("operation", (_, response) =>
-      jsonResponse(response, 200, {
-        name: operationName,
-        done: true,
-        response: { generateVideoResponse: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["Unsafe content."] } },
-      }),
-    );
+    server.next("operation", reply("veo-operation-filtered", { vars: { name: operationName } }));
     const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.failure, "blocked");
     assert.equal(error.reason, "Unsafe content.");
   });
 
   it("classifies a 503 on start as retryable", async () => {
-    server.next("predictLongRunning", (_, response) =>
-      jsonResponse(response, 503, googleError(503, "UNAVAILABLE", "busy")),
-    );
+    server.next("predictLongRunning", reply("google-503-unavailable"));
     const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }), KEY);
     assert.equal(error.retryable, true);
   });
 
   it("classifies a quota error on start as rate limited, a failure worth trying another model for", async () => {
-    server.next("predictLongRunning", (_, response) =>
-      jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "30s")),
-    );
+    server.next("predictLongRunning", reply("google-429-quota", { vars: { retryDelay: "30s" } }));
     const error = await providerFailure(provider.start({ model: "veo-3.1-generate-preview", prompt: "x" }), KEY);
     assert.equal(error.failure, "rate_limited");
     assert.equal(error.retryAfterSeconds, 30);
@@ -241,19 +189,14 @@ describe("VeoVideoProvider (real @google/genai SDK against local :predictLongRun
   });
 
   it("gives up on a poll that gets no answer within the timeout, as a retryable failure", async () => {
-    server.next("operation", async (_, response) => {
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      jsonResponse(response, 200, { name: operationName });
-    });
+    server.next("operation", reply("veo-operation-pending", { vars: { name: operationName }, latencyMs: 2_000 }));
     const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.failure, "unavailable");
     assert.ok(error.retryable);
   });
 
   it("reports a failed operation as final: polling it again cannot change it", async () => {
-    server.next("operation", (_, response) =>
-      jsonResponse(response, 200, { name: operationName, done: true, error: { code: 13, message: "internal" } }),
-    );
+    server.next("operation", reply("veo-operation-failed-internal", { vars: { name: operationName } }));
     const error = await providerFailure(provider.poll(operationName), KEY);
     assert.equal(error.retryable, false);
   });

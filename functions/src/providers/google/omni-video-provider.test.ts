@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
-import {
-  googleError,
-  interaction,
-  jsonResponse,
-  ProviderWireServer,
-  videoSteps,
-} from "../../test-support/provider-wire-server.ts";
+import { jsonResponse, ProviderWireServer } from "../../test-support/provider-wire-server.ts";
 import { providerFailure } from "../../test-support/provider-failures.ts";
+import { wireFixtures } from "../../test-support/wire-fixtures.ts";
 import { OmniVideoProvider } from "./omni-video-provider.ts";
 
 const KEY = "AIzaSy-omni-test-key";
 const CLIP = Buffer.from("00000018667479706d703432", "hex");
+/** The Interactions API's answers, replayed from `__fixtures__/<name>.chunks.txt`. */
+const reply = wireFixtures(import.meta.dirname);
 
 describe("OmniVideoProvider (real @google/genai Interactions client against a local Interactions server)", function () {
   this.timeout(20_000);
@@ -27,9 +24,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
   beforeEach(() => server.reset());
 
   it("creates a stored background interaction with the prompt, first frame and video format", async () => {
-    server.next("createInteraction", (_, response) =>
-      jsonResponse(response, 200, interaction("v1_abc", "in_progress")),
-    );
+    server.next("createInteraction", reply("omni-interaction-in-progress", { vars: { id: "v1_abc" } }));
     const png = Buffer.from("89504e47", "hex");
     const started = await provider.start({
       model: "gemini-omni-1.1-flash",
@@ -56,7 +51,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
   });
 
   it("continues an earlier interaction for an edit", async () => {
-    server.next("createInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_next", "queued")));
+    server.next("createInteraction", reply("omni-interaction-queued", { vars: { id: "v1_next" } }));
     await provider.start({ model: "gemini-omni-1.1-flash", prompt: "now at night", continueFrom: "v1_abc" });
     const body = server.requests[0]?.body as Record<string, unknown>;
     assert.equal(body.previous_interaction_id, "v1_abc");
@@ -65,10 +60,11 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
 
   it("polls until completed, then returns the inline clip", async () => {
     server
-      .next("getInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_abc", "queued")))
-      .next("getInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_abc", "in_progress")))
-      .next("getInteraction", (_, response) =>
-        jsonResponse(response, 200, interaction("v1_abc", "completed", { steps: videoSteps("boat", { data: CLIP }) })),
+      .next("getInteraction", reply("omni-interaction-queued", { vars: { id: "v1_abc" } }))
+      .next("getInteraction", reply("omni-interaction-in-progress", { vars: { id: "v1_abc" } }))
+      .next(
+        "getInteraction",
+        reply("omni-interaction-completed-inline", { vars: { id: "v1_abc", clip: CLIP.toString("base64") } }),
       );
     assert.deepEqual(await provider.poll("v1_abc"), { done: false });
     assert.deepEqual(await provider.poll("v1_abc"), { done: false });
@@ -82,17 +78,13 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
       response.end(CLIP);
     });
     const uri = `${server.url}/v1beta/files/clip1:download?alt=media`;
-    server.next("getInteraction", (_, response) =>
-      jsonResponse(response, 200, interaction("v1_abc", "completed", { steps: videoSteps("boat", { uri }) })),
-    );
+    server.next("getInteraction", reply("omni-interaction-completed-uri", { vars: { id: "v1_abc", uri } }));
     assert.deepEqual(await provider.poll("v1_abc"), { done: true, video: { mimeType: "video/mp4", data: CLIP } });
     assert.equal(server.requests.find((request) => request.kind === "download")?.headers["x-goog-api-key"], KEY);
 
     const other = await ProviderWireServer.start();
     try {
-      other.setDefault("getInteraction", (_, response) =>
-        jsonResponse(response, 200, interaction("v1_x", "completed", { steps: videoSteps("boat", { uri }) })),
-      );
+      other.setDefault("getInteraction", reply("omni-interaction-completed-uri", { vars: { id: "v1_x", uri } }));
       // The API answers from `other`, but names a clip on `server`: that host gets no key.
       const redirected = new OmniVideoProvider({ apiKey: KEY, baseUrl: other.url, requestTimeoutMs: 1_000 });
       server.reset();
@@ -113,14 +105,14 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
         response.writeHead(200, { "Content-Type": "video/mp4" });
         response.end(CLIP);
       });
-      server.setDefault("download", (_, response) => {
-        response.writeHead(302, { Location: `${storage.url}/v1beta/files/clip2:download?alt=media` });
-        response.end();
-      });
-      const uri = `${server.url}/v1beta/files/clip1:download?alt=media`;
-      server.next("getInteraction", (_, response) =>
-        jsonResponse(response, 200, interaction("v1_abc", "completed", { steps: videoSteps("boat", { uri }) })),
+      server.setDefault(
+        "download",
+        reply("google-download-redirect", {
+          vars: { location: `${storage.url}/v1beta/files/clip2:download?alt=media` },
+        }),
       );
+      const uri = `${server.url}/v1beta/files/clip1:download?alt=media`;
+      server.next("getInteraction", reply("omni-interaction-completed-uri", { vars: { id: "v1_abc", uri } }));
       assert.deepEqual(await provider.poll("v1_abc"), { done: true, video: { mimeType: "video/mp4", data: CLIP } });
       assert.equal(server.requests.find((request) => request.kind === "download")?.headers["x-goog-api-key"], KEY);
       const redirected = storage.requests.find((request) => request.kind === "download");
@@ -133,13 +125,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
   });
 
   it("judges an interaction refused at creation like a failed call: a quota error may go to the next model", async () => {
-    server.next("createInteraction", (_, response) =>
-      jsonResponse(
-        response,
-        200,
-        interaction("v1_busy", "failed", { errors: [{ code: "RESOURCE_EXHAUSTED", message: "quota" }] }),
-      ),
-    );
+    server.next("createInteraction", reply("omni-interaction-failed-quota", { vars: { id: "v1_busy" } }));
     const refused = await providerFailure(provider.start({ model: "gemini-omni-1.1-flash", prompt: "x" }), KEY);
     assert.equal(refused.failure, "rate_limited");
     assert.ok(refused.retryable);
@@ -147,30 +133,20 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
   });
 
   it("ends a failed interaction as a final failure: blocked for a safety code, else unavailable", async () => {
-    server.next("getInteraction", (_, response) =>
-      jsonResponse(
-        response,
-        200,
-        interaction("v1_abc", "failed", { errors: [{ code: "SAFETY", message: "The prompt was blocked." }] }),
-      ),
-    );
+    server.next("getInteraction", reply("omni-interaction-failed-safety", { vars: { id: "v1_abc" } }));
     const blocked = await providerFailure(provider.poll("v1_abc"), KEY);
     assert.equal(blocked.failure, "blocked");
     assert.equal(blocked.reason, "SAFETY");
     assert.equal(blocked.retryable, false);
 
-    server.next("getInteraction", (_, response) =>
-      jsonResponse(response, 200, interaction("v1_abc", "failed", { errors: [{ code: "INTERNAL", message: "oops" }] })),
-    );
+    server.next("getInteraction", reply("omni-interaction-failed-internal", { vars: { id: "v1_abc" } }));
     const failed = await providerFailure(provider.poll("v1_abc"), KEY);
     assert.equal(failed.failure, "unavailable");
     assert.equal(failed.retryable, false, "a failed interaction stays failed, however often it is polled");
   });
 
   it("surfaces a quota error once (the SDK's own retries are off), as a failure worth a fallback", async () => {
-    server.setDefault("createInteraction", (_, response) =>
-      jsonResponse(response, 429, googleError(429, "RESOURCE_EXHAUSTED", "quota", "20s")),
-    );
+    server.setDefault("createInteraction", reply("google-429-quota", { vars: { retryDelay: "20s" } }));
     const limited = await providerFailure(provider.start({ model: "gemini-omni-1.1-flash", prompt: "x" }), KEY);
     assert.equal(limited.failure, "rate_limited");
     assert.equal(limited.retryAfterSeconds, 20);
@@ -179,10 +155,7 @@ describe("OmniVideoProvider (real @google/genai Interactions client against a lo
   });
 
   it("gives up on a request that gets no answer within the timeout", async () => {
-    server.next("getInteraction", async (_, response) => {
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      jsonResponse(response, 200, interaction("v1_abc", "in_progress"));
-    });
+    server.next("getInteraction", reply("omni-interaction-in-progress", { vars: { id: "v1_abc" }, latencyMs: 2_000 }));
     const timedOut = await providerFailure(provider.poll("v1_abc"), KEY);
     assert.equal(timedOut.failure, "unavailable");
     assert.ok(timedOut.retryable);

@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
-import {
-  jsonResponse,
-  openAiChunks,
-  openAiError,
-  ProviderWireServer,
-  streamOpenAi,
-} from "../../test-support/provider-wire-server.ts";
+import { ProviderWireServer } from "../../test-support/provider-wire-server.ts";
 import { streamEvents, streamFailure } from "../../test-support/provider-failures.ts";
+import { wireFixtures } from "../../test-support/wire-fixtures.ts";
 import type { TextGenerationRequest } from "../text-provider.ts";
 import { OpenAiCompatibleTextProvider } from "./openai-compatible-text-provider.ts";
 
 const KEY = "sk-local-test-key-never-in-errors";
+/** The server's answers, replayed from `__fixtures__/<name>.chunks.txt`. */
+const reply = wireFixtures(import.meta.dirname);
 
 describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat Completions server)", function () {
   this.timeout(20_000);
@@ -44,7 +41,7 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
   });
 
   it("sends the conversation as chat messages with the key, streaming with usage", async () => {
-    server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["Fine", "."])));
+    server.next("chatCompletions", reply("fine-thanks"));
     await streamEvents(provider.stream(request()));
     const [recorded] = server.requests;
     assert.equal(recorded?.path, "/v1/chat/completions");
@@ -63,7 +60,7 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
   });
 
   it("streams text, then the finish reason and usage, ignoring the role-only first chunk", async () => {
-    server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["Fine", ", thanks."])));
+    server.next("chatCompletions", reply("fine-thanks"));
     assert.deepEqual(await streamEvents(provider.stream(request())), [
       { type: "text", text: "Fine" },
       { type: "text", text: ", thanks." },
@@ -77,9 +74,7 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
   });
 
   it("streams reasoning as thinking events when thoughts are asked for, reasoning_content too", async () => {
-    server.next("chatCompletions", (_, response) =>
-      streamOpenAi(response, openAiChunks(["42"], { reasoning: ["six ", "sevens"] })),
-    );
+    server.next("chatCompletions", reply("reasoning-answer"));
     const events = await streamEvents(provider.stream(request({ includeThoughts: true })));
     assert.deepEqual(
       events.filter((event) => event.type !== "finish"),
@@ -95,86 +90,59 @@ describe("OpenAiCompatibleTextProvider (the real openai SDK against a local Chat
       thinkingTokens: 2,
     });
 
-    server.next("chatCompletions", (_, response) =>
-      streamOpenAi(response, [
-        {
-          id: "c",
-          object: "chat.completion.chunk",
-          created: 1,
-          model: "deepseek",
-          choices: [{ index: 0, delta: { reasoning_content: "hmm" }, finish_reason: null }],
-        },
-        ...openAiChunks(["ok"]),
-      ]),
-    );
+    server.next("chatCompletions", reply("reasoning-content-answer"));
     const older = await streamEvents(provider.stream(request({ includeThoughts: true })));
     assert.deepEqual(older[0], { type: "thinking", text: "hmm" });
-    server.next("chatCompletions", (_, response) =>
-      streamOpenAi(response, openAiChunks(["42"], { reasoning: ["six"] })),
-    );
+    server.next("chatCompletions", reply("reasoning-answer"));
     const unasked = await streamEvents(provider.stream(request()));
     assert.ok(!unasked.some((event) => event.type === "thinking"));
   });
 
   it("classifies error bodies: 429 rate limited, 5xx unavailable, 404 model gone (worth a fallback)", async () => {
-    server.next("chatCompletions", (_, response) =>
-      jsonResponse(response, 429, openAiError("Rate limit reached", "rate_limit_error", "rate_limit_exceeded")),
-    );
+    server.next("chatCompletions", reply("error-429-rate-limit"));
     const limited = await streamFailure(provider.stream(request()), KEY);
     assert.equal(limited.error.failure, "rate_limited");
     assert.ok(limited.error.fallbackWorthy);
 
-    server.next("chatCompletions", (_, response) =>
-      jsonResponse(response, 503, openAiError("overloaded", "server_error", null)),
-    );
+    server.next("chatCompletions", reply("error-503-overloaded"));
     assert.equal((await streamFailure(provider.stream(request()), KEY)).error.failure, "unavailable");
 
-    server.next("chatCompletions", (_, response) =>
-      jsonResponse(response, 404, openAiError("model 'llama9' not found", "invalid_request_error", "model_not_found")),
-    );
+    server.next("chatCompletions", reply("error-404-model-not-found"));
     const gone = await streamFailure(provider.stream(request()), KEY);
     assert.equal(gone.error.failure, "rejected");
     assert.equal(gone.error.status, 404);
     assert.ok(gone.error.fallbackWorthy);
     assert.ok(!gone.error.message.includes("llama9"), "the server's text stays out of our messages");
 
-    server.next("chatCompletions", (_, response) =>
-      jsonResponse(
-        response,
-        401,
-        openAiError("Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
-      ),
-    );
+    server.next("chatCompletions", reply("error-401-invalid-key"));
     const refused = await streamFailure(provider.stream(request()), KEY);
     assert.equal(refused.error.failure, "rejected");
     assert.equal(refused.error.fallbackWorthy, false);
   });
 
   it("fails on an error event inside the stream after the text so far, and on a content filter stop", async () => {
-    server.next("chatCompletions", (_, response) =>
-      streamOpenAi(response, [
-        ...openAiChunks(["Half "]).slice(0, 2),
-        openAiError("upstream died", "server_error", null),
-      ]),
-    );
+    server.next("chatCompletions", reply("error-after-partial"));
     const midway = await streamFailure(provider.stream(request()), KEY);
     assert.equal(midway.text, "Half ");
     assert.equal(midway.error.failure, "unavailable");
 
-    server.next("chatCompletions", (_, response) =>
-      streamOpenAi(response, openAiChunks(["No"], { finishReason: "content_filter" })),
-    );
+    server.next("chatCompletions", reply("content-filter"));
     assert.equal((await streamFailure(provider.stream(request()), KEY)).error.failure, "blocked");
   });
 
+  it("fails as unavailable when the connection drops mid-stream, after the text so far", async () => {
+    server.next("chatCompletions", reply("cut-after-partial"));
+    const dropped = await streamFailure(provider.stream(request()), KEY);
+    assert.equal(dropped.text, "Half ");
+    assert.equal(dropped.error.failure, "unavailable");
+  });
+
   it("times out a server that stops sending, and aborts when the caller cancels", async () => {
-    server.next("chatCompletions", (_, response) => streamOpenAi(response, openAiChunks(["slow"]), { stallAfter: 1 }));
+    server.next("chatCompletions", reply("stall-after-role"));
     const stalled = await streamFailure(provider.stream(request()), KEY);
     assert.equal(stalled.error.failure, "timeout");
 
-    server.next("chatCompletions", (_, response) =>
-      streamOpenAi(response, openAiChunks(["a", "b", "c"]), { delayMs: 100 }),
-    );
+    server.next("chatCompletions", reply("a-b-c", { delayMs: 100 }));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 120);
     const aborted = await streamFailure(provider.stream(request({ signal: controller.signal })), KEY);

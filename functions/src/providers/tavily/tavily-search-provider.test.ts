@@ -1,23 +1,18 @@
 import assert from "node:assert/strict";
-import { jsonResponse, ProviderWireServer } from "../../test-support/provider-wire-server.ts";
+import { ProviderWireServer } from "../../test-support/provider-wire-server.ts";
+import { wireFixtures } from "../../test-support/wire-fixtures.ts";
 import { ProviderError } from "../provider-error.ts";
 import { TavilySearchProvider } from "./tavily-search-provider.ts";
 
 const KEY = "tvly-test-key-not-for-logs";
+/** Tavily's answers, replayed from `__fixtures__/<name>.chunks.txt`. */
+const reply = wireFixtures(import.meta.dirname);
 
 describe("TavilySearchProvider (real @tavily/core SDK against a local POST /search server)", function () {
   this.timeout(20_000);
   let server: ProviderWireServer;
   let provider: TavilySearchProvider;
   const options = { depth: "advanced", maxResults: 5 } as const;
-  const answer = (results: unknown[]) => ({
-    query: "q",
-    answer: null,
-    images: [],
-    results,
-    response_time: 0.42,
-    request_id: "req-1",
-  });
 
   before(async () => {
     server = await ProviderWireServer.start();
@@ -42,23 +37,7 @@ describe("TavilySearchProvider (real @tavily/core SDK against a local POST /sear
   }
 
   it("searches with the key, depth and result count, and maps the results", async () => {
-    server.next("search", (_, response) =>
-      jsonResponse(
-        response,
-        200,
-        answer([
-          {
-            title: "T1",
-            url: "https://e.com/1",
-            content: "c1",
-            score: 0.9,
-            raw_content: null,
-            published_date: "2026-01-01",
-          },
-          { title: "T2", url: "https://e.com/2", content: "c2", score: 0.7, raw_content: null },
-        ]),
-      ),
-    );
+    server.next("search", reply("search-two-results"));
     const results = await provider.search("who is the president of France", options);
     assert.deepEqual(results, [
       { title: "T1", url: "https://e.com/1", content: "c1", score: 0.9 },
@@ -84,36 +63,31 @@ describe("TavilySearchProvider (real @tavily/core SDK against a local POST /sear
   });
 
   it("reports Tavily's error body as unavailable", async () => {
-    server.next("search", (_, response) =>
-      jsonResponse(response, 401, { detail: { error: "Unauthorized: missing or invalid API key." } }),
-    );
+    server.next("search", reply("error-401-unauthorized"));
     const error = await failure(provider.search("q", options));
     assert.equal(error.failure, "unavailable");
   });
 
   it("reports a 5xx without a detail body as unavailable", async () => {
-    server.next("search", (_, response) => jsonResponse(response, 502, { message: "bad gateway" }));
+    server.next("search", reply("error-502-bad-gateway"));
     await failure(provider.search("q", options));
   });
 
   it("reports a search that takes too long as a timeout", async () => {
-    server.next("search", async (_, response) => {
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
-      jsonResponse(response, 200, answer([]));
-    });
+    server.next("search", reply("search-no-results", { latencyMs: 2_500 }));
     const error = await failure(provider.search("q", options));
     assert.equal(error.failure, "timeout");
   });
 
   it("reports a body that is not Tavily's as unavailable", async () => {
-    server.next("search", (_, response) => jsonResponse(response, 200, { unexpected: true }));
+    server.next("search", reply("unexpected-body"));
     await failure(provider.search("q", options));
-    server.next("search", (_, response) => jsonResponse(response, 200, answer([{ title: 1, url: null }])));
+    server.next("search", reply("search-malformed-result"));
     await failure(provider.search("q", options));
   });
 
   it("returns an empty list when the search finds nothing", async () => {
-    server.next("search", (_, response) => jsonResponse(response, 200, answer([])));
+    server.next("search", reply("search-no-results"));
     assert.deepEqual(await provider.search("q", options), []);
   });
 });

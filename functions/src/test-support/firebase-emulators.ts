@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { repositoryRoot } from "./paths.ts";
+import { fileURLToPath } from "node:url";
+
+/** The repository's root folder, where firebase.json and the firebase-tools binary are. */
+const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**
  * Runs the real firebase-tools emulators (the project's own dev dependency, never a global install) and stops

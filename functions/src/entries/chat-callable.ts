@@ -2,7 +2,7 @@ import type { CallableRequest, CallableResponse } from "firebase-functions/v2/ht
 import { AppError } from "../errors/app-error.ts";
 import { toCallableError } from "../errors/error-mapping.ts";
 import { processServices } from "../runtime/process-services.ts";
-import { CallableSink, type ChatChunk } from "./callable-sink.ts";
+import { CallableSink, type ChatChunk } from "../callable/callable-sink.ts";
 
 type FunctionsErrorCode = ConstructorParameters<typeof import("firebase-functions/v2/https").HttpsError>[0];
 

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { invalidArgument } from "../errors/app-error.ts";
+import { invalidArgument } from "./app-error.ts";
 
 /**
  * Validates a request body (or query) with a zod schema. Failures become one `invalid_argument` error whose

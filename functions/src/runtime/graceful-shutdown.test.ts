@@ -11,7 +11,7 @@ import type { MessageRecord } from "../store/records.ts";
 import { authEmulator, TEST_PROJECT_ID } from "../test-support/auth-emulator.ts";
 import { openSse } from "../test-support/sse-client.ts";
 import { startApiServer } from "../test-support/api-server.ts";
-import { ConnectionGauge } from "./connection-gauge.ts";
+import { ConnectionGauge } from "../ops/connection-gauge.ts";
 import { shutDownStreams } from "./graceful-shutdown.ts";
 
 describe("streaming under load and shutdown", function () {

@@ -1,11 +1,11 @@
 import { AppError } from "../errors/app-error.ts";
 import { toHttpErrorResponse } from "../errors/error-mapping.ts";
 import { processServices } from "../runtime/process-services.ts";
-import { chooseRequestId } from "./api-handler.ts";
-import { createApi } from "./api.ts";
-import type { IncomingRequest, RequestHandler } from "./request-context.ts";
+import { chooseRequestId } from "../http/api-handler.ts";
+import { createApi } from "../runtime/api.ts";
+import type { IncomingRequest, RequestHandler } from "../http/request-context.ts";
 import type { ServerResponse } from "node:http";
-import { applySecurityHeaders } from "./response-headers.ts";
+import { applySecurityHeaders } from "../http/response-headers.ts";
 
 let handler: Promise<RequestHandler> | undefined;
 

@@ -1,16 +1,16 @@
-import type { Services } from "../runtime/services.ts";
-import { createApiHandler } from "./api-handler.ts";
-import type { RequestHandler } from "./request-context.ts";
-import type { Route } from "./router.ts";
-import { accountRoutes } from "./routes/account-routes.ts";
-import { adminRoutes } from "./routes/admin-routes.ts";
-import { chatRoutes } from "./routes/chat-routes.ts";
-import { historyRoutes } from "./routes/history-routes.ts";
-import { jobRoutes } from "./routes/job-routes.ts";
-import { healthRoutes } from "./routes/health-routes.ts";
-import { mediaRoutes } from "./routes/media-routes.ts";
-import { modelRoutes } from "./routes/model-routes.ts";
-import { uploadRoutes } from "./routes/upload-routes.ts";
+import type { Services } from "./services.ts";
+import { createApiHandler } from "../http/api-handler.ts";
+import type { RequestHandler } from "../http/request-context.ts";
+import type { Route } from "../http/router.ts";
+import { accountRoutes } from "../http/routes/account-routes.ts";
+import { adminRoutes } from "../http/routes/admin-routes.ts";
+import { chatRoutes } from "../http/routes/chat-routes.ts";
+import { historyRoutes } from "../http/routes/history-routes.ts";
+import { jobRoutes } from "../http/routes/job-routes.ts";
+import { healthRoutes } from "../http/routes/health-routes.ts";
+import { mediaRoutes } from "../http/routes/media-routes.ts";
+import { modelRoutes } from "../http/routes/model-routes.ts";
+import { uploadRoutes } from "../http/routes/upload-routes.ts";
 
 /** Every route of the `api` function. */
 export function apiRoutes(services: Services): Route[] {

@@ -1,0 +1,71 @@
+import type { ErrorCode } from "./error-codes.ts";
+
+/** A source the answer may cite as `[index]`. */
+export interface Citation {
+  readonly index: number;
+  readonly url: string;
+  readonly title: string;
+  /** Whether the final answer cites it. */
+  readonly used?: boolean;
+}
+
+/** Tokens a generation used, as the provider counted them. */
+export interface Usage {
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  /** Thinking tokens, billed as output (not part of `output_tokens`). */
+  readonly thinking_tokens?: number;
+  /** Input tokens served from the provider's cache (part of `input_tokens`). */
+  readonly cached_tokens?: number;
+}
+
+/** Always the first event of a stream. */
+export interface MetaEvent {
+  readonly chat_id: string;
+  readonly message_id: string;
+  readonly request_id: string;
+  /** The model asked for. */
+  readonly model: string;
+  readonly grounding: boolean;
+  /** True when this stream replays or follows an answer that an earlier request started. */
+  readonly resumed: boolean;
+}
+
+export interface SourcesEvent {
+  readonly citations: readonly Citation[];
+}
+
+/** A piece of the answer (`token`) or of the model's thought summary (`thinking`). */
+export interface TextEvent {
+  readonly text: string;
+}
+
+export interface DoneEvent {
+  readonly message_id: string;
+  readonly status: "done";
+  readonly finish_reason: string;
+  readonly latency_ms: number;
+  /** The model that answered (a fallback's id when the requested one failed before answering). */
+  readonly model?: string;
+  readonly usage?: Usage;
+}
+
+export interface ErrorEvent {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/**
+ * The events of a chat stream, the same on SSE (`POST /chat/stream`, `GET /chat/stream/{message_id}`) and the
+ * streaming callable. Over SSE each carries `id:`, the number of content characters delivered so far on the
+ * message, which a client sends back as `Last-Event-ID` to resume.
+ */
+export type ChatEvent =
+  | { readonly event: "meta"; readonly data: MetaEvent }
+  | { readonly event: "sources"; readonly data: SourcesEvent }
+  | { readonly event: "thinking"; readonly data: TextEvent }
+  | { readonly event: "token"; readonly data: TextEvent }
+  | { readonly event: "done"; readonly data: DoneEvent }
+  | { readonly event: "error"; readonly data: ErrorEvent };
+
+export type ChatEventName = ChatEvent["event"];

@@ -1,0 +1,162 @@
+import type { Citation, Usage } from "./chat-events.ts";
+
+/** How a provider ran: a simulated answer or picture is labelled as such. */
+export type ProviderRun = "live" | "simulated";
+
+export type MessageRole = "user" | "assistant";
+export type MessageType = "text" | "image" | "video";
+export type MessageStatus = "pending" | "streaming" | "done" | "error" | "aborted";
+export type JobKind = "image" | "image_edit" | "video";
+export type JobStatus = "queued" | "running" | "done" | "error";
+
+/** A search result an answer was grounded on. */
+export interface GroundingResult {
+  readonly title: string;
+  readonly url: string;
+  readonly content: string;
+  readonly score: number;
+}
+
+/** An uploaded image a chat message carries. */
+export interface Attachment {
+  readonly path: string;
+  readonly mime_type: string;
+}
+
+/** A picture as a read shows it: a URL to fetch now (absent when the stored object is gone). */
+export interface MediaImage {
+  readonly url?: string;
+  readonly mime_type: string;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** Media as a read shows them, and `media_missing` when a stored object is gone. */
+export interface ServedMedia {
+  readonly images?: readonly MediaImage[];
+  readonly video_url?: string;
+  readonly media_missing?: true;
+}
+
+/** A chat in `GET /history/chats`. */
+export interface Chat {
+  readonly chat_id: string;
+  readonly title: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** A message in `GET /history/chats/{chat_id}`. Dates are ISO 8601 strings. */
+export interface Message extends ServedMedia {
+  readonly message_id: string;
+  readonly chat_id: string;
+  readonly role: MessageRole;
+  readonly type: MessageType;
+  readonly content: string;
+  readonly status: MessageStatus;
+  readonly created_at: string;
+  readonly updated_at: string;
+  /** The model that answered, and the one asked for when a fallback answered. */
+  readonly model?: string;
+  readonly fallback_from?: string;
+  readonly provider?: ProviderRun;
+  /** The model's thought summary, when the user asked to see it. */
+  readonly thinking?: string;
+  readonly grounding?: readonly GroundingResult[];
+  readonly citations?: readonly Citation[];
+  readonly citations_removed?: number;
+  readonly attachments?: readonly Attachment[];
+  readonly job_id?: string;
+  readonly progress?: number;
+  readonly error?: string;
+  readonly error_code?: string;
+  readonly usage?: Usage;
+  readonly latency_ms?: number;
+  readonly finish_reason?: string;
+  readonly media_expired?: boolean;
+}
+
+export interface ChatList {
+  readonly ok: true;
+  readonly chats: readonly Chat[];
+  readonly next_cursor: string | null;
+}
+
+export interface ChatHistory {
+  readonly ok: true;
+  readonly chat: Chat;
+  readonly messages: readonly Message[];
+  readonly next_cursor: string | null;
+}
+
+/** What `POST /image/generate`, `/image/edit` and `/video/generate` answer. */
+export interface JobSubmission {
+  readonly ok: true;
+  readonly chat_id: string;
+  readonly message_id: string;
+  readonly job_id: string;
+  readonly request_id: string;
+  readonly status: JobStatus;
+  /** The model asked for (a fallback may do the work: see the job's `model` and `fallback_from`). */
+  readonly model: string;
+}
+
+/** `GET /jobs/{job_id}` and `GET /video/status/{job_id}`. */
+export interface Job extends ServedMedia {
+  readonly ok: true;
+  readonly job_id: string;
+  readonly kind: JobKind;
+  readonly status: JobStatus;
+  readonly progress: number;
+  readonly chat_id: string;
+  readonly message_id: string;
+  readonly request_id: string;
+  readonly model: string;
+  readonly fallback_from?: string;
+  readonly provider: ProviderRun;
+  readonly error?: string;
+  readonly error_code?: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** One model of `GET /models`. */
+export interface ModelOption {
+  readonly id: string;
+  readonly label: string;
+  readonly provider: string;
+  readonly default: boolean;
+  readonly lifecycle: "stable" | "preview" | "deprecated";
+  readonly shutdown_date?: string;
+  readonly capabilities: ModelCapabilities;
+}
+
+/** What a picker needs to know of a model; each kind fills in its own fields. */
+export interface ModelCapabilities {
+  /** Text: thought summaries or thinking levels. */
+  readonly thinking?: boolean;
+  readonly thinking_levels?: readonly string[];
+  readonly thought_summaries?: boolean;
+  readonly grounding?: boolean;
+  readonly function_calling?: boolean;
+  /** Text and video: images accepted as input. */
+  readonly image_input?: boolean;
+  readonly context_tokens?: number;
+  readonly max_output_tokens?: number;
+  /** Image and video. */
+  readonly aspect_ratios?: readonly string[];
+  readonly image_sizes?: readonly string[];
+  readonly edit?: boolean;
+  readonly max_input_images?: number;
+  /** Video: clip lengths offered (within the server's own cap), resolutions, edits that continue a video. */
+  readonly durations_seconds?: readonly number[];
+  readonly resolutions?: readonly string[];
+  readonly conversational_edits?: boolean;
+}
+
+export interface ModelList {
+  readonly ok: true;
+  readonly text: readonly ModelOption[];
+  readonly image: readonly ModelOption[];
+  readonly video: readonly ModelOption[];
+}
