@@ -130,10 +130,13 @@ export class ChatService {
     return { kind: "existing", uid: user.uid, message: await this.message(user.uid, start.request.message_id) };
   }
 
-  /** Streams a prepared turn: a new answer, or a replay/resume of the one this request_id already made. */
-  async stream(prepared: PreparedTurn, sink: ChatEventSink): Promise<void> {
+  /**
+   * Streams a prepared turn: a new answer, or a replay/resume of the one this request_id already made, from
+   * `resumeFrom` (the content the client already has, as it last acknowledged it).
+   */
+  async stream(prepared: PreparedTurn, sink: ChatEventSink, resumeFrom = 0): Promise<void> {
     if (prepared.kind === "existing") {
-      await this.follow(prepared.uid, prepared.message, 0, sink);
+      await this.follow(prepared.uid, prepared.message, resumeFrom, sink);
       return;
     }
     await this.#generate(prepared, sink);

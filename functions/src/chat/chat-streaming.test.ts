@@ -61,8 +61,12 @@ describe("chat streaming", function () {
   beforeEach(() => gemini.reset());
 
   const headers = (user: TestUser) => ({ Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" });
-  const chat = (body: unknown, user = alice) =>
-    openSse(`${server.url}/chat/stream`, { method: "POST", headers: headers(user), body: JSON.stringify(body) });
+  const chat = (body: unknown, user = alice, extraHeaders: Record<string, string> = {}) =>
+    openSse(`${server.url}/chat/stream`, {
+      method: "POST",
+      headers: { ...headers(user), ...extraHeaders },
+      body: JSON.stringify(body),
+    });
   const resume = (messageId: string, user = alice, lastEventId?: string, query = "") =>
     openSse(`${server.url}/chat/stream/${messageId}${query}`, {
       headers: { ...headers(user), ...(lastEventId === undefined ? {} : { "Last-Event-ID": lastEventId }) },
@@ -282,6 +286,17 @@ describe("chat streaming", function () {
     });
   });
 
+  /** Scripts the next answer as `count` pieces `delayMs` apart; `closedEarly` tells whether the call was cut. */
+  const slowAnswer = (count: number, delayMs: number) => {
+    const pieces = Array.from({ length: count }, (_, index) => `part${index} `);
+    let closedEarly = false;
+    gemini.next("streamGenerateContent", async (_, response) => {
+      response.once("close", () => (closedEarly = !response.writableFinished));
+      await streamChunks(response, textChunks(pieces), { delayMs });
+    });
+    return { full: pieces.join(""), closedEarly: () => closedEarly };
+  };
+
   describe("idempotency by request_id", () => {
     it("replays a finished answer from storage without calling the model again", async () => {
       const first = await chat({ message: "once only", request_id: "idem-replay-1" });
@@ -327,19 +342,67 @@ describe("chat streaming", function () {
       const { body } = await getJson(`/history/chats/${meta(one).chat_id}`);
       assert.equal((body.messages as unknown[]).length, 2);
     });
+
+    it("continues a POST retried with Last-Event-ID mid-answer (a fetch-based SSE client's retry) without repeating text", async () => {
+      const { full } = slowAnswer(12, 120);
+      const body = { message: "cut me off", request_id: "idem-retry-live-1" };
+      const first = await chat(body);
+      await first.waitFor((event) => event.event === "token" && Number(event.id) > 10);
+      first.disconnect();
+      const received = first.text();
+      const lastEventId = first.events.at(-1)?.id ?? assert.fail("no id");
+      const retried = await chat(body, alice, { "Last-Event-ID": lastEventId });
+      await retried.finished;
+      assert.equal(retried.events[0]?.json().resumed, true);
+      assert.equal(retried.events[0].id, lastEventId);
+      assert.equal(received + retried.text(), full);
+      assert.equal(retried.events.at(-1)?.event, "done");
+      assert.equal(gemini.count("streamGenerateContent"), 1);
+    });
+
+    it("replays a finished answer from the Last-Event-ID a retried POST sends", async () => {
+      const body = { message: "finished before the retry", request_id: "idem-retry-done-1" };
+      const first = await chat(body);
+      await first.finished;
+      const retried = await chat(body, alice, { "Last-Event-ID": "7" });
+      await retried.finished;
+      assert.equal(retried.text(), first.text().slice(7));
+      assert.equal(retried.events.at(-1)?.event, "done");
+      const malformed = await chat(body, alice, { "Last-Event-ID": "seven" });
+      assert.equal(malformed.status, 400);
+    });
+
+    it("takes the Idempotency-Key header as the request_id: the same key twice is one answer", async () => {
+      const key = { "Idempotency-Key": "idem-key-1" };
+      const first = await chat({ message: "keyed" }, alice, key);
+      await first.finished;
+      assert.equal(first.events[0]?.json().request_id, "idem-key-1");
+      const calls = gemini.count("streamGenerateContent");
+      const again = await chat({ message: "keyed" }, alice, key);
+      await again.finished;
+      assert.equal(gemini.count("streamGenerateContent"), calls);
+      assert.equal(meta(again).message_id, meta(first).message_id);
+      assert.equal(again.text(), first.text());
+      const agreeing = await chat({ message: "keyed", request_id: "idem-key-1" }, alice, key);
+      await agreeing.finished;
+      assert.equal(meta(agreeing).message_id, meta(first).message_id);
+    });
+
+    it("refuses an Idempotency-Key that disagrees with the request_id (409) or is not an id (400), writing nothing", async () => {
+      const disagreeing = await chat({ message: "two keys", request_id: "idem-key-body" }, alice, {
+        "Idempotency-Key": "idem-key-header",
+      });
+      assert.equal(disagreeing.status, 409);
+      assert.equal((disagreeing.errorBody?.error as { code: string }).code, "conflict");
+      const malformed = await chat({ message: "bad key" }, alice, { "Idempotency-Key": "not an id!" });
+      assert.equal(malformed.status, 400);
+      for (const requestId of ["idem-key-body", "idem-key-header"]) {
+        assert.equal(await server.services.database.get(paths.request(alice.uid, requestId)), null);
+      }
+    });
   });
 
   describe("disconnects, resume and stop", () => {
-    const slowAnswer = (count: number, delayMs: number) => {
-      const pieces = Array.from({ length: count }, (_, index) => `part${index} `);
-      let closedEarly = false;
-      gemini.next("streamGenerateContent", async (_, response) => {
-        response.once("close", () => (closedEarly = !response.writableFinished));
-        await streamChunks(response, textChunks(pieces), { delayMs });
-      });
-      return { full: pieces.join(""), closedEarly: () => closedEarly };
-    };
-
     it("keeps generating after a disconnect, so a resume within the grace period gets the full answer", async () => {
       const { full } = slowAnswer(12, 120);
       const session = await chat({ message: "long story" });

@@ -15,7 +15,8 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS";
-const ALLOWED_HEADERS = "Authorization, Content-Type, Last-Event-ID, X-Request-Id, X-Firebase-AppCheck";
+const ALLOWED_HEADERS =
+  "Authorization, Content-Type, Idempotency-Key, Last-Event-ID, X-Request-Id, X-Firebase-AppCheck";
 const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 

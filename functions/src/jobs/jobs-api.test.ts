@@ -41,10 +41,10 @@ describe("image and video jobs", function () {
     await server.close();
   });
 
-  const call = async (method: string, path: string, body?: unknown, who = user) => {
+  const call = async (method: string, path: string, body?: unknown, who = user, extra: Record<string, string> = {}) => {
     const response = await fetch(`${server.url}${path}`, {
       method,
-      headers: { Authorization: `Bearer ${who.idToken}`, "Content-Type": "application/json" },
+      headers: { Authorization: `Bearer ${who.idToken}`, "Content-Type": "application/json", ...extra },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return {
@@ -123,6 +123,17 @@ describe("image and video jobs", function () {
       assert.equal(conflict.status, 409);
       const chatAsVideo = await call("POST", "/video/generate", { prompt: "once", request_id: "image-idem-1" });
       assert.equal(chatAsVideo.status, 409, "another kind with the same id");
+    });
+
+    it("takes the Idempotency-Key header as the request_id: a retried submission is the same job", async () => {
+      const key = { "Idempotency-Key": "image-idem-key-1" };
+      const first = await call("POST", "/image/generate", { prompt: "keyed fox" }, user, key);
+      const again = await call("POST", "/image/generate", { prompt: "keyed fox" }, user, key);
+      assert.deepEqual([first.status, again.status], [200, 200]);
+      assert.equal(first.body.request_id, "image-idem-key-1");
+      assert.equal(again.body.job_id, first.body.job_id);
+      const disagreeing = await call("POST", "/video/generate", { prompt: "waves", request_id: "other" }, user, key);
+      assert.equal(disagreeing.status, 409);
     });
 
     it("stores a job's inputs again when its request is replayed after a crash left it queued without them", async () => {

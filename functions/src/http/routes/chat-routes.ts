@@ -8,6 +8,7 @@ import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 import { SseStream } from "../sse-stream.ts";
+import { readIdempotentBody } from "../idempotency-key.ts";
 import { parseInput } from "../../errors/parse-input.ts";
 
 /**
@@ -51,12 +52,14 @@ export function chatRoutes(
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
-        const body = await context.readJson();
+        const body = await readIdempotentBody(context);
+        // A repeated request (a client library's retry) continues from what the client already has.
+        const resumeFrom = resumeOffset(context);
         await withSlot(context, async () => {
           const prepared = await chat.begin(context.caller, body, startedAt);
           context.logFields.chat_id = prepared.message.chat_id;
           if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
-          await chat.stream(prepared, openStream(context));
+          await chat.stream(prepared, openStream(context), resumeFrom);
         });
       },
     },
@@ -91,7 +94,10 @@ export function chatRoutes(
   ];
 }
 
-/** The content offset to resume from: `Last-Event-ID` (what EventSource sends on reconnect) or `?after=`. */
+/**
+ * The content offset to resume from: `Last-Event-ID` (what EventSource and fetch-based SSE clients send when they
+ * reconnect) or `?after=`; 0 when neither is sent.
+ */
 function resumeOffset(context: RequestContext): number {
   const raw = context.header("last-event-id") ?? context.query.get("after") ?? "0";
   if (!/^\d{1,15}$/.test(raw.trim())) {

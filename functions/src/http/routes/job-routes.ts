@@ -3,6 +3,7 @@ import { invalidArgument } from "../../errors/app-error.ts";
 import type { JobService } from "../../jobs/job-service.ts";
 import { toApiJob } from "../../jobs/job-view.ts";
 import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
+import { readIdempotentBody } from "../idempotency-key.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
 
@@ -23,7 +24,7 @@ export function jobRoutes(jobs: JobService, blobs: BlobStore): Route[] {
     (type: "image" | "video", run: (context: RequestContext, body: unknown) => ReturnType<JobService["submitImage"]>) =>
     async (context: RequestContext) => {
       context.logFields.generation_type = type;
-      const submission = await run(context, await context.readJson());
+      const submission = await run(context, await readIdempotentBody(context));
       context.logFields.chat_id = submission.chat_id;
       context.logFields.job_id = submission.job_id;
       context.logFields.model = submission.model;
