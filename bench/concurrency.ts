@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { BenchContext, BenchResult, Budget } from "./lib/bench-context.ts";
 import { startContender, type ContenderKind, type ContenderStats } from "./lib/contender.ts";
 import { streamOnce, type StreamOutcome } from "./lib/sse-load.ts";
@@ -54,7 +55,7 @@ async function holdStreams(
     });
     // Warm up (module loading, first store writes) before the baseline.
     await Promise.all(Array.from({ length: 5 }, (_, index) => streamOnce(request(index, 1_000))));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     await contender.reset();
     const baseline = await contender.stats({ collect: true });
 
@@ -64,11 +65,11 @@ async function holdStreams(
       for (let offset = 0; offset < RAMP_BATCH && index + offset < level; offset++) {
         streams.push(streamOnce(request(index + offset, releaseAt - performance.now())));
       }
-      await new Promise((resolve) => setTimeout(resolve, RAMP_PAUSE_MS));
+      await sleep(RAMP_PAUSE_MS);
     }
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await sleep(2_000);
     await contender.reset();
-    await new Promise((resolve) => setTimeout(resolve, HOLD_MS - 500));
+    await sleep(HOLD_MS - 500);
     const held = await contender.stats({ collect: true });
     return { outcomes: await Promise.all(streams), baseline, held };
   } finally {

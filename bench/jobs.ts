@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { loadRuntimeConfig } from "../functions/src/config/runtime-config.ts";
 import { createApi } from "../functions/src/runtime/api.ts";
 import type {
@@ -159,7 +160,7 @@ export async function jobs(context: BenchContext): Promise<BenchResult> {
             status: string;
           };
           if (job.status === "done" || job.status === "error") break;
-          await new Promise((resolve) => setTimeout(resolve, 25));
+          await sleep(25);
         }
         if (index > 0) samples.push(performance.now() - started);
       }

@@ -8,7 +8,7 @@ import { localStack } from "./local-stack-fixture.ts";
 /**
  * Images and video end to end: submissions through the Functions emulator, tasks through the real Cloud Tasks
  * emulator to the `imageWorker` and `videoWorker` functions (each in its own worker process), media served by
- * the `api` function. The smoke scripts are the seed's operator checks.
+ * the `api` function. The smoke scripts (`npm run smoke:*`) are the operator's post-deploy checks.
  */
 describe("image and video jobs end to end (local stack)", function () {
   let stack: LocalStack;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { startLocalStack } from "../scripts/lib/local-stack.ts";
 import { freeStackPorts } from "./local-stack-fixture.ts";
 
@@ -31,7 +32,7 @@ describe("local stack start-up", function () {
       );
       // Abort once the emulators are demonstrably up (the Auth emulator answers), before start-up completes.
       while (!(await answers(authUrl))) {
-        assert.equal(await Promise.race([outcome, new Promise((resolve) => setTimeout(resolve, 100))]), undefined);
+        assert.equal(await Promise.race([outcome, sleep(100)]), undefined);
       }
       starting.abort();
       assert.equal(await outcome, "AbortError");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { initializeApp, deleteApp, type FirebaseApp } from "firebase/app";
 import { connectAuthEmulator, getAuth, signInAnonymously } from "firebase/auth";
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
@@ -66,7 +67,7 @@ describe("log hygiene of the chat callable (local stack)", function () {
     // The emulator prints function output as it arrives: read it once it has been quiet for a second.
     let output = stack.emulators.output();
     for (let waited = 0; waited < 15_000; waited += 1_000) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sleep(1_000);
       const latest = stack.emulators.output();
       if (latest === output) break;
       output = latest;

@@ -1,7 +1,7 @@
 /**
- * `npm run smoke:chat [-- --grounding]` (seed: smoke_chat): streams one chat answer from BACKEND_URL and checks
+ * `npm run smoke:chat [-- --grounding]`: streams one chat answer from BACKEND_URL and checks
  * that it was persisted with `status: done`. With --grounding it asks a grounded question and also checks the
- * stored answer's `grounding`, `citations` and `[n]` markers (seed: "Grounding (Tavily) validation").
+ * stored answer's `grounding`, `citations` and `[n]` markers.
  *
  * Reads BACKEND_URL (default: the local stack) and FIREBASE_ID_TOKEN; without a token it signs up a test user
  * on the Auth emulator when one answers (FIREBASE_AUTH_EMULATOR_HOST, default 127.0.0.1:9099). Prints the

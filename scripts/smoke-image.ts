@@ -1,9 +1,10 @@
 /**
- * `npm run smoke:image` (seed: smoke_image): asks BACKEND_URL for an image, polls the chat's history until the
+ * `npm run smoke:image`: asks BACKEND_URL for an image, polls the chat's history until the
  * image message is done, and fetches the image URL to check it serves image bytes. Prints PASS/FAIL, never a
  * token. Same BACKEND_URL / FIREBASE_ID_TOKEN rules as smoke:chat.
  */
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { checkMediaUrl } from "./lib/media-check.ts";
 import { fail, getJson, postJson, smokeSetup } from "./lib/smoke.ts";
 
@@ -32,5 +33,5 @@ for (;;) {
     break;
   }
   if (Date.now() > deadline) fail(`the image was not done in time (status=${String(message?.status)})`);
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await sleep(1_000);
 }

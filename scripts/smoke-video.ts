@@ -1,11 +1,12 @@
 /**
- * `npm run smoke:video` (seed: smoke_video): asks BACKEND_URL for a video, polls `GET /video/status/{job_id}`
+ * `npm run smoke:video`: asks BACKEND_URL for a video, polls `GET /video/status/{job_id}`
  * until it is done, and fetches `video_url` to check it serves an MP4. Prints progress and PASS/FAIL, never a
  * token. Same BACKEND_URL / FIREBASE_ID_TOKEN rules as smoke:chat. `-- --model <id>` picks a video model of
  * `GET /models` (default: the server's default, Gemini Omni), so each video vendor can be checked after a deploy.
  * A real generation can take several minutes (SMOKE_TIMEOUT_SECONDS, default 600).
  */
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { checkMediaUrl } from "./lib/media-check.ts";
 import { fail, getJson, postJson, smokeSetup } from "./lib/smoke.ts";
 
@@ -51,5 +52,5 @@ for (;;) {
     break;
   }
   if (Date.now() > deadline) fail(`the video was not done in time (status=${status.status})`);
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  await sleep(2_000);
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run validate-env [-- --target local|production]` (seed: validate_env): checks the environment against
+ * `npm run validate-env [-- --target local|production]`: checks the environment against
  * the one settings schema and lists what is missing or invalid, by name only, never values. Exits 1 when the
  * target cannot run.
  *

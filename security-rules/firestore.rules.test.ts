@@ -65,5 +65,11 @@ describe("firestore.rules", function () {
   it("denies everything outside users/{uid}", async () => {
     await assertFails(firestoreOf("alice").doc("_atelier/health").get());
     await assertFails(firestoreOf("alice").doc("anything/else").set({ a: 1 }));
+    await assertFails(firestoreOf("alice").collection("api_keys").get());
+    await assertFails(
+      firestoreOf("alice")
+        .doc("api_keys/key-1")
+        .set({ scopes: ["admin"] }),
+    );
   });
 });

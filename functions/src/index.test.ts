@@ -115,6 +115,13 @@ describe("the functions entry (functions/src/index.ts)", function () {
     for (const name of loaded.exported) assert.ok(loaded.secrets[name]?.includes("OPENAI_COMPATIBLE_API_KEY"), name);
   });
 
+  it("binds the API-key hash secret only when a deployment turns service API keys on", async () => {
+    const off = await loadEntry(undefined, { deploy: true });
+    assert.ok(!(off.secrets.api ?? []).includes("API_KEY_HASH_SECRET"));
+    const on = await loadEntry(undefined, { deploy: true, environment: { API_KEYS_ENABLED: "true" } });
+    for (const name of on.exported) assert.ok(on.secrets[name]?.includes("API_KEY_HASH_SECRET"), name);
+  });
+
   it("reads TAVILY_ENABLED at deploy time with the same words as the settings schema (OFF, 0, no, ...)", async () => {
     for (const value of ["OFF", "0"]) {
       const loaded = await loadEntry(undefined, { deploy: true, environment: { TAVILY_ENABLED: value } });

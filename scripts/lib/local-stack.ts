@@ -49,6 +49,8 @@ export interface LocalStack {
   readonly webUrl: string;
   readonly authEmulatorHost: string;
   readonly projectId: string;
+  /** Where the functions keep their data (what operator tools need to reach the same store). */
+  readonly dataDirectory: string;
   readonly auth: AuthEmulatorClient;
   readonly emulators: EmulatorProcess;
   stop(): Promise<void>;
@@ -216,5 +218,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } finally {
     options.signal?.removeEventListener("abort", stopOnAbort);
   }
-  return { backendUrl, webUrl, authEmulatorHost, projectId, auth, emulators, stop };
+  return {
+    backendUrl,
+    webUrl,
+    authEmulatorHost,
+    projectId,
+    dataDirectory: options.dataDirectory,
+    auth,
+    emulators,
+    stop,
+  };
 }

@@ -1,3 +1,4 @@
+import type { ImageEditBody } from "../../functions/src/contract/request-bodies.ts";
 import { byId } from "./dom.ts";
 import type { ShownImage } from "./message-view.ts";
 
@@ -8,16 +9,8 @@ import type { ShownImage } from "./message-view.ts";
  * keyboard path: painting needs a pointer, describing the change does not.
  */
 
-export interface InlineImage {
-  readonly data: string;
-  readonly mime_type: string;
-}
-
-export interface ImageEdit {
-  readonly prompt: string;
-  readonly image: InlineImage;
-  readonly mask?: InlineImage;
-}
+/** What the editor hands back: the part of a `POST /image/edit` body the user made. */
+export type ImageEdit = Pick<ImageEditBody, "prompt" | "image" | "mask">;
 
 /** The brush diameter as a share of the image's longer side. */
 const BRUSH_SHARE = 0.06;

@@ -1,4 +1,5 @@
 import { parseSse } from "../../functions/src/contract/sse-parser.ts";
+import type { ChatBody } from "../../functions/src/contract/request-bodies.ts";
 import { ApiError, type ApiClient } from "./api-client.ts";
 import type {
   Citation,
@@ -57,7 +58,7 @@ export class ReplyStream {
   }
 
   /** Asks for a new answer. A refusal before the stream starts (429, 400, ...) throws an `ApiError`. */
-  async send(body: Record<string, unknown>, signal: AbortSignal): Promise<StreamOutcome> {
+  async send(body: ChatBody, signal: AbortSignal): Promise<StreamOutcome> {
     let stream: ReadableStream<Uint8Array>;
     try {
       stream = await this.#api.stream("/chat/stream", { method: "POST", body, signal });

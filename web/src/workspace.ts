@@ -1,5 +1,11 @@
 import type { ApiClient } from "./api-client.ts";
 import type {
+  ChatBody,
+  ImageEditBody,
+  ImageGenerateBody,
+  VideoGenerateBody,
+} from "../../functions/src/contract/request-bodies.ts";
+import type {
   ChatHistory,
   ChatList,
   JobSubmission,
@@ -265,7 +271,7 @@ export class Workspace {
   }
 
   /** Asks for a text answer and streams it into the conversation. */
-  async #ask(body: Record<string, unknown> & { message: string }): Promise<void> {
+  async #ask(body: ChatBody): Promise<void> {
     const question = this.#append(MessageView.user(body.message));
     const view = this.#append(MessageView.assistant());
     const reply = new ReplyStream(this.#api, this.#replyHandlers(view));
@@ -363,7 +369,7 @@ export class Workspace {
   async #submitJob(
     kind: "image" | "video",
     route: string,
-    body: object,
+    body: ImageGenerateBody | ImageEditBody | VideoGenerateBody,
     shown: string,
     prompt: string,
   ): Promise<boolean> {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { getAuth } from "firebase-admin/auth";
 import { getAdminApp } from "../runtime/admin-app.ts";
 import { paths } from "../store/paths.ts";
@@ -94,7 +95,7 @@ describe("account export and deletion", function () {
     assert.equal((await call(user, "GET", "/account")).status, 401, "the deleted account's token is refused");
 
     // The worker still inside its provider call finds its job gone and keeps nothing.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await sleep(2_500);
     assert.equal(await documentsOf(user.uid), 0);
     assert.equal(await server.services.database.get(paths.counter(user.uid, "uploads")), null);
     assert.deepEqual(mediaFilesOf(server, user.uid), []);

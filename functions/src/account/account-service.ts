@@ -14,7 +14,7 @@ const TOKEN_LIFETIME_MS = 65 * 60_000;
 /** How long a tombstone is kept: well past every token, then Firestore's TTL removes it. */
 const TOMBSTONE_KEPT_MS = 2 * 86_400_000;
 
-export interface AccountServiceOptions {
+interface AccountServiceOptions {
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
   readonly ledger: JobLedger;
@@ -26,7 +26,7 @@ export interface AccountServiceOptions {
   readonly batchSize: number;
 }
 
-export interface AccountExport {
+interface AccountExport {
   readonly ok: true;
   readonly uid: string;
   readonly exported_at: string;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { BlobMissingError, type BlobStore } from "./blob-store.ts";
 
-export interface FetchedBlob {
+interface FetchedBlob {
   readonly status: number;
   readonly contentType: string | null;
   readonly bytes: Buffer;

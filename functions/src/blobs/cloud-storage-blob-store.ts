@@ -30,7 +30,7 @@ export async function openCloudStorageBlobStore(app: App, bucketName: string): P
   return new CloudStorageBlobStore(getStorage(app).bucket(bucketName));
 }
 
-export class CloudStorageBlobStore implements BlobStore {
+class CloudStorageBlobStore implements BlobStore {
   readonly #bucket: Bucket;
 
   constructor(bucket: Bucket) {

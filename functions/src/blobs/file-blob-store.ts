@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { assertBlobPath, BlobMissingError, type BlobMetadata, type BlobStore, type StoredBlob } from "./blob-store.ts";
 
 /**
@@ -10,7 +11,7 @@ import { assertBlobPath, BlobMissingError, type BlobMetadata, type BlobStore, ty
  * to the hour so the same blob keeps the same URL for a while and browsers can cache it.
  */
 
-export interface FileBlobStoreOptions {
+interface FileBlobStoreOptions {
   /** Folder that holds everything (created if missing). */
   readonly root: string;
   /** Base URL of the `api` function, e.g. `http://127.0.0.1:5001/demo-atelier/us-central1/api`. */
@@ -223,7 +224,7 @@ async function readOrCreateKey(file: string): Promise<Buffer> {
   for (let attempt = 0; ; attempt++) {
     const key = await readFile(file);
     if (key.length === 32 || attempt > 50) return key;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { paths } from "../store/paths.ts";
 import type { ChatRecord, JobRecord } from "../store/records.ts";
 import { mediaFilesOf, TINY_PNG } from "../test-support/media-fixtures.ts";
@@ -105,7 +106,7 @@ describe("deleting a chat", function () {
 
     const second = await call("DELETE", `/history/chats/${chatId}`);
     assert.equal(second.body.status, "deleted");
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await sleep(2_000);
     assert.deepEqual(await documentsOfChat(chatId), { messages: 0, jobs: 0, requests: 0, chats: 0 });
     const chatJobs = [finishedImage, video, image].map((submitted) => String(submitted.body.job_id));
     const left = mediaFilesOf(server, user.uid).filter(

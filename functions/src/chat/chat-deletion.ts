@@ -19,7 +19,7 @@ import { isFinishedJob, type ChatRecord, type JobRecord, type MessageRecord } fr
  *
  * Interrupted anywhere, a repeated DELETE or the cleanup sweep picks it up where it stopped.
  */
-export interface ChatDeletionOptions {
+interface ChatDeletionOptions {
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
   readonly ledger: JobLedger;
@@ -28,7 +28,7 @@ export interface ChatDeletionOptions {
   readonly batchSize: number;
 }
 
-export interface DeletionProgress {
+interface DeletionProgress {
   /** `deleting` while a worker still has one of its jobs: ask again (or let the sweep) once it has stopped. */
   readonly status: "deleted" | "deleting";
   readonly messages: number;

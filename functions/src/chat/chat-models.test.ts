@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { TINY_PNG } from "../test-support/media-fixtures.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
@@ -277,7 +278,7 @@ describe("chat with current models: thoughts, model choice and fallback", functi
       gemini.next("streamGenerateContent", async (_, response) => {
         response.writeHead(200, { "Content-Type": "text/event-stream" });
         response.write(`data: ${JSON.stringify(textChunks(["Partial "])[0])}\r\n\r\n`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         response.write(`data: ${JSON.stringify(googleError(503, "UNAVAILABLE", "overloaded"))}\r\n\r\n`);
         response.end();
       });

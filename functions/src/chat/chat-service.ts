@@ -1,6 +1,5 @@
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
-import { requestLimits, type Settings } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { AppError, invalidArgument, notFound, unavailable } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
@@ -13,10 +12,11 @@ import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generati
 import { paths } from "../store/paths.ts";
 import { TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
 import type { MessageStatus } from "../contract/resources.ts";
+import type { RequestLimits } from "../contract/request-bodies.ts";
 import type { ActiveStreams } from "./active-streams.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
 import { parseChatTurn, type ChatTurnRequest } from "./chat-request.ts";
-import { loadConversation } from "./conversation.ts";
+import { loadConversation, type ConversationLimits } from "./conversation.ts";
 import { finishMessage } from "./finish-message.ts";
 import { followMessage } from "./stream-follower.ts";
 import { StreamSession } from "./stream-session.ts";
@@ -31,9 +31,40 @@ export function aliveIntervalMs(staleMs: number): number {
 }
 
 /** The image types chat attachments may have (checked against the stored object, not the client's word). */
-export const ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/webp"]);
+const ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/webp"]);
 
-export interface ChatServiceDependencies {
+/** How long things take in chat, in milliseconds. */
+interface ChatTiming {
+  /** How often a streaming answer is written to its message document (and reads its control fields). */
+  readonly updateIntervalMs: number;
+  /** A streaming message with no sign of life (`alive_at`) for this long is taken for dead. */
+  readonly staleMs: number;
+  /** How long an answer goes on after its last client left, waiting for a resume. */
+  readonly graceMs: number;
+  /** A resumer counts as attached while its heartbeat is younger than this. */
+  readonly attachTimeoutMs: number;
+}
+
+/** What chat reads of the configuration: limits, quotas, timing and the model's instructions. */
+export interface ChatOptions {
+  /** The request-body limits (one object per configuration: the body schemas are built per limits). */
+  readonly limits: RequestLimits;
+  readonly quotas: {
+    /** Generations per user per calendar month, by tier; 0 is unlimited. */
+    readonly monthly: { readonly free: number; readonly paid: number };
+    /** Grounded (web-searching) requests per user per hour. */
+    readonly groundingPerHour: number;
+  };
+  readonly maxAttachmentBytes: number;
+  /** How long a request_id is remembered for idempotency. */
+  readonly requestRetentionDays: number;
+  /** How much of the chat the model sees. */
+  readonly context: ConversationLimits;
+  readonly systemInstruction: string;
+  readonly timing: ChatTiming;
+}
+
+interface ChatServiceDependencies {
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
   /** The text models this server runs; `available` is false when none is configured. */
@@ -41,12 +72,12 @@ export interface ChatServiceDependencies {
   readonly grounder: Grounder;
   readonly logger: Logger;
   readonly activeStreams: ActiveStreams;
-  readonly settings: Settings;
+  readonly options: ChatOptions;
   readonly now: () => number;
 }
 
 /** A chat turn after validation and the start transaction, ready to stream. */
-export type PreparedTurn =
+type PreparedTurn =
   | {
       readonly kind: "new";
       readonly uid: string;
@@ -69,10 +100,10 @@ export class ChatService {
   }
 
   async begin(user: AuthenticatedUser, body: unknown, startedAt: number): Promise<PreparedTurn> {
-    const { database, settings, text, grounder, activeStreams, now } = this.#dependencies;
+    const { database, options, text, grounder, activeStreams, now } = this.#dependencies;
     if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
     if (!text.available) throw unavailable("The text model is not configured on this server.");
-    const turn = parseChatTurn(body, requestLimits(settings), (requested, needs) =>
+    const turn = parseChatTurn(body, options.limits, (requested, needs) =>
       text.choose(requested, (entry) => !needs.images || entry.capabilities.imageInput),
     );
     const model = turn.models.model;
@@ -114,15 +145,15 @@ export class ChatService {
         monthlyQuotaCheck({
           uid: user.uid,
           claimTier: user.tier,
-          limits: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+          limits: options.quotas.monthly,
           now: at,
         }),
         ...(turn.grounding
-          ? [hourlyGroundingCheck({ uid: user.uid, limit: settings.TAVILY_MAX_QUERIES_PER_HOUR, now: at })]
+          ? [hourlyGroundingCheck({ uid: user.uid, limit: options.quotas.groundingPerHour, now: at })]
           : []),
       ],
       now: at,
-      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
+      requestRetentionDays: options.requestRetentionDays,
     });
     if (start.created) return { kind: "new", uid: user.uid, turn, message: start.assistant, startedAt };
     if (start.request.kind !== "chat")
@@ -151,17 +182,10 @@ export class ChatService {
 
   /** Replays a message from `offset` and follows it until it ends. */
   follow(uid: string, message: MessageRecord, offset: number, sink: ChatEventSink): Promise<void> {
-    const { database, logger, settings, now } = this.#dependencies;
+    const { database, logger, options, now } = this.#dependencies;
+    const { attachTimeoutMs, staleMs } = options.timing;
     return followMessage(
-      {
-        database,
-        logger,
-        now,
-        timing: {
-          attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
-          staleMs: settings.STALE_STREAM_SECONDS * 1000,
-        },
-      },
+      { database, logger, now, timing: { attachTimeoutMs, staleMs } },
       { uid, message, offset, sink },
     );
   }
@@ -172,7 +196,7 @@ export class ChatService {
    * message is ended here. Returns the message's final status.
    */
   async stop(uid: string, messageId: string): Promise<MessageStatus> {
-    const { database, activeStreams, settings, now } = this.#dependencies;
+    const { database, activeStreams, options, now } = this.#dependencies;
     const path = paths.message(uid, messageId);
     const status = await database.transaction(async (transaction) => {
       const found = await transaction.get<MessageRecord>(path);
@@ -188,7 +212,7 @@ export class ChatService {
       await local.abort("stopped");
       return (await this.message(uid, messageId)).status;
     }
-    const settled = await this.#waitUntilFinished(uid, messageId, settings.STREAM_UPDATE_INTERVAL_MS * 3 + 2_000);
+    const settled = await this.#waitUntilFinished(uid, messageId, options.timing.updateIntervalMs * 3 + 2_000);
     if (settled !== undefined) return settled;
     const forced = await finishMessage(
       database,
@@ -224,7 +248,8 @@ export class ChatService {
   }
 
   async #checkAttachments(uid: string, turn: ChatTurnRequest): Promise<void> {
-    const { blobs, settings } = this.#dependencies;
+    const { blobs, options } = this.#dependencies;
+    const { maxAttachmentBytes } = options;
     const uploads = mediaPaths.uploads(uid);
     for (const [index, attachment] of turn.attachments.entries()) {
       const field = `attachments.${index}.path`;
@@ -243,20 +268,16 @@ export class ChatService {
           details: { field: `attachments.${index}.mime_type` },
         });
       }
-      if (stored.size > settings.MAX_ATTACHMENT_SIZE_BYTES) {
-        throw new AppError(
-          "payload_too_large",
-          `Attachments may be at most ${settings.MAX_ATTACHMENT_SIZE_BYTES} bytes.`,
-          {
-            details: { field, limit_bytes: settings.MAX_ATTACHMENT_SIZE_BYTES },
-          },
-        );
+      if (stored.size > maxAttachmentBytes) {
+        throw new AppError("payload_too_large", `Attachments may be at most ${maxAttachmentBytes} bytes.`, {
+          details: { field, limit_bytes: maxAttachmentBytes },
+        });
       }
     }
   }
 
   async #generate(prepared: Extract<PreparedTurn, { kind: "new" }>, sink: ChatEventSink): Promise<void> {
-    const { database, blobs, text, grounder, logger, settings, activeStreams, now } = this.#dependencies;
+    const { database, blobs, text, grounder, logger, options, activeStreams, now } = this.#dependencies;
     const { uid, turn, message } = prepared;
     sink.send(
       {
@@ -289,12 +310,9 @@ export class ChatService {
     let plan: GroundingPlan | undefined;
     let conversation;
     try {
-      conversation = await loadConversation(database, blobs, uid, message, {
-        maxMessages: settings.CONTEXT_MAX_MESSAGES,
-        maxCharacters: settings.CONTEXT_MAX_CHARS,
-      });
+      conversation = await loadConversation(database, blobs, uid, message, options.context);
       if (turn.grounding) {
-        plan = await grounder.plan(turn.message, conversation, settings.SYSTEM_INSTRUCTION);
+        plan = await grounder.plan(turn.message, conversation, options.systemInstruction);
         await database.update(paths.message(uid, message.message_id), {
           grounding: plan.grounding,
           citations: plan.citations,
@@ -324,10 +342,10 @@ export class ChatService {
         activeStreams,
         now,
         timing: {
-          updateIntervalMs: settings.STREAM_UPDATE_INTERVAL_MS,
-          aliveIntervalMs: aliveIntervalMs(settings.STALE_STREAM_SECONDS * 1000),
-          graceMs: settings.DISCONNECT_GRACE_SECONDS * 1000,
-          attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
+          updateIntervalMs: options.timing.updateIntervalMs,
+          aliveIntervalMs: aliveIntervalMs(options.timing.staleMs),
+          graceMs: options.timing.graceMs,
+          attachTimeoutMs: options.timing.attachTimeoutMs,
         },
       },
       {
@@ -335,7 +353,7 @@ export class ChatService {
         message,
         generate: (signal) =>
           text.stream(turn.models, {
-            systemInstruction: plan?.systemInstruction ?? settings.SYSTEM_INSTRUCTION,
+            systemInstruction: plan?.systemInstruction ?? options.systemInstruction,
             contents: conversation,
             ...(plan === undefined ? {} : { sources: plan.sources }),
             includeThoughts: turn.thinking,

@@ -75,7 +75,7 @@ export interface Page {
 }
 
 /** When an answer that shows no sign of life counts as dead, and the clock to judge it by. */
-export interface StalenessRule {
+interface StalenessRule {
   readonly staleStreamMs: number;
   readonly now: () => number;
 }

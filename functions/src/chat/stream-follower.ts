@@ -20,19 +20,19 @@ import { finishMessage, terminalEvent } from "./finish-message.ts";
  * write budget. If the message shows no sign of life (`alive_at`) for `staleMs`, its generator died with its
  * instance: the follower ends it `aborted` rather than wait forever.
  */
-export interface FollowTiming {
+interface FollowTiming {
   readonly attachTimeoutMs: number;
   readonly staleMs: number;
 }
 
-export interface FollowDependencies {
+interface FollowDependencies {
   readonly database: DocumentDatabase;
   readonly logger: Logger;
   readonly timing: FollowTiming;
   readonly now: () => number;
 }
 
-export interface FollowInput {
+interface FollowInput {
   readonly uid: string;
   readonly message: MessageRecord;
   readonly offset: number;

@@ -26,7 +26,7 @@ import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-mess
  * provider call is aborted and the message ends `aborted` with its partial content.
  */
 
-export interface StreamTiming {
+interface StreamTiming {
   readonly updateIntervalMs: number;
   /** How often `alive_at` is renewed: well within the staleness after which others end the message. */
   readonly aliveIntervalMs: number;
@@ -36,12 +36,12 @@ export interface StreamTiming {
 }
 
 /** Transforms text on its way out (citation checking); `flush` returns what it still holds at the end. */
-export interface TextFilter {
+interface TextFilter {
   push(text: string): string;
   flush(): string;
 }
 
-export interface StreamSessionInput {
+interface StreamSessionInput {
   readonly uid: string;
   readonly message: MessageRecord;
   /** Starts the model call (with its fallbacks); the signal aborts it. */
@@ -54,7 +54,7 @@ export interface StreamSessionInput {
   readonly finalFields?: (content: string) => Partial<MessageRecord>;
 }
 
-export interface StreamSessionDependencies {
+interface StreamSessionDependencies {
   readonly database: DocumentDatabase;
   readonly logger: Logger;
   readonly activeStreams: ActiveStreams;

@@ -1,8 +1,7 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import { finishMessage } from "../chat/finish-message.ts";
-import type { Settings } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
-import { deliveryBudget, longestSilenceMs } from "../jobs/delivery-budget.ts";
+import { longestSilenceMs, type DeliveryBudget } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import { propagateJobStatus } from "../jobs/job-status-propagation.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
@@ -23,26 +22,27 @@ import { deleteJobMedia, jobOfMedia, mediaPaths } from "../store/media-paths.ts"
 /**
  * The maintenance sweep behind `POST /admin/cleanup` and the scheduled `cleanup` function:
  *
- * - request mappings older than `REQUEST_RETENTION_DAYS` are deleted (Firestore's TTL on `expire_at` does the
- *   same eventually; TTL can lag by a day, so the sweep still matters);
+ * - request mappings older than `requestRetentionMs` are deleted (Firestore's TTL on `expire_at` does the same
+ *   eventually; TTL can lag by a day, so the sweep still matters);
  * - deleted accounts are purged once more when every token issued before their deletion has expired;
  * - chat deletions left unfinished (interrupted, or waiting for a worker to drop a cancelled job) are carried on;
- * - messages left `streaming` with no sign of life (`alive_at`) for `STALE_STREAM_SECONDS` end `aborted` with
- *   their partial content (their generator died);
+ * - messages left `streaming` with no sign of life (`alive_at`) for `staleStreamMs` end `aborted` with their
+ *   partial content (their generator died);
  * - unfinished jobs past their `abandon_at` (their lease expired beyond the retry budget: no delivery of their
  *   task can still come, see `jobs/delivery-budget.ts`) end `error`, and so do their messages;
  * - messages still `pending` after the longest silence a healthy job can keep are settled from their job: with its
  *   result if it finished (its status never reached the message), with an error if it is abandoned or gone;
- * - with `MEDIA_RETENTION_DAYS` > 0, finished jobs' media (and the input copies they kept) older than that are
+ * - with `mediaRetentionMs` > 0, finished jobs' media (and the input copies they kept) older than that are
  *   deleted and their messages marked `media_expired`;
  * - generated media (images, videos, input copies) whose job document no longer exists are deleted: a walk through
  *   the bucket, a page per round from where the last round stopped, of blobs older than an hour;
- * - uploads (`users/{uid}/uploads/**`) older than `UPLOAD_RETENTION_DAYS` are deleted (a job keeps its own copy of
+ * - uploads (`users/{uid}/uploads/**`) older than `uploadRetentionMs` are deleted (a job keeps its own copy of
  *   an upload it names, so this never breaks a job).
  *
- * Each category is bounded by `CLEANUP_BATCH_SIZE` per call (`more` says whether to call again), every change is
- * a conditional transaction (something written since the query is left alone, so a live stream or a working job
- * is never touched), and a second run finds nothing left to do.
+ * Each category is bounded by `batchSize` per call (`more` says whether to call again), every change is a
+ * conditional transaction (something written since the query is left alone, so a live stream or a working job is
+ * never touched), and a second run finds nothing left to do. The options come from the settings of those names
+ * (`REQUEST_RETENTION_DAYS`, `STALE_STREAM_SECONDS`, `CLEANUP_BATCH_SIZE`, ...), converted by the composition root.
  */
 export interface CleanupReport {
   readonly requests: number;
@@ -55,18 +55,32 @@ export interface CleanupReport {
   readonly more: boolean;
 }
 
-export interface CleanupDependencies {
+/** What the sweep reads of the configuration, in milliseconds. */
+export interface CleanupOptions {
+  /** Things changed per category per call (`more` says whether to call again). */
+  readonly batchSize: number;
+  /** How long a request mapping (a request_id's idempotency) is kept. */
+  readonly requestRetentionMs: number;
+  /** A streaming message silent this long is ended `aborted`. */
+  readonly staleStreamMs: number;
+  /** How long finished jobs' media are kept; 0 keeps them for good. */
+  readonly mediaRetentionMs: number;
+  readonly uploadRetentionMs: number;
+  /** The job tasks' delivery budget: how long a healthy job can go without a write. */
+  readonly delivery: DeliveryBudget;
+}
+
+interface CleanupDependencies {
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
   readonly ledger: JobLedger;
   readonly chatDeletion: ChatDeletion;
   readonly accounts: AccountService;
-  readonly settings: Settings;
+  readonly options: CleanupOptions;
   readonly logger: Logger;
   readonly now: () => number;
 }
 
-const DAY_MS = 86_400_000;
 /** Generated media younger than this are never taken for orphans: their job may still be being written. */
 const ORPHAN_MEDIA_AGE_MS = 3_600_000;
 
@@ -81,19 +95,19 @@ export class CleanupService {
   }
 
   async sweep(): Promise<CleanupReport> {
-    const { settings, logger, now } = this.#dependencies;
+    const { options, logger, now } = this.#dependencies;
     const started = now();
-    const batch = settings.CLEANUP_BATCH_SIZE;
-    const mediaCutoff = new Date(started - settings.MEDIA_RETENTION_DAYS * DAY_MS);
+    const batch = options.batchSize;
+    const mediaCutoff = new Date(started - options.mediaRetentionMs);
     const [requests, accounts, chats, streams, jobs, pending, media, uploads, orphans] = [
-      await this.#expireRequests(new Date(started - settings.REQUEST_RETENTION_DAYS * DAY_MS), batch),
+      await this.#expireRequests(new Date(started - options.requestRetentionMs), batch),
       await this.#purgeDeletedAccountsAgain(new Date(started), batch),
       await this.#finishChatDeletions(new Date(started), batch),
-      await this.#abortStaleStreams(new Date(started - settings.STALE_STREAM_SECONDS * 1000), batch),
+      await this.#abortStaleStreams(new Date(started - options.staleStreamMs), batch),
       await this.#failAbandonedJobs(new Date(started), batch),
-      await this.#settlePendingMessages(new Date(started - longestSilenceMs(deliveryBudget(settings))), batch),
-      settings.MEDIA_RETENTION_DAYS > 0 ? await this.#deleteExpiredMedia(mediaCutoff, batch) : NOTHING,
-      await this.#deleteOldUploads(new Date(started - settings.UPLOAD_RETENTION_DAYS * DAY_MS), batch),
+      await this.#settlePendingMessages(new Date(started - longestSilenceMs(options.delivery)), batch),
+      options.mediaRetentionMs > 0 ? await this.#deleteExpiredMedia(mediaCutoff, batch) : NOTHING,
+      await this.#deleteOldUploads(new Date(started - options.uploadRetentionMs), batch),
       await this.#deleteOrphanMedia(new Date(started - ORPHAN_MEDIA_AGE_MS), batch),
     ];
     const report: CleanupReport = {

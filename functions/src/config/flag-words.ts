@@ -9,3 +9,8 @@ export const FALSE_WORDS = ["false", "0", "no", "off", "n", "disabled"] as const
 export function isSwitchedOff(value: string | undefined): boolean {
   return value !== undefined && (FALSE_WORDS as readonly string[]).includes(value.toLowerCase());
 }
+
+/** Whether a flag's raw value switches it on. */
+export function isSwitchedOn(value: string | undefined): boolean {
+  return value !== undefined && (TRUE_WORDS as readonly string[]).includes(value.toLowerCase());
+}

@@ -67,6 +67,12 @@ describe("runtime configuration", () => {
       assert.equal(config.storageBucket, "b1");
     });
 
+    it("requires API_KEY_HASH_SECRET in production when API keys are on, and a long one anywhere", () => {
+      const enabled = configurationError({ ...production, ...productionKeys, API_KEYS_ENABLED: "true" });
+      assert.ok(enabled.missing.includes("API_KEY_HASH_SECRET"));
+      assert.ok(configurationError({ API_KEY_HASH_SECRET: "too-short" }).invalid.includes("API_KEY_HASH_SECRET"));
+    });
+
     it("treats the functions emulator as not production", () => {
       assert.equal(loadRuntimeConfig({ K_SERVICE: "api", FUNCTIONS_EMULATOR: "true" }).production, false);
     });

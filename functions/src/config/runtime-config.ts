@@ -9,10 +9,10 @@ import { PRODUCTION_REQUIRED_SETTINGS, settingsSchema, type Settings } from "./s
 const FIRESTORE_DOCUMENT_WRITE_INTERVAL_MS = 1_000;
 
 /** Where chats, messages and jobs live: Firestore + Cloud Storage, or SQLite + files on disk. */
-export type DataMode = "embedded" | "firebase";
+type DataMode = "embedded" | "firebase";
 
 /** How a provider runs: against the real service, as a labelled offline simulation, or not at all. */
-export type ProviderMode = "live" | "simulated" | "unconfigured";
+type ProviderMode = "live" | "simulated" | "unconfigured";
 
 /** The providers an operator configures (a key, a URL); `veo` covers both video vendors: one Gemini API key. */
 export type ConfiguredProvider = "gemini" | "nano_banana" | "veo" | "tavily" | "openai_compatible";
@@ -34,7 +34,7 @@ export interface RuntimeConfig {
 
 /**
  * A configuration that cannot run. It names the settings, never their values, so it is safe to log whole
- * (the seed's "grouped JSON error").
+ * (one JSON error that groups every bad setting).
  */
 export class ConfigurationError extends Error {
   readonly missing: readonly string[];
@@ -84,7 +84,7 @@ function readFirebaseConfig(raw: string | undefined): FirebaseConfigVariable {
 }
 
 /** Cloud Functions sets K_SERVICE; the emulator sets it too but also FUNCTIONS_EMULATOR. */
-export function isProduction(env: NodeJS.ProcessEnv): boolean {
+function isProduction(env: NodeJS.ProcessEnv): boolean {
   return env.FUNCTIONS_EMULATOR !== "true" && typeof env.K_SERVICE === "string" && env.K_SERVICE !== "";
 }
 
@@ -136,6 +136,7 @@ export function loadRuntimeConfig(
 
   if (production) {
     for (const name of PRODUCTION_REQUIRED_SETTINGS) if (settings[name] === undefined) missing.add(name);
+    if (settings.API_KEYS_ENABLED && settings.API_KEY_HASH_SECRET === undefined) missing.add("API_KEY_HASH_SECRET");
   }
   if (settings.SSE_CONNECTIONS_CRITICAL < settings.SSE_CONNECTIONS_WARNING) invalid.add("SSE_CONNECTIONS_CRITICAL");
   const problems: Record<string, string> = {};

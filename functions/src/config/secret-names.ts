@@ -1,11 +1,11 @@
-import { isSwitchedOff } from "./flag-words.ts";
+import { isSwitchedOff, isSwitchedOn } from "./flag-words.ts";
 import type { SettingName } from "./settings.ts";
 
 /**
  * Provider API keys bound from Secret Manager in production (`defineSecret`). Kept apart from the zod schema
  * (the import above is type-only) so the functions entry can declare them without loading zod at cold start.
  */
-export const PROVIDER_SECRET_NAMES = [
+const PROVIDER_SECRET_NAMES = [
   "GEMINI_API_KEY",
   "NANO_BANANA_API_KEY",
   "VEO_API_KEY",
@@ -16,13 +16,15 @@ export const PROVIDER_SECRET_NAMES = [
 /**
  * The secrets a deployment binds to its functions (read at deploy time from `functions/.env.<project>`): every
  * Google key; Tavily's unless grounding is switched off with `TAVILY_ENABLED=false`, so that a project without a
- * Tavily account can deploy; the OpenAI-compatible server's key only when `OPENAI_COMPATIBLE_BASE_URL` names one.
+ * Tavily account can deploy; the OpenAI-compatible server's key only when `OPENAI_COMPATIBLE_BASE_URL` names one;
+ * the API-key hash secret only when `API_KEYS_ENABLED` turns service API keys on.
  */
 export function deployedSecretNames(env: Readonly<Record<string, string | undefined>>): readonly string[] {
   const groundingOff = isSwitchedOff(env.TAVILY_ENABLED);
   const openAiCompatible = (env.OPENAI_COMPATIBLE_BASE_URL ?? "").trim() !== "";
-  return PROVIDER_SECRET_NAMES.filter(
+  const providers = PROVIDER_SECRET_NAMES.filter(
     (name) =>
       !(groundingOff && name === "TAVILY_API_KEY") && (openAiCompatible || name !== "OPENAI_COMPATIBLE_API_KEY"),
   );
+  return isSwitchedOn(env.API_KEYS_ENABLED) ? [...providers, "API_KEY_HASH_SECRET"] : providers;
 }

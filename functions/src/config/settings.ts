@@ -127,6 +127,13 @@ export const settingsSchema = z.object({
   AUTH_CHECK_REVOKED: flag(true),
   AUTH_REVOCATION_CACHE_SECONDS: integer(60),
   APP_CHECK: z.enum(["off", "monitor", "enforce"]).default("off"),
+  /**
+   * Service API keys (`X-API-Key`) in firebase mode; embedded mode always has them. Needs `API_KEY_HASH_SECRET`
+   * (a Secret Manager secret in production), under which only a keyed hash of each key is stored.
+   */
+  API_KEYS_ENABLED: flag(false),
+  /** At least 32 characters; embedded mode makes one in its data folder when this is unset. */
+  API_KEY_HASH_SECRET: z.preprocess(blankAsMissing, z.string().min(32).optional()),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** How long `/health` and `/readyz` wait for the data backend and blob store to answer. */
   HEALTH_CHECK_TIMEOUT_MS: integer(2_000, 1),
@@ -202,6 +209,7 @@ export const SECRET_SETTINGS = [
   "TAVILY_API_KEY",
   "OPENAI_COMPATIBLE_API_KEY",
   "FIREBASE_PRIVATE_KEY",
+  "API_KEY_HASH_SECRET",
 ] as const satisfies readonly SettingName[];
 
 /** Required in production: without them a live provider cannot run and simulated ones are not allowed. */

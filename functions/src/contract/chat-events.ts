@@ -31,12 +31,12 @@ export interface MetaEvent {
   readonly resumed: boolean;
 }
 
-export interface SourcesEvent {
+interface SourcesEvent {
   readonly citations: readonly Citation[];
 }
 
 /** A piece of the answer (`token`) or of the model's thought summary (`thinking`). */
-export interface TextEvent {
+interface TextEvent {
   readonly text: string;
 }
 
@@ -67,5 +67,3 @@ export type ChatEvent =
   | { readonly event: "token"; readonly data: TextEvent }
   | { readonly event: "done"; readonly data: DoneEvent }
   | { readonly event: "error"; readonly data: ErrorEvent };
-
-export type ChatEventName = ChatEvent["event"];

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CLIENT_ID_PATTERN, CLIENT_ID_RULE } from "./identifiers.ts";
+import { API_KEY_SCOPES } from "./resources.ts";
 
 /** The server's size limits that request bodies are checked against (each from its setting). */
 export interface RequestLimits {
@@ -16,7 +17,7 @@ export interface RequestLimits {
 }
 
 /** An id a client sends back to us. */
-export const clientId = () => z.string().regex(CLIENT_ID_PATTERN, CLIENT_ID_RULE);
+const clientId = () => z.string().regex(CLIENT_ID_PATTERN, CLIENT_ID_RULE);
 
 /**
  * An image a client hands us (to edit, as a mask, as a video's first frame, as an upload): a path to one of
@@ -115,3 +116,16 @@ export type ImageInput = z.output<typeof imageInputSchema>;
 export type ImageGenerateBody = z.input<ReturnType<typeof imageGenerateSchema>>;
 export type ImageEditBody = z.input<ReturnType<typeof imageEditSchema>>;
 export type VideoGenerateBody = z.input<ReturnType<typeof videoGenerateSchema>>;
+
+/** `POST /admin/api-keys`. */
+export const apiKeyCreateSchema = z.object({
+  name: z
+    .string({ error: "Required: what the key is for" })
+    .trim()
+    .min(1, "Must not be empty")
+    .max(100, "At most 100 characters"),
+  scopes: z
+    .array(z.enum(API_KEY_SCOPES, { error: `One of ${API_KEY_SCOPES.join(", ")}` }))
+    .min(1, "At least one scope")
+    .refine((scopes) => new Set(scopes).size === scopes.length, "Each scope once"),
+});

@@ -160,3 +160,34 @@ export interface ModelList {
   readonly image: readonly ModelOption[];
   readonly video: readonly ModelOption[];
 }
+
+/**
+ * What a service API key may do: `chat` (stream, resume, stop, delete chats), `jobs` (images, videos, uploads,
+ * job status), `history:read` (list and read chats), `admin` (the admin routes).
+ */
+export const API_KEY_SCOPES = ["chat", "jobs", "history:read", "admin"] as const;
+
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** A service API key as `GET /admin/api-keys` lists it: never its secret. */
+export interface ApiKey {
+  readonly key_id: string;
+  readonly name: string;
+  readonly scopes: readonly ApiKeyScope[];
+  /** The key's first characters, to recognise it in a secret manager. */
+  readonly prefix: string;
+  readonly created_at: string;
+  readonly last_used_at?: string;
+  readonly revoked_at?: string;
+}
+
+export interface ApiKeyList {
+  readonly ok: true;
+  readonly api_keys: readonly ApiKey[];
+}
+
+/** `POST /admin/api-keys`: the only time the key itself is shown. */
+export interface CreatedApiKey extends ApiKey {
+  readonly ok: true;
+  readonly api_key: string;
+}

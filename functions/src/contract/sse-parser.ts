@@ -9,7 +9,7 @@ export interface ParsedEvent {
   readonly id: string | undefined;
 }
 
-export interface SseHandlers {
+interface SseHandlers {
   onEvent(event: ParsedEvent): void;
   onComment?(text: string): void;
 }

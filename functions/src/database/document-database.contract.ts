@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   DocumentExistsError,
   DocumentMissingError,
@@ -30,7 +31,7 @@ export function contractIndexes(): IndexDefinitions {
   };
 }
 
-export interface ContractOptions {
+interface ContractOptions {
   /** Makes the next `times` commits lose to a (simulated) concurrent writer. Absent: not testable here. */
   readonly injectContention?: (times: number) => void;
   /** Whether the adapter refuses queries no index serves (production Firestore does; its emulator does not). */
@@ -443,7 +444,7 @@ export function describeDocumentDatabaseContract(
         await waitFor(3);
         unsubscribe();
         await database.set(target, { step: 2 });
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await sleep(300);
         assert.deepEqual(seen, [0, 1, null]);
       });
     });

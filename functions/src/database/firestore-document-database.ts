@@ -68,7 +68,7 @@ export async function openFirestoreDocumentDatabase(app: App): Promise<Firestore
   return new FirestoreDocumentDatabase(firestore, firestoreModule);
 }
 
-export class FirestoreDocumentDatabase implements DocumentDatabase {
+class FirestoreDocumentDatabase implements DocumentDatabase {
   readonly #firestore: Firestore;
   readonly #module: FirestoreModule;
 

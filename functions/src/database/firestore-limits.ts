@@ -7,9 +7,9 @@ import type { Query } from "./query.ts";
  */
 
 /** Firestore's limit on a document id, in UTF-8 bytes. */
-export const MAX_DOCUMENT_ID_BYTES = 1_500;
+const MAX_DOCUMENT_ID_BYTES = 1_500;
 /** Firestore's limit on the values of one `in`, `not-in` or `array-contains-any` filter. */
-export const MAX_DISJUNCTION_VALUES = 30;
+const MAX_DISJUNCTION_VALUES = 30;
 /** How often Firestore runs a transaction's callback before giving up on contention. */
 export const MAX_TRANSACTION_ATTEMPTS = 5;
 

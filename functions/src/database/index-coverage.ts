@@ -7,19 +7,19 @@ import { DOCUMENT_ID, type Query } from "./query.ts";
  * the embedded store refuses the same queries and the index tests can check the query catalogue.
  */
 
-export interface IndexField {
+interface IndexField {
   readonly fieldPath: string;
   readonly order?: "ASCENDING" | "DESCENDING";
   readonly arrayConfig?: string;
 }
 
-export interface CompositeIndex {
+interface CompositeIndex {
   readonly collectionGroup: string;
   readonly queryScope: "COLLECTION" | "COLLECTION_GROUP";
   readonly fields: readonly IndexField[];
 }
 
-export interface FieldOverride {
+interface FieldOverride {
   readonly collectionGroup: string;
   readonly fieldPath: string;
   readonly ttl?: boolean;
@@ -33,7 +33,7 @@ export interface IndexDefinitions {
 }
 
 /** The project's `firestore.indexes.json`, beside `functions/` (present wherever the embedded store runs). */
-export const INDEX_FILE = new URL("../../../firestore.indexes.json", import.meta.url);
+const INDEX_FILE = new URL("../../../firestore.indexes.json", import.meta.url);
 
 export function readIndexDefinitions(file: URL | string = INDEX_FILE): IndexDefinitions {
   return JSON.parse(readFileSync(file, "utf8")) as IndexDefinitions;

@@ -1,6 +1,6 @@
 /** A query of the document database: Firestore's shape (filters, ordering, limit, a cursor). */
 
-export type FilterOperator = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in";
+type FilterOperator = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in";
 
 export interface Filter {
   readonly field: string;
@@ -11,7 +11,7 @@ export interface Filter {
 /** `DOCUMENT_ID` orders by the document id (collection queries only). */
 export const DOCUMENT_ID = "__id__";
 
-export interface Order {
+interface Order {
   readonly field: string;
   readonly direction: "asc" | "desc";
 }

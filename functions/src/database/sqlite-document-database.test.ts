@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
 import { contractIndexes, describeDocumentDatabaseContract } from "./document-database.contract.ts";
 import { DatabaseUnavailableError } from "./document-database.ts";
 import { openSqliteDocumentDatabase } from "./sqlite-document-database.ts";
@@ -110,7 +111,7 @@ describe("SqliteDocumentDatabase", function () {
       const database = await openSqliteDocumentDatabase(file, { lockTimeoutMs: 10_000 });
       let lockedAt = 0;
       const holder = runChild(["hold-lock", file, "800"], () => (lockedAt = Date.now()));
-      while (lockedAt === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (lockedAt === 0) await sleep(10);
       await database.set("things/after-lock", { ok: true });
       assert.ok(Date.now() - lockedAt >= 500, "the write should have waited for the lock");
       await holder;
@@ -124,7 +125,7 @@ describe("SqliteDocumentDatabase", function () {
       await database.set("things/before", { n: 1 });
       let locked = false;
       const holder = runChild(["hold-lock", file, "1500"], () => (locked = true));
-      while (!locked) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!locked) await sleep(10);
       const loopStarted = Date.now();
       let longestStall = 0;
       let previousTick = Date.now();

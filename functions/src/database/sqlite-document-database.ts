@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   DatabaseUnavailableError,
   DocumentExistsError,
@@ -40,7 +41,7 @@ import { missingIndex, type IndexDefinitions } from "./index-coverage.ts";
  * - `watch` polls `PRAGMA data_version` (cheap) and is told at once about commits made by this process.
  */
 
-export interface SqliteDocumentDatabaseOptions {
+interface SqliteDocumentDatabaseOptions {
   /** How long to wait for a lock held by another process before giving up. */
   readonly lockTimeoutMs?: number;
   /** How often watchers look for changes made by other processes. */
@@ -71,7 +72,7 @@ const BUSY_TIMEOUT_MS = 20;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /** The SQL expression for a field; dates are stored as `{"__date__": ms}` and compare as their millisecond value. */
-export function fieldExpression(field: string): string {
+function fieldExpression(field: string): string {
   if (field === DOCUMENT_ID) return "id";
   if (!FIELD_NAME.test(field)) throw new Error(`Unsupported field name: ${field}`);
   return `coalesce(json_extract(data, '$.${field}.__date__'), json_extract(data, '$.${field}'))`;
@@ -141,10 +142,6 @@ function isBusy(error: unknown): boolean {
   );
 }
 
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
-}
-
 /** Random change marker: watchers only need to know that a document changed, not in what order. */
 function newVersion(): number {
   return Math.floor(Math.random() * Number.MAX_SAFE_INTEGER);
@@ -167,7 +164,7 @@ export async function openSqliteDocumentDatabase(
   return database;
 }
 
-export class SqliteDocumentDatabase implements DocumentDatabase {
+class SqliteDocumentDatabase implements DocumentDatabase {
   readonly #writer: DatabaseSync;
   readonly #openReader: () => DatabaseSync;
   #reader: DatabaseSync | undefined;

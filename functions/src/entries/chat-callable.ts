@@ -9,7 +9,8 @@ type FunctionsErrorCode = ConstructorParameters<typeof import("firebase-function
 /**
  * The streaming callable `chat`: the same chat service as `POST /chat/stream` (validation, limits,
  * idempotency, persistence), for frontends on the Firebase SDK. Errors are `HttpsError`s whose `details.code`
- * is the contract's error code. The ID token is checked like the HTTP API checks it (revocation included).
+ * is the contract's error code. The caller is authorized as the HTTP API authorizes it (the same function: ID
+ * tokens with revocation and App Check, or a service API key with the `chat` scope).
  */
 export async function handleChatCallable(
   request: CallableRequest<unknown>,
@@ -26,19 +27,17 @@ export async function handleChatCallable(
         cause: error,
       });
     });
-    const token = /^Bearer\s+(\S+)$/i.exec(request.rawRequest.headers.authorization ?? "")?.[1];
-    if (request.auth === undefined || token === undefined) throw new AppError("unauthenticated", "Sign in first.");
-    const user = await services.verifier.verify(token);
-    if (services.appCheck !== undefined && request.app === undefined) {
-      services.logger.warn("app check failed", {
-        path: "callable:chat",
-        problem: "missing or invalid",
-        mode: services.appCheck.mode,
-      });
-      if (services.appCheck.mode === "enforce") {
-        throw new AppError("unauthenticated", "This app is not verified (App Check token missing or invalid).");
-      }
-    }
+    const headers = request.rawRequest.headers;
+    const user = await services.callers.authorize(
+      {
+        authorization: headers.authorization,
+        apiKey: typeof headers["x-api-key"] === "string" ? headers["x-api-key"] : undefined,
+        // The callable runtime has verified the App Check token already: `request.app` is its verdict.
+        appCheck: { verified: request.app !== undefined },
+        where: "callable:chat",
+      },
+      "chat",
+    );
     await services.rateLimiter?.consume(user.uid);
     // The slot first: a refusal then leaves nothing written.
     const slot = await services.streamSlots.acquire(user.uid);

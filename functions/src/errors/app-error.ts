@@ -5,7 +5,7 @@ import type { ErrorCode } from "../contract/error-codes.ts";
  * `error` event, callable HttpsError) map it in `error-mapping.ts` and nowhere else. The `message` must be safe
  * to show a user: it never carries provider text, keys, stack traces or prompt content.
  */
-export interface AppErrorOptions {
+interface AppErrorOptions {
   /** Extra structured facts for the client, e.g. `{ fields: {...} }`. Must be safe to show. */
   readonly details?: Readonly<Record<string, unknown>>;
   /** For `resource_exhausted`: when the caller may try again. */

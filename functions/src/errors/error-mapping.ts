@@ -1,5 +1,5 @@
 import { AppError, isAppError } from "./app-error.ts";
-import type { ErrorCode } from "../contract/error-codes.ts";
+import type { ErrorCode, ErrorEnvelope } from "../contract/error-codes.ts";
 
 /**
  * The single place where errors become what a client sees. Anything that is not an {@link AppError} is a bug:
@@ -45,13 +45,7 @@ export function toAppError(error: unknown): AppError {
   return new AppError("internal", GENERIC_INTERNAL_MESSAGE, { cause: error });
 }
 
-export interface ErrorEnvelope {
-  readonly ok: false;
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly details?: Record<string, unknown> };
-  readonly request_id: string;
-}
-
-export interface HttpErrorResponse {
+interface HttpErrorResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: ErrorEnvelope;
@@ -74,12 +68,6 @@ export function toHttpErrorResponse(error: unknown, requestId: string): HttpErro
       request_id: requestId,
     },
   };
-}
-
-/** The payload of an SSE `error` event. */
-export function toStreamError(error: unknown): { code: ErrorCode; message: string } {
-  const appError = toAppError(error);
-  return { code: appError.code, message: appError.message };
 }
 
 /** Arguments for a callable `HttpsError` (kept free of firebase-functions so this module stays plain). */

@@ -1,6 +1,5 @@
-import type { Settings } from "../config/settings.ts";
 import type { ConversationTurn } from "../providers/text-provider.ts";
-import type { SearchProvider } from "../providers/search-provider.ts";
+import type { SearchOptions, SearchProvider } from "../providers/search-provider.ts";
 import type { MessageRecord } from "../store/records.ts";
 import type { Citation } from "../contract/chat-events.ts";
 import type { GroundingResult } from "../contract/resources.ts";
@@ -28,7 +27,7 @@ const SHORT_QUESTION_WORDS = 6;
  * The search query: the question itself, or, for a short follow-up ("and in Germany?"), the previous question
  * and the follow-up together, so the search knows what "it" refers to.
  */
-export function searchQuery(question: string, conversation: readonly ConversationTurn[]): string {
+function searchQuery(question: string, conversation: readonly ConversationTurn[]): string {
   const trimmed = question.trim().replace(/\s+/g, " ");
   const earlierQuestions = conversation.filter((turn) => turn.role === "user").slice(0, -1);
   const previous = earlierQuestions.at(-1)?.text.trim().replace(/\s+/g, " ");
@@ -39,12 +38,15 @@ export function searchQuery(question: string, conversation: readonly Conversatio
 
 export class Grounder {
   readonly #search: SearchProvider | undefined;
-  readonly #settings: Settings;
+  readonly #options: SearchOptions;
 
-  /** `search` is undefined when grounding is not configured (no key, simulation not allowed). */
-  constructor(search: SearchProvider | undefined, settings: Settings) {
+  /**
+   * `search` is undefined when grounding is not configured (no key, simulation not allowed); `options` is how
+   * every search is made (depth, number of results).
+   */
+  constructor(search: SearchProvider | undefined, options: SearchOptions) {
     this.#search = search;
-    this.#settings = settings;
+    this.#options = options;
   }
 
   get available(): boolean {
@@ -57,10 +59,7 @@ export class Grounder {
     baseInstruction: string,
   ): Promise<GroundingPlan> {
     if (this.#search === undefined) throw new Error("Grounding is not configured");
-    const results = await this.#search.search(searchQuery(question, conversation), {
-      depth: this.#settings.TAVILY_SEARCH_DEPTH,
-      maxResults: this.#settings.TAVILY_MAX_RESULTS,
-    });
+    const results = await this.#search.search(searchQuery(question, conversation), this.#options);
     const grounding = results.map(({ title, url, content, score }) => ({ title, url, content, score }));
     const citations = grounding.map(({ title, url }, position) => ({ index: position + 1, url, title }));
     const listing = grounding

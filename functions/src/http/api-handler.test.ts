@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { initializeApp, type App } from "firebase-admin/app";
 import { getAuth } from "firebase-admin/auth";
+import { CallerAuthorization } from "../auth/caller.ts";
 import { FirebaseIdTokenVerifier } from "../auth/firebase-id-token-verifier.ts";
 import { AppError } from "../errors/app-error.ts";
 import { Logger } from "../logging/logger.ts";
@@ -29,7 +31,7 @@ describe("api request pipeline", function () {
     {
       method: "POST",
       path: "/echo",
-      access: "user",
+      access: "chat",
       handle: async (context) => {
         const body = await context.readJson();
         context.sendJson(200, { ok: true, uid: context.caller.uid, body: body ?? null });
@@ -38,7 +40,7 @@ describe("api request pipeline", function () {
     {
       method: "GET",
       path: "/items/:itemId/files/*",
-      access: "user",
+      access: "chat",
       handle: async (context) => {
         context.sendJson(200, { ok: true, params: context.params });
         return Promise.resolve();
@@ -72,7 +74,12 @@ describe("api request pipeline", function () {
     app = initializeApp({ projectId: TEST_PROJECT_ID }, `pipeline-${Date.now()}`);
     const handler = createApiHandler({
       logger: new Logger({ sink: (line) => logLines.push(line) }),
-      verifier: new FirebaseIdTokenVerifier(getAuth(app), { checkRevoked: true, revocationCacheSeconds: 0 }),
+      callers: new CallerAuthorization({
+        verifier: new FirebaseIdTokenVerifier(getAuth(app), { checkRevoked: true, revocationCacheSeconds: 0 }),
+        apiKeys: undefined,
+        appCheck: undefined,
+        logger: new Logger({ sink: (line) => logLines.push(line) }),
+      }),
       routes,
       maxRequestBytes,
       corsOrigins: ["https://app.example.com", undefined],
@@ -183,7 +190,7 @@ describe("api request pipeline", function () {
     it("refuses a token revoked after it was issued", async () => {
       const victim = await emulator.createUser();
       assert.equal((await post("/echo", "{}", { Authorization: `Bearer ${victim.idToken}` })).status, 200);
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await sleep(1_100);
       await emulator.revokeTokens(victim.uid);
       await expectError(
         await post("/echo", "{}", { Authorization: `Bearer ${victim.idToken}` }),
@@ -297,10 +304,10 @@ describe("api request pipeline", function () {
   });
 
   describe("access log", () => {
-    it("writes one structured line per request with the seed's fields and no token", async () => {
+    it("writes one structured line per request with the access-log fields and no token", async () => {
       const response = await post("/echo", '{"a":1}', { "X-Request-Id": "log-check-1" });
       assert.equal(response.status, 200);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       const entries = logLines
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((entry) => entry.request_id === "log-check-1");

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AppCheckVerifier } from "../auth/app-check-verifier.ts";
-import type { AuthenticatedUser, IdTokenVerifier } from "../auth/id-token-verifier.ts";
+import type { Caller, CallerAuthorization } from "../auth/caller.ts";
 import { AppError } from "../errors/app-error.ts";
 import { toHttpErrorResponse } from "../errors/error-mapping.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
@@ -8,19 +7,14 @@ import { RequestContext, type RequestHandler } from "./request-context.ts";
 import { applySecurityHeaders, CorsPolicy } from "./response-headers.ts";
 import { Router, type Route } from "./router.ts";
 
-export interface ApiDependencies {
+interface ApiDependencies {
   readonly logger: Logger;
-  readonly verifier: IdTokenVerifier;
+  readonly callers: CallerAuthorization;
   readonly routes: readonly Route[];
   readonly maxRequestBytes: number;
   readonly corsOrigins: readonly (string | undefined)[];
-  /** Takes from the per-user rate limit before a rate-limited route runs; throws `resource_exhausted`. */
-  readonly rateLimit?: (user: AuthenticatedUser, context: RequestContext) => Promise<void>;
-  /**
-   * App Check on every signed-in route: `monitor` logs requests without a valid token, `enforce` refuses them
-   * with 401.
-   */
-  readonly appCheck?: { readonly mode: "monitor" | "enforce"; readonly verifier: AppCheckVerifier };
+  /** Takes from the caller's rate limit before a rate-limited route runs; throws `resource_exhausted`. */
+  readonly rateLimit?: (caller: Caller) => Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -60,13 +54,17 @@ export function createApiHandler(dependencies: ApiDependencies): RequestHandler 
       if (match === undefined) throw new AppError("not_found", `No route for ${context.method} ${context.path}.`);
       context.params = match.params;
       if (match.route.access !== "public") {
-        context.user = await authenticate(context, dependencies.verifier);
-        if (dependencies.appCheck !== undefined) await checkApp(context, dependencies.appCheck, logger);
-        if (match.route.access === "admin" && !context.user.admin) {
-          throw new AppError("permission_denied", "This route needs an admin account.");
-        }
+        context.user = await dependencies.callers.authorize(
+          {
+            authorization: context.header("authorization"),
+            apiKey: context.header("x-api-key"),
+            appCheck: { token: context.header("x-firebase-appcheck") },
+            where: context.path,
+          },
+          match.route.access,
+        );
         if (match.route.rateLimited === true && dependencies.rateLimit !== undefined) {
-          await dependencies.rateLimit(context.user, context);
+          await dependencies.rateLimit(context.user);
         }
       }
       await match.route.handle(context);
@@ -76,38 +74,7 @@ export function createApiHandler(dependencies: ApiDependencies): RequestHandler 
   };
 }
 
-async function authenticate(context: RequestContext, verifier: IdTokenVerifier): Promise<AuthenticatedUser> {
-  const header = context.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (match?.[1] === undefined) {
-    throw new AppError("unauthenticated", "Send a Firebase ID token as 'Authorization: Bearer <token>'.");
-  }
-  return verifier.verify(match[1]);
-}
-
-async function checkApp(
-  context: RequestContext,
-  appCheck: NonNullable<ApiDependencies["appCheck"]>,
-  logger: Logger,
-): Promise<void> {
-  const token = context.header("x-firebase-appcheck");
-  let problem: string | undefined;
-  if (token === undefined || token === "") problem = "missing";
-  else {
-    try {
-      await appCheck.verifier.verify(token);
-    } catch {
-      problem = "invalid";
-    }
-  }
-  if (problem === undefined) return;
-  logger.warn("app check failed", { request_id: context.requestId, path: context.path, problem, mode: appCheck.mode });
-  if (appCheck.mode === "enforce") {
-    throw new AppError("unauthenticated", "This app is not verified (App Check token missing or invalid).");
-  }
-}
-
-export function respondWithError(logger: Logger, context: RequestContext, error: unknown): void {
+function respondWithError(logger: Logger, context: RequestContext, error: unknown): void {
   const { status, headers, body } = toHttpErrorResponse(error, context.requestId);
   if (status >= 500) {
     logger.error("request failed", {
@@ -133,7 +100,7 @@ function logAccess(logger: Logger, context: RequestContext): void {
     status_code: context.response.statusCode,
     latency: Math.round(performance.now() - context.startedAt) / 1000,
     request_id: context.requestId,
-    uid: context.user === undefined ? "anon" : "auth",
+    uid: context.user === undefined ? "anon" : context.user.kind === "service" ? "service" : "auth",
     ...context.logFields,
   });
 }

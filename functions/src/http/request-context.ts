@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
+import type { Caller } from "../auth/caller.ts";
 import { AppError } from "../errors/app-error.ts";
 
 /**
@@ -13,8 +13,8 @@ export interface IncomingRequest extends IncomingMessage {
 
 export type RequestHandler = (request: IncomingRequest, response: ServerResponse) => Promise<void>;
 
-/** Fields the access log line carries for this request (seed: chat_id, model, generation_type, job_id). */
-export interface AccessLogFields {
+/** Fields the access log line carries for this request, beyond the ones every line has. */
+interface AccessLogFields {
   chat_id?: string;
   model?: string;
   generation_type?: "text" | "image" | "video";
@@ -33,7 +33,7 @@ export class RequestContext {
   readonly startedAt: number;
   readonly logFields: AccessLogFields = {};
   params: Readonly<Record<string, string>> = {};
-  user: AuthenticatedUser | undefined;
+  user: Caller | undefined;
   readonly #maxBodyBytes: number;
 
   constructor(request: IncomingRequest, response: ServerResponse, requestId: string, maxBodyBytes: number) {
@@ -49,7 +49,7 @@ export class RequestContext {
   }
 
   /** The caller, for routes that require one (the router guarantees it is set there). */
-  get caller(): AuthenticatedUser {
+  get caller(): Caller {
     if (this.user === undefined) throw new AppError("unauthenticated", "Sign in first.");
     return this.user;
   }

@@ -1,21 +1,21 @@
+import type { Requirement } from "../auth/caller.ts";
 import type { RequestContext } from "./request-context.ts";
 
 /**
- * Who may call a route: anyone (health, signed media URLs), a signed-in user, or an admin (custom claim).
- * `rateLimited` routes (those that start model work or streams, uploads, stops) take from the per-user rate limit.
+ * Who may call a route: anyone (`public`: health, signed media URLs) or the callers its requirement admits (see
+ * `Requirement`: an API key scope, `any` authenticated caller, `users` only). `rateLimited` routes (those that
+ * start model work or streams, uploads, stops) take from the caller's rate limit.
  */
-export type RouteAccess = "public" | "user" | "admin";
-
 export interface Route {
   readonly method: "GET" | "POST" | "DELETE";
   /** Segments; `:name` captures one segment, a final `*` captures the rest. */
   readonly path: string;
-  readonly access: RouteAccess;
+  readonly access: "public" | Requirement;
   readonly rateLimited?: boolean;
   readonly handle: (context: RequestContext) => Promise<void>;
 }
 
-export interface RouteMatch {
+interface RouteMatch {
   readonly route: Route;
   readonly params: Readonly<Record<string, string>>;
 }

@@ -10,8 +10,6 @@
  * new task, due at the poll's time), and when it schedules a takeover (never earlier than it was).
  */
 
-import type { Settings } from "../config/settings.ts";
-
 /** The worker functions' deploy settings (`functions/src/index.ts` deploys these; the deadline reasons with them). */
 export const WORKER_TIMEOUT_SECONDS = 540;
 export const WORKER_RETRY_BACKOFF = { minBackoffSeconds: 10, maxBackoffSeconds: 300, maxDoublings: 4 } as const;
@@ -26,9 +24,11 @@ export interface DeliveryBudget {
   readonly dispatchGraceMs: number;
 }
 
-export function deliveryBudget(
-  settings: Pick<Settings, "JOB_MAX_ATTEMPTS" | "JOB_DISPATCH_GRACE_SECONDS">,
-): DeliveryBudget {
+/** The budget of the deploy settings of those names (the composition root passes its settings). */
+export function deliveryBudget(settings: {
+  readonly JOB_MAX_ATTEMPTS: number;
+  readonly JOB_DISPATCH_GRACE_SECONDS: number;
+}): DeliveryBudget {
   return { maxAttempts: settings.JOB_MAX_ATTEMPTS, dispatchGraceMs: settings.JOB_DISPATCH_GRACE_SECONDS * 1000 };
 }
 

@@ -30,12 +30,7 @@ function tooLarge(field: string, limits: ImageLimits): AppError {
 }
 
 /** Checks bytes that claim to be an image (`declared`: the client's mime type, when it gave one). */
-export function validateImageBytes(
-  data: Buffer,
-  field: string,
-  limits: ImageLimits,
-  declared?: string,
-): ValidatedImage {
+function validateImageBytes(data: Buffer, field: string, limits: ImageLimits, declared?: string): ValidatedImage {
   if (data.length > limits.maxBytes) throw tooLarge(field, limits);
   const info = inspectImage(data);
   if (info === undefined) {

@@ -23,13 +23,13 @@ const CANCELLED = {
   error_code: "aborted",
 } as const satisfies Partial<JobRecord>;
 
-export type Claim =
+type Claim =
   | { readonly outcome: "claimed"; readonly job: JobRecord }
   | { readonly outcome: "missing" }
   | { readonly outcome: "finished"; readonly job: JobRecord }
   | { readonly outcome: "busy"; readonly job: JobRecord };
 
-export interface JobLedgerOptions {
+interface JobLedgerOptions {
   readonly leaseMs: number;
   readonly delivery: DeliveryBudget;
   readonly now: () => number;

@@ -3,7 +3,7 @@ import type { ModelChoice, ModelChoices } from "../models/model-choices.ts";
 import type { ModelEntryOf } from "../models/model-entry.ts";
 
 /** What an image or video request needs of its model. */
-export interface JobModelNeeds {
+interface JobModelNeeds {
   readonly aspectRatio?: string | undefined;
   readonly durationSeconds?: number | undefined;
   /** An edit of an input image (image models). */

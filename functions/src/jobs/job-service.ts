@@ -1,6 +1,5 @@
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
-import { requestLimits, type Settings } from "../config/settings.ts";
 import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
 import { AppError, invalidArgument, notFound, resourceExhausted, unavailable } from "../errors/app-error.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
@@ -12,20 +11,38 @@ import { newId } from "../store/ids.ts";
 import { queries } from "../store/queries.ts";
 import type { JobRecord, RequestKind } from "../store/records.ts";
 import type { JobKind, JobSubmission, ProviderRun } from "../contract/resources.ts";
-import { resolveImageInput, type ValidatedImage } from "./image-input.ts";
-import type { ImageInput } from "../contract/request-bodies.ts";
+import { resolveImageInput, type ImageLimits, type ValidatedImage } from "./image-input.ts";
+import type { ImageInput, RequestLimits } from "../contract/request-bodies.ts";
 import type { JobLedger } from "./job-ledger.ts";
 import { imageEditSchema, imageGenerateSchema, videoGenerateSchema } from "../contract/request-bodies.ts";
 import { chooseJobModel } from "./job-model.ts";
 import type { ModelChoice, ModelChoices } from "../models/model-choices.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 
-export interface JobServiceDependencies {
+/** What job submission reads of the configuration. */
+export interface JobServiceOptions {
+  /** The request-body limits (one object per configuration: the body schemas are built per limits). */
+  readonly limits: RequestLimits;
+  readonly quotas: {
+    /** Generations per user per calendar month, by tier; 0 is unlimited. */
+    readonly monthly: { readonly free: number; readonly paid: number };
+    /** Unfinished jobs one user may have at once. */
+    readonly activeJobsPerUser: number;
+    /** Unfinished jobs one chat may have at once. */
+    readonly activeJobsPerChat: number;
+  };
+  /** Limits on an input image (to edit, to animate), checked before anything is written. */
+  readonly inputImage: ImageLimits;
+  /** How long a request_id is remembered for idempotency. */
+  readonly requestRetentionDays: number;
+}
+
+interface JobServiceDependencies {
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
   readonly queue: TaskQueue;
   readonly ledger: JobLedger;
-  readonly settings: Settings;
+  readonly options: JobServiceOptions;
   readonly logger: Logger;
   readonly now: () => number;
   /** The models a caller may pick, with their fallback chains. */
@@ -66,8 +83,7 @@ export class JobService {
   }
 
   async submitImage(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
-    const { settings } = this.#dependencies;
-    const input = parseInput(imageGenerateSchema(requestLimits(settings)), body);
+    const input = parseInput(imageGenerateSchema(this.#dependencies.options.limits), body);
     const provider = this.#provider("image");
     return this.#submit(user, {
       kind: "image",
@@ -90,8 +106,7 @@ export class JobService {
   }
 
   async submitImageEdit(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
-    const { settings } = this.#dependencies;
-    const input = parseInput(imageEditSchema(requestLimits(settings)), body);
+    const input = parseInput(imageEditSchema(this.#dependencies.options.limits), body);
     const provider = this.#provider("image");
     const models = chooseJobModel(this.#dependencies.models, "image", input.model, {
       aspectRatio: input.aspect_ratio,
@@ -132,8 +147,7 @@ export class JobService {
   }
 
   async submitVideo(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
-    const { settings } = this.#dependencies;
-    const input = parseInput(videoGenerateSchema(requestLimits(settings)), body);
+    const input = parseInput(videoGenerateSchema(this.#dependencies.options.limits), body);
     const provider = this.#provider("video");
     const previous =
       input.previous_job_id === undefined ? undefined : await this.#continuable(user.uid, input.previous_job_id);
@@ -199,15 +213,12 @@ export class JobService {
   }
 
   #image(uid: string, input: ImageInput, field: string): Promise<ValidatedImage> {
-    const { blobs, settings } = this.#dependencies;
-    return resolveImageInput(uid, input, field, blobs, {
-      maxBytes: settings.MAX_IMAGE_SIZE_BYTES,
-      maxDimension: settings.MAX_IMAGE_DIMENSION,
-    });
+    const { blobs, options } = this.#dependencies;
+    return resolveImageInput(uid, input, field, blobs, options.inputImage);
   }
 
   async #submit(user: AuthenticatedUser, prepared: PreparedJob): Promise<JobSubmission> {
-    const { database, ledger, settings, now } = this.#dependencies;
+    const { database, ledger, options, now } = this.#dependencies;
     const at = new Date(now());
     const requestId = prepared.requestId ?? newId("req");
     const inputPaths = (jobId: string): Record<string, string> =>
@@ -261,13 +272,13 @@ export class JobService {
         monthlyQuotaCheck({
           uid: user.uid,
           claimTier: user.tier,
-          limits: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+          limits: options.quotas.monthly,
           now: at,
         }),
         this.#activeJobsCheck(user.uid, prepared.chatId),
       ],
       now: at,
-      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
+      requestRetentionDays: options.requestRetentionDays,
     });
 
     if (!start.created) {
@@ -337,29 +348,25 @@ export class JobService {
     };
   }
 
-  /** At most `RATE_LIMIT_CONVERSATION_TASKS` active jobs in a chat and `RATE_LIMIT_USER_ACTIVE_JOBS` per user. */
+  /** At most `activeJobsPerChat` active jobs in a chat and `activeJobsPerUser` per user. */
   #activeJobsCheck(uid: string, chatId: string | undefined): GenerationCheck {
-    const { settings } = this.#dependencies;
+    const { activeJobsPerUser, activeJobsPerChat } = this.#dependencies.options.quotas;
     return async (transaction: Transaction) => {
-      const active = await transaction.query<JobRecord>(
-        queries.activeJobsOfUser(uid, settings.RATE_LIMIT_USER_ACTIVE_JOBS),
-      );
-      if (active.length >= settings.RATE_LIMIT_USER_ACTIVE_JOBS) {
+      const active = await transaction.query<JobRecord>(queries.activeJobsOfUser(uid, activeJobsPerUser));
+      if (active.length >= activeJobsPerUser) {
         throw resourceExhausted(
           `You already have ${active.length} images or videos in progress. Wait for one to finish.`,
           10,
-          { limit: settings.RATE_LIMIT_USER_ACTIVE_JOBS, scope: "user" },
+          { limit: activeJobsPerUser, scope: "user" },
         );
       }
       if (chatId !== undefined) {
-        const inChat = await transaction.query<JobRecord>(
-          queries.activeJobsOfChat(uid, chatId, settings.RATE_LIMIT_CONVERSATION_TASKS),
-        );
-        if (inChat.length >= settings.RATE_LIMIT_CONVERSATION_TASKS) {
+        const inChat = await transaction.query<JobRecord>(queries.activeJobsOfChat(uid, chatId, activeJobsPerChat));
+        if (inChat.length >= activeJobsPerChat) {
           throw resourceExhausted(
             `This chat already has ${inChat.length} images or videos in progress. Wait for one to finish.`,
             10,
-            { limit: settings.RATE_LIMIT_CONVERSATION_TASKS, scope: "chat" },
+            { limit: activeJobsPerChat, scope: "chat" },
           );
         }
       }

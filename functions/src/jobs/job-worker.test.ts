@@ -25,10 +25,10 @@ import {
   ProviderWireServer,
   videoSteps,
 } from "../test-support/provider-wire-server.ts";
-import { abandonDeadline, deliveryBudget } from "./delivery-budget.ts";
+import { abandonDeadline, type DeliveryBudget } from "./delivery-budget.ts";
 import { JobLedger } from "./job-ledger.ts";
 import { propagateJobStatus } from "./job-status-propagation.ts";
-import { JobWorker, RetryLaterError } from "./job-worker.ts";
+import { JobWorker, RetryLaterError, type JobWorkerOptions } from "./job-worker.ts";
 import { seedJob } from "../test-support/seed-job.ts";
 import { until } from "../test-support/until.ts";
 
@@ -47,13 +47,11 @@ describe("job workers", function () {
   let worker: JobWorker;
   let ledger: JobLedger;
   const uid = "worker-user";
-  const config = loadRuntimeConfig({
-    VEO_POLL_INTERVAL_SECONDS: "1",
-    VEO_MAX_WAIT_SECONDS: "30",
-    JOB_LEASE_SECONDS: "1",
-  });
-  const { settings } = config;
-  const models = modelChoices(config);
+  const models = modelChoices(loadRuntimeConfig({}));
+  /** Polls a second apart; a video unfinished after 30 s fails. */
+  const options: JobWorkerOptions = { video: { pollIntervalSeconds: 1, maxWaitMs: 30_000 } };
+  /** Cloud Tasks' five deliveries per task and ten minutes' dispatch grace (the defaults). */
+  const budget: DeliveryBudget = { maxAttempts: 5, dispatchGraceMs: 600_000 };
   const videoProviders = () => ({
     veo: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
     omni: new OmniVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url, requestTimeoutMs: 5_000 }),
@@ -70,8 +68,8 @@ describe("job workers", function () {
     });
     server = await ProviderWireServer.start();
     ledger = new JobLedger(database, {
-      leaseMs: settings.JOB_LEASE_SECONDS * 1000,
-      delivery: deliveryBudget(settings),
+      leaseMs: 1_000,
+      delivery: budget,
       now: Date.now,
       afterWrite: async (owner, job) => {
         await propagateJobStatus(database, owner, job, new Date());
@@ -85,7 +83,7 @@ describe("job workers", function () {
       images: new NanoBananaImageProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
       videos: videoProviders(),
       models,
-      settings,
+      options,
       logger: new Logger({ sink: () => undefined }),
       now: Date.now,
     });
@@ -273,7 +271,7 @@ describe("job workers", function () {
         images: undefined,
         videos: videoProviders(),
         models,
-        settings,
+        options,
         logger: new Logger({ sink: () => undefined }),
         now: Date.now,
       });
@@ -440,7 +438,7 @@ describe("job workers", function () {
       assert.equal(server.count("getInteraction"), 0);
     });
 
-    it("end the job when a generation never finishes within VEO_MAX_WAIT_SECONDS, Omni as Veo", async () => {
+    it("end the job when a generation never finishes within the longest wait, Omni as Veo", async () => {
       server
         .setDefault("createInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_slow", "queued")))
         .setDefault("getInteraction", (_, response) =>
@@ -454,13 +452,13 @@ describe("job workers", function () {
         images: undefined,
         videos: videoProviders(),
         models,
-        settings,
+        options,
         logger: new Logger({ sink: () => undefined }),
         now: () => clock,
       });
       const job = await newJob("video", "vid-omni-never", { model: "gemini-omni-1.1-flash" });
       await late.handle("videoWorker", task(job), delivery());
-      clock += (settings.VEO_MAX_WAIT_SECONDS + 5) * 1000;
+      clock += options.video.maxWaitMs + 5_000;
       await late.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery(2));
       const failed = await ledger.get(uid, job.job_id);
       assert.equal(failed?.status, "error");
@@ -503,10 +501,7 @@ describe("job workers", function () {
       assert.ok(waiting?.next_poll_at);
       assert.equal(
         waiting.abandon_at?.getTime(),
-        abandonDeadline(
-          { at: waiting.next_poll_at, attemptsLeft: settings.JOB_MAX_ATTEMPTS },
-          deliveryBudget(settings),
-        ).getTime(),
+        abandonDeadline({ at: waiting.next_poll_at, attemptsLeft: budget.maxAttempts }, budget).getTime(),
         "the start task's last attempt succeeded; the poll task has all its attempts",
       );
       await ledger.fail(uid, job.job_id, { code: "aborted", message: "test over" });
@@ -515,8 +510,6 @@ describe("job workers", function () {
 
   /** `abandon_at`: with no write by then, no delivery can still come, and the cleanup sweep may end the job. */
   describe("abandonment deadline", () => {
-    const budget = deliveryBudget(settings);
-
     it("moves with each claim to the attempts the claiming task has left", async () => {
       const job = await newJob("image", "abandon-claim");
       const claim = await ledger.claim(uid, job.job_id, "claiming-worker", delivery(1));

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { BlobStore } from "../blobs/blob-store.ts";
-import type { Settings } from "../config/settings.ts";
 import { AppError } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
@@ -29,7 +28,7 @@ import { deleteJobMedia, mediaPaths } from "../store/media-paths.ts";
  * - The provider call walks the job's model chain (its model, then the fallbacks fixed at submission): a failure
  *   another model may not share moves to the next; the job records the model that answered and `fallback_from`.
  * - A video (Veo's operation, Omni's background interaction) is started once; each later step is a poll task
- *   scheduled `VEO_POLL_INTERVAL_SECONDS` ahead (no worker sleeps through a generation), on the provider of the
+ *   scheduled `video.pollIntervalSeconds` ahead (no worker sleeps through a generation), on the provider of the
  *   model that started it. A poll delivered early (the Cloud Tasks emulator ignores schedule times) waits out the
  *   rest of its interval first.
  */
@@ -42,7 +41,17 @@ export class RetryLaterError extends Error {
   }
 }
 
-export interface JobWorkerDependencies {
+/** What the workers read of the configuration. */
+export interface JobWorkerOptions {
+  readonly video: {
+    /** How far apart polls of a running video are scheduled (Cloud Tasks schedules in whole seconds). */
+    readonly pollIntervalSeconds: number;
+    /** A video still unfinished this long after its job started ends `error`. */
+    readonly maxWaitMs: number;
+  };
+}
+
+interface JobWorkerDependencies {
   readonly ledger: JobLedger;
   readonly blobs: BlobStore;
   readonly queue: TaskQueue;
@@ -52,7 +61,7 @@ export interface JobWorkerDependencies {
   readonly videos: Partial<Readonly<Record<"veo" | "omni", VideoProvider>>>;
   /** The catalogue, to find each job model's vendor and capabilities. */
   readonly models: ModelChoices;
-  readonly settings: Settings;
+  readonly options: JobWorkerOptions;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -193,8 +202,8 @@ export class JobWorker {
   }
 
   async #videoStep(task: JobTask, job: JobRecord, owner: string): Promise<void> {
-    const { ledger, settings, now, logger } = this.#dependencies;
-    const intervalMs = settings.VEO_POLL_INTERVAL_SECONDS * 1000;
+    const { ledger, options, now, logger } = this.#dependencies;
+    const intervalMs = options.video.pollIntervalSeconds * 1000;
 
     if (job.operation_name === undefined) {
       const image = await this.#input(job, "image");
@@ -246,7 +255,7 @@ export class JobWorker {
     const startedAt = job.started_at?.getTime() ?? job.created_at.getTime();
     const elapsed = now() - startedAt;
     if (!result.done) {
-      if (elapsed > settings.VEO_MAX_WAIT_SECONDS * 1000) {
+      if (elapsed > options.video.maxWaitMs) {
         throw new AppError("unavailable", "The video took too long to generate. Please try again.");
       }
       // Veo reports no progress: estimate one that always grows and never reaches 1 before the end.
@@ -293,7 +302,7 @@ export class JobWorker {
       { uid, job_id: jobId, phase: "poll", poll: pollNumber },
       {
         id: taskId(jobId, "poll", String(pollNumber)),
-        delaySeconds: this.#dependencies.settings.VEO_POLL_INTERVAL_SECONDS,
+        delaySeconds: this.#dependencies.options.video.pollIntervalSeconds,
       },
     );
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createCanvas } from "../media/canvas.ts";
 import { encodePng } from "../media/png.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
@@ -184,7 +185,7 @@ describe("log hygiene", function () {
     assert.equal(await call("POST", "/admin/cleanup", {}, user), 403);
     assert.equal(await call("POST", "/admin/cleanup", {}, admin), 200);
     assert.equal(await call("GET", "/no/such/route"), 404);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
 
     const log = server.logLines.join("\n");
     assert.ok(server.logLines.length > 30, "the run produced plenty of logs to check");

@@ -4,7 +4,7 @@
  * so a secret or token that slipped into an error message still never reaches the log.
  */
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+type LogLevel = "debug" | "info" | "warn" | "error";
 
 const SEVERITY: Readonly<Record<LogLevel, string>> = {
   debug: "DEBUG",
@@ -14,12 +14,12 @@ const SEVERITY: Readonly<Record<LogLevel, string>> = {
 };
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export type LogFields = Readonly<Record<string, unknown>>;
+type LogFields = Readonly<Record<string, unknown>>;
 
 /** Where finished lines go. Tests capture them; production writes to stdout. */
 export type LogSink = (line: string) => void;
 
-export const stdoutSink: LogSink = (line) => {
+const stdoutSink: LogSink = (line) => {
   process.stdout.write(`${line}\n`);
 };
 

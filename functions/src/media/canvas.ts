@@ -18,10 +18,10 @@ export interface Color {
 }
 
 /** Which way a gradient runs: top to bottom, left to right, or top-left corner to bottom-right corner. */
-export type GradientDirection = "vertical" | "horizontal" | "diagonal";
+type GradientDirection = "vertical" | "horizontal" | "diagonal";
 
 /** The size of text drawn by {@link drawText}, in pixels. */
-export interface TextSize {
+interface TextSize {
   readonly width: number;
   readonly height: number;
 }

@@ -7,7 +7,7 @@ import { hasPngSignature } from "./png.ts";
  */
 
 /** The image types Atelier accepts. */
-export type ImageMimeType = "image/png" | "image/jpeg" | "image/webp";
+type ImageMimeType = "image/png" | "image/jpeg" | "image/webp";
 
 /** What {@link inspectImage} learns from a header. */
 export interface ImageInfo {

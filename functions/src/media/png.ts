@@ -1,5 +1,4 @@
-import { deflateSync, inflateSync } from "node:zlib";
-import { crc32 } from "./crc32.ts";
+import { crc32, deflateSync, inflateSync } from "node:zlib";
 import { assertImageSize, assertRgbaImage } from "./rgba-image.ts";
 import type { RgbaImage } from "./rgba-image.ts";
 

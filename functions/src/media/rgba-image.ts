@@ -13,10 +13,10 @@ export interface RgbaImage {
  * The largest side accepted anywhere in the media helpers. PNG allows 2^31 - 1, but a side that large can only
  * come from a hostile or corrupt header, and refusing it early keeps us from trying to allocate gigabytes.
  */
-export const MAX_IMAGE_SIDE = 32_768;
+const MAX_IMAGE_SIDE = 32_768;
 
 /** Likewise for the pixel count: 64 megapixels (256 MiB of RGBA) is far beyond anything Atelier generates. */
-export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
 
 /** Throws unless `width` x `height` is a size the media helpers accept. */
 export function assertImageSize(width: number, height: number): void {

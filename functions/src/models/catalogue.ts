@@ -6,7 +6,7 @@ import type { ModelEntry, ModelSource } from "./model-entry.ts";
  * replacement rather than as an unknown id. The defaults are chosen in `DEFAULT_MODELS` below, with the reasons.
  *
  * To move to a new model: add its entry (with sources), point the default or the setting at it, and mark the old
- * one `deprecated` with its shutdown date once Google announces one (the runbook's "Model upgrade" section).
+ * one `deprecated` with its shutdown date once Google announces one (docs/runbook.md, "Models: upgrades, lifecycle warnings, fallback").
  */
 
 const READ = "2026-12-02";

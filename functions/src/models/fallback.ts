@@ -9,11 +9,11 @@ import type { ModelEntry } from "./model-entry.ts";
  */
 
 /** Whether a failure lets the next model in the chain try. */
-export function allowsFallback(error: unknown): boolean {
+function allowsFallback(error: unknown): boolean {
   return isProviderError(error) && error.fallbackWorthy;
 }
 
-export function logFallback(logger: Logger, from: ModelEntry, to: ModelEntry, error: unknown): void {
+function logFallback(logger: Logger, from: ModelEntry, to: ModelEntry, error: unknown): void {
   logger.warn("model failed; trying the next in its fallback chain", {
     model: from.id,
     next_model: to.id,
@@ -21,7 +21,7 @@ export function logFallback(logger: Logger, from: ModelEntry, to: ModelEntry, er
   });
 }
 
-export function logExhausted(logger: Logger, tried: readonly ModelEntry[], error: unknown): void {
+function logExhausted(logger: Logger, tried: readonly ModelEntry[], error: unknown): void {
   logger.warn("every model of the fallback chain failed", {
     models_tried: tried.map((entry) => entry.id),
     ...(error instanceof ProviderError ? { failure: error.failure, provider_status: error.status } : {}),

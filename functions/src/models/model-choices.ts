@@ -6,7 +6,7 @@ import type { ModelEntry, ModelEntryOf, ModelKind } from "./model-entry.ts";
  * whose provider this server can run), and the fallback chain each request walks when a model fails before it
  * has produced anything.
  */
-export interface ModelChoicesOptions {
+interface ModelChoicesOptions {
   /** The catalogue, with the operator's own models added. */
   readonly entries: readonly ModelEntry[];
   readonly defaults: Readonly<Record<ModelKind, string>>;

@@ -19,7 +19,7 @@ export type ModelProvider = "gemini" | "veo" | "omni" | "openai-compatible";
  * `deprecated`: still answers until `shutdownDate`; from that day on, requests fail or are silently re-routed to
  * another model (and billed as it), so a configuration naming it is refused at start-up.
  */
-export type ModelLifecycle = "stable" | "preview" | "deprecated";
+type ModelLifecycle = "stable" | "preview" | "deprecated";
 
 export interface ModelSource {
   readonly url: string;
@@ -29,7 +29,7 @@ export interface ModelSource {
   readonly official: boolean;
 }
 
-export interface TextCapabilities {
+interface TextCapabilities {
   /** The levels the model accepts; empty when it does not think (or we do not know). */
   readonly thinkingLevels: readonly ThinkingLevel[];
   /** Streams thought summaries when asked (`includeThoughts`). */
@@ -42,7 +42,7 @@ export interface TextCapabilities {
   readonly maxOutputTokens?: number;
 }
 
-export interface ImageCapabilities {
+interface ImageCapabilities {
   readonly aspectRatios: readonly string[];
   /** `imageConfig.imageSize` values. */
   readonly imageSizes: readonly string[];
@@ -51,7 +51,7 @@ export interface ImageCapabilities {
   readonly maxInputImages: number;
 }
 
-export interface VideoCapabilities {
+interface VideoCapabilities {
   readonly aspectRatios: readonly string[];
   readonly durationsSeconds: readonly number[];
   readonly resolutions: readonly string[];
@@ -84,12 +84,12 @@ export interface TextModelEntry extends ModelFacts {
   readonly capabilities: TextCapabilities;
 }
 
-export interface ImageModelEntry extends ModelFacts {
+interface ImageModelEntry extends ModelFacts {
   readonly kind: "image";
   readonly capabilities: ImageCapabilities;
 }
 
-export interface VideoModelEntry extends ModelFacts {
+interface VideoModelEntry extends ModelFacts {
   readonly kind: "video";
   readonly capabilities: VideoCapabilities;
 }

@@ -7,7 +7,7 @@ import type { ModelEntry, ModelKind, ModelProvider } from "./model-entry.ts";
  */
 
 /** One setting's models and what they must be. */
-export interface ModelSetting {
+interface ModelSetting {
   readonly setting: string;
   readonly ids: readonly string[];
   /** Undefined: any kind (ALLOWED_MODELS lists models of every kind). */
@@ -22,7 +22,7 @@ export interface ModelWarning {
   readonly replacement?: string;
 }
 
-export interface ModelReview {
+interface ModelReview {
   /** Setting name → why it cannot run. */
   readonly problems: Readonly<Record<string, string>>;
   readonly warnings: readonly ModelWarning[];
@@ -33,7 +33,7 @@ function dayStart(isoDate: string): number {
   return Date.parse(`${isoDate}T00:00:00Z`);
 }
 
-export function isPastShutdown(entry: ModelEntry, now: number): boolean {
+function isPastShutdown(entry: ModelEntry, now: number): boolean {
   return entry.shutdownDate !== undefined && now >= dayStart(entry.shutdownDate);
 }
 

@@ -10,7 +10,7 @@ import { continueAfterFailure } from "./fallback.ts";
 import type { ModelChoice, ModelChoices } from "./model-choices.ts";
 import type { ModelProvider, TextModelEntry } from "./model-entry.ts";
 
-export interface TextModelsOptions {
+interface TextModelsOptions {
   readonly choices: ModelChoices;
   /** The adapter for each text provider this server runs (live or simulated). */
   readonly providers: Partial<Readonly<Record<ModelProvider, TextProvider>>>;
@@ -20,7 +20,7 @@ export interface TextModelsOptions {
 }
 
 /** Which model is answering: sent once, just before its first output. */
-export interface AnsweringEvent {
+interface AnsweringEvent {
   readonly type: "answering";
   readonly model: string;
   readonly run: ProviderRun;
@@ -31,7 +31,7 @@ export interface AnsweringEvent {
 export type TextModelEvent = TextStreamEvent | AnsweringEvent;
 
 /** What a chat asks of the text models, beyond the model itself. */
-export type TextRequest = Omit<TextGenerationRequest, "model" | "thinkingLevel" | "fallbackFrom">;
+type TextRequest = Omit<TextGenerationRequest, "model" | "thinkingLevel" | "fallbackFrom">;
 
 /**
  * The text models a chat can use: choosing one for a request, and streaming from it with its fallback chain. A

@@ -2,7 +2,7 @@ import type { Logger } from "../logging/logger.ts";
 
 /**
  * Counts this instance's open streaming connections (SSE and streaming callables) and says so in the logs when
- * the count crosses the warning and critical thresholds (seed: 150 and 200), and when it falls back below the
+ * the count crosses the warning and critical thresholds (`SSE_CONNECTIONS_WARNING` and `_CRITICAL`, 150 and 200 by default), and when it falls back below the
  * warning line: one line per crossing, not one per connection.
  */
 export class ConnectionGauge {

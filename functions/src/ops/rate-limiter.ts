@@ -7,7 +7,7 @@ import { paths } from "../store/paths.ts";
  * lives in the store (`users/{uid}/counters/rate`) and is updated in a transaction, so it holds across every
  * instance and process, and concurrent requests cannot overshoot it.
  */
-export interface RateLimiterOptions {
+interface RateLimiterOptions {
   readonly perMinute: number;
   readonly burst: number;
   readonly now?: () => number;

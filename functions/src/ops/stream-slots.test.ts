@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { openSse } from "../test-support/sse-client.ts";
@@ -94,7 +95,7 @@ describe("streams per user", function () {
           await pending.catch(() => undefined);
         }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       const after = await openSse(`${single.url}/chat/stream/${messageId}`, { headers: headers() });
       assert.equal(after.status, 200, "every slot came back");
       await after.finished;

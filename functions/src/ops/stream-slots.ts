@@ -9,14 +9,14 @@ import { paths } from "../store/paths.ts";
  * lasts and gives back when it ends. A slot whose instance died expires with its lease, so a crash never locks a
  * user out for long. One user's streams write that document only on open, close and renewal (every half lease).
  */
-export interface StreamSlotsOptions {
+interface StreamSlotsOptions {
   readonly max: number;
   readonly leaseMs: number;
   readonly now: () => number;
 }
 
 /** An open stream's slot. */
-export interface StreamSlot {
+interface StreamSlot {
   /** Gives the slot back (once; later calls do nothing). */
   release(): Promise<void>;
 }

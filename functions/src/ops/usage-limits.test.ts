@@ -5,7 +5,7 @@ import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { openSse } from "../test-support/sse-client.ts";
 
 /**
- * Per-user limits through the API: the monthly generation quota by tier (seed 004: free/paid) and the
+ * Per-user limits through the API: the monthly generation quota by tier (free and paid: `RATE_LIMIT_FREE`, `RATE_LIMIT_PAID`) and the
  * requests-per-minute rate limit, at their edges, under concurrency and across the month boundary.
  */
 describe("usage limits", function () {

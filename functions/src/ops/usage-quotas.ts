@@ -9,7 +9,7 @@ import { paths } from "../store/paths.ts";
  * overshoot.
  */
 
-export type Tier = "free" | "paid";
+type Tier = "free" | "paid";
 
 /** The user's tier: the `tier` custom claim when present, else the `tier` field of `users/{uid}`, else free. */
 async function tierOf(transaction: Transaction, uid: string, claimTier: Tier | undefined): Promise<Tier> {
@@ -28,7 +28,7 @@ function monthKey(now: Date): { key: string; resetsAt: Date } {
 }
 
 /**
- * Monthly generations per user by tier (seed: `RATE_LIMIT_FREE` 50, `RATE_LIMIT_PAID` 500; 0 means no limit).
+ * Monthly generations per user by tier (defaults: `RATE_LIMIT_FREE` 50, `RATE_LIMIT_PAID` 500; 0 means no limit).
  * Every chat message, image and video counts one.
  */
 export function monthlyQuotaCheck(options: {

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EnqueueOptions, JobTask, QueueName, TaskDelivery, TaskQueue } from "./task-queue.ts";
 
-export type TaskHandler = (task: JobTask, delivery: TaskDelivery) => Promise<void>;
+type TaskHandler = (task: JobTask, delivery: TaskDelivery) => Promise<void>;
 
 /**
  * A queue that runs tasks in this process, for the single-process server (tests of the HTTP API, benchmarks).
@@ -29,7 +30,7 @@ export class InProcessTaskQueue implements TaskQueue {
     if (this.#seen.has(key)) return Promise.resolve("duplicate");
     this.#seen.add(key);
     const run = (async () => {
-      await this.#sleep((options.delaySeconds ?? 0) * 1000);
+      await this.#pause((options.delaySeconds ?? 0) * 1000);
       for (let retryCount = 0; retryCount < this.#maxAttempts && !this.#closed; retryCount++) {
         const handler = this.#handlers.get(queue);
         if (handler === undefined) return;
@@ -37,7 +38,7 @@ export class InProcessTaskQueue implements TaskQueue {
           await handler(task, { retryCount, maxAttempts: this.#maxAttempts });
           return;
         } catch {
-          await this.#sleep(this.#backoffMs * 2 ** retryCount);
+          await this.#pause(this.#backoffMs * 2 ** retryCount);
         }
       }
     })();
@@ -56,7 +57,8 @@ export class InProcessTaskQueue implements TaskQueue {
     await this.drain();
   }
 
-  #sleep(milliseconds: number): Promise<void> {
-    return milliseconds <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, milliseconds).unref());
+  /** Waits without holding the process open (no timer at all for a zero wait). */
+  #pause(milliseconds: number): Promise<void> {
+    return milliseconds <= 0 ? Promise.resolve() : sleep(milliseconds, undefined, { ref: false });
   }
 }

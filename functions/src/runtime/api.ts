@@ -4,6 +4,7 @@ import type { RequestHandler } from "../http/request-context.ts";
 import type { Route } from "../http/router.ts";
 import { accountRoutes } from "../http/routes/account-routes.ts";
 import { adminRoutes } from "../http/routes/admin-routes.ts";
+import { apiKeyRoutes } from "../http/routes/api-key-routes.ts";
 import { chatRoutes } from "../http/routes/chat-routes.ts";
 import { historyRoutes } from "../http/routes/history-routes.ts";
 import { jobRoutes } from "../http/routes/job-routes.ts";
@@ -13,16 +14,22 @@ import { modelRoutes } from "../http/routes/model-routes.ts";
 import { uploadRoutes } from "../http/routes/upload-routes.ts";
 
 /** Every route of the `api` function. */
-export function apiRoutes(services: Services): Route[] {
+function apiRoutes(services: Services): Route[] {
   return [
     ...healthRoutes(services),
     ...accountRoutes(services.accounts),
     ...modelRoutes(services.models, { videoMaxSeconds: services.config.settings.VIDEO_MAX_DURATION_SECONDS }),
-    ...chatRoutes(services.chat, services.config.settings, services.connections, services.streamSlots),
+    ...chatRoutes(
+      services.chat,
+      { heartbeatSeconds: services.config.settings.SSE_HEARTBEAT_SECONDS },
+      services.connections,
+      services.streamSlots,
+    ),
     ...historyRoutes(services.history, services.chatDeletion),
     ...jobRoutes(services.jobs, services.blobs),
     ...uploadRoutes(services.uploads),
     ...adminRoutes(services.cleanup),
+    ...apiKeyRoutes(services.apiKeys),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
   ];
 }
@@ -32,13 +39,12 @@ export function createApi(services: Services): RequestHandler {
   const { settings } = services.config;
   return createApiHandler({
     logger: services.logger,
-    verifier: services.verifier,
+    callers: services.callers,
     routes: apiRoutes(services),
     maxRequestBytes: settings.MAX_REQUEST_BYTES,
     corsOrigins: [settings.FRONTEND_ORIGIN, ...settings.CORS_ALLOWED_ORIGINS],
-    ...(services.appCheck === undefined ? {} : { appCheck: services.appCheck }),
     ...(services.rateLimiter === undefined
       ? {}
-      : { rateLimit: (user) => services.rateLimiter?.consume(user.uid) ?? Promise.resolve() }),
+      : { rateLimit: (caller) => services.rateLimiter?.consume(caller.uid) ?? Promise.resolve() }),
   });
 }

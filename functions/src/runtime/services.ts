@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import type { AppCheckVerifier } from "../auth/app-check-verifier.ts";
+import type { ApiKeys } from "../auth/api-keys.ts";
+import type { CallerAuthorization, CallerAuthorizationOptions } from "../auth/caller.ts";
 import type { IdTokenVerifier } from "../auth/id-token-verifier.ts";
 import { ActiveStreams } from "../chat/active-streams.ts";
 import type { ChatService } from "../chat/chat-service.ts";
@@ -22,7 +23,7 @@ import { configuredProviderOf, type RuntimeConfig } from "../config/runtime-conf
 import { ModelChoices } from "../models/model-choices.ts";
 import type { ModelProvider } from "../models/model-entry.ts";
 import { TextModels } from "../models/text-models.ts";
-import { SECRET_SETTINGS } from "../config/settings.ts";
+import { requestLimits, SECRET_SETTINGS } from "../config/settings.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { Logger, Redactor, type LogSink } from "../logging/logger.ts";
 import type { CleanupService } from "../cleanup/cleanup-service.ts";
@@ -46,8 +47,10 @@ export interface Services {
   /** Embedded mode only: the file store whose signed URLs the `api` function serves. */
   readonly fileBlobs: FileBlobStore | undefined;
   readonly verifier: IdTokenVerifier;
-  /** App Check on the signed-in routes (`APP_CHECK`), or undefined when off. */
-  readonly appCheck: { readonly mode: "monitor" | "enforce"; readonly verifier: AppCheckVerifier } | undefined;
+  /** The one authorization of the HTTP API and the callable: ID tokens with App Check, service API keys. */
+  readonly callers: CallerAuthorization;
+  /** Service API keys; absent in firebase mode unless `API_KEYS_ENABLED`. */
+  readonly apiKeys: ApiKeys | undefined;
   readonly version: string;
   /** The models users may pick, per kind, and their fallback chains. */
   readonly models: ModelChoices;
@@ -218,7 +221,7 @@ async function searchProvider(config: RuntimeConfig): Promise<SearchProvider | u
   return undefined;
 }
 
-export function createLogger(config: RuntimeConfig, sink?: LogSink): Logger {
+function createLogger(config: RuntimeConfig, sink?: LogSink): Logger {
   const secrets = SECRET_SETTINGS.map((name) => config.settings[name]);
   return new Logger({
     level: config.settings.LOG_LEVEL,
@@ -227,13 +230,37 @@ export function createLogger(config: RuntimeConfig, sink?: LogSink): Logger {
   });
 }
 
+/**
+ * Service API keys where they are on: always in embedded mode (with a hash secret made in the data folder when
+ * none is set), in firebase mode when `API_KEYS_ENABLED`.
+ */
+async function openApiKeys(
+  config: RuntimeConfig,
+  database: DocumentDatabase,
+  logger: Logger,
+  now: () => number,
+): Promise<ApiKeys | undefined> {
+  const { settings } = config;
+  if (config.mode === "firebase" && !settings.API_KEYS_ENABLED) return undefined;
+  let hashSecret = settings.API_KEY_HASH_SECRET;
+  if (hashSecret === undefined && config.mode === "embedded") {
+    const { localSecret } = await import("./local-secret.ts");
+    hashSecret = await localSecret(config.embeddedDataDirectory, "api-key-hash-secret");
+  }
+  if (hashSecret === undefined) return undefined;
+  const { ApiKeys } = await import("../auth/api-keys.ts");
+  return new ApiKeys({ database, hashSecret, logger, now });
+}
+
 /** The base URL of the `api` function, for links it hands out in embedded mode. */
-export function publicApiUrl(config: RuntimeConfig): string {
+function publicApiUrl(config: RuntimeConfig): string {
   return (
     config.settings.PUBLIC_API_URL ??
     `http://127.0.0.1:5001/${config.projectId}/${config.settings.FUNCTIONS_REGION}/api`
   );
 }
+
+const DAY_MS = 86_400_000;
 
 export async function createServices(config: RuntimeConfig, options: ServiceOptions = {}): Promise<Services> {
   const { settings } = config;
@@ -268,7 +295,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
 
   if (options.wrapDatabase !== undefined) database = options.wrapDatabase(database);
   const appCheckMode = settings.APP_CHECK;
-  let appCheck: Services["appCheck"];
+  let appCheck: CallerAuthorizationOptions["appCheck"];
   if (appCheckMode !== "off") {
     const { FirebaseAppCheckVerifier } = await import("../auth/app-check-verifier.ts");
     appCheck = { mode: appCheckMode, verifier: new FirebaseAppCheckVerifier(app) };
@@ -283,6 +310,9 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   });
 
   const now = options.now ?? Date.now;
+  const apiKeys = await openApiKeys(config, database, logger, now);
+  const { CallerAuthorization } = await import("../auth/caller.ts");
+  const callers = new CallerAuthorization({ verifier, apiKeys, appCheck, logger });
   for (const warning of config.modelWarnings) logger.warn("configured model is deprecated", { ...warning });
   const choices = modelChoices(config);
   const activeStreams = new ActiveStreams();
@@ -304,10 +334,29 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
       thinkingLevel: settings.THINKING_LEVEL,
       logger,
     }),
-    grounder: new Grounder(await searchProvider(config), settings),
+    grounder: new Grounder(await searchProvider(config), {
+      depth: settings.TAVILY_SEARCH_DEPTH,
+      maxResults: settings.TAVILY_MAX_RESULTS,
+    }),
     logger,
     activeStreams,
-    settings,
+    options: {
+      limits: requestLimits(settings),
+      quotas: {
+        monthly: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+        groundingPerHour: settings.TAVILY_MAX_QUERIES_PER_HOUR,
+      },
+      maxAttachmentBytes: settings.MAX_ATTACHMENT_SIZE_BYTES,
+      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
+      context: { maxMessages: settings.CONTEXT_MAX_MESSAGES, maxCharacters: settings.CONTEXT_MAX_CHARS },
+      systemInstruction: settings.SYSTEM_INSTRUCTION,
+      timing: {
+        updateIntervalMs: settings.STREAM_UPDATE_INTERVAL_MS,
+        staleMs: settings.STALE_STREAM_SECONDS * 1000,
+        graceMs: settings.DISCONNECT_GRACE_SECONDS * 1000,
+        attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
+      },
+    },
     now,
   });
 
@@ -341,7 +390,22 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     queue = inProcessQueue = new InProcessTaskQueue({ maxAttempts: settings.JOB_MAX_ATTEMPTS });
   }
   const [images, videos] = [options.imageProvider ?? (await imageProvider(config)), await videoProviders(config, now)];
-  const jobWorker = new JobWorker({ ledger, blobs, queue, images, videos, models: choices, settings, logger, now });
+  const jobWorker = new JobWorker({
+    ledger,
+    blobs,
+    queue,
+    images,
+    videos,
+    models: choices,
+    options: {
+      video: {
+        pollIntervalSeconds: settings.VEO_POLL_INTERVAL_SECONDS,
+        maxWaitMs: settings.VEO_MAX_WAIT_SECONDS * 1000,
+      },
+    },
+    logger,
+    now,
+  });
   if (inProcessQueue !== undefined) {
     for (const name of ["imageWorker", "videoWorker"] as const) {
       inProcessQueue.register(name, (task, delivery) => jobWorker.handle(name, task, delivery));
@@ -352,7 +416,16 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     blobs,
     queue,
     ledger,
-    settings,
+    options: {
+      limits: requestLimits(settings),
+      quotas: {
+        monthly: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+        activeJobsPerUser: settings.RATE_LIMIT_USER_ACTIVE_JOBS,
+        activeJobsPerChat: settings.RATE_LIMIT_CONVERSATION_TASKS,
+      },
+      inputImage: { maxBytes: settings.MAX_IMAGE_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION },
+      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
+    },
     logger,
     now,
     models: choices,
@@ -396,7 +469,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     blobs,
     fileBlobs,
     verifier,
-    appCheck,
+    callers,
+    apiKeys,
     version: packageVersion(),
     models: choices,
     activeStreams,
@@ -415,7 +489,23 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     accounts,
     // A lease long enough that renewals (every half) stay rare; a dead instance's slots free within it.
     streamSlots: new StreamSlots(database, { max: settings.MAX_OPEN_STREAMS_PER_USER, leaseMs: 60_000, now }),
-    cleanup: new CleanupService({ database, blobs, ledger, chatDeletion, accounts, settings, logger, now }),
+    cleanup: new CleanupService({
+      database,
+      blobs,
+      ledger,
+      chatDeletion,
+      accounts,
+      options: {
+        batchSize: settings.CLEANUP_BATCH_SIZE,
+        requestRetentionMs: settings.REQUEST_RETENTION_DAYS * DAY_MS,
+        staleStreamMs: settings.STALE_STREAM_SECONDS * 1000,
+        mediaRetentionMs: settings.MEDIA_RETENTION_DAYS * DAY_MS,
+        uploadRetentionMs: settings.UPLOAD_RETENTION_DAYS * DAY_MS,
+        delivery: deliveryBudget(settings),
+      },
+      logger,
+      now,
+    }),
     propagate,
     rateLimiter: settings.RATE_LIMIT_ENABLED
       ? new RateLimiter(database, { perMinute: settings.RATE_LIMIT_RPM, burst: settings.RATE_LIMIT_BURST, now })

@@ -24,7 +24,7 @@ import type { Attachment, MessageStatus, MessageType, ProviderRun } from "../con
  */
 export type GenerationCheck = (transaction: Transaction) => Promise<((transaction: Transaction) => void) | undefined>;
 
-export interface BeginGenerationInput {
+interface BeginGenerationInput {
   readonly uid: string;
   readonly requestId: string;
   readonly kind: RequestKind;
@@ -51,7 +51,7 @@ export interface BeginGenerationInput {
   readonly requestRetentionDays: number;
 }
 
-export type GenerationStart =
+type GenerationStart =
   | {
       readonly created: true;
       readonly request: RequestRecord;

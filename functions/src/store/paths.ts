@@ -28,6 +28,9 @@ export const paths = {
    * more when they have all expired. Outside `users/{uid}`, so the purge does not take it.
    */
   deletedAccount: (uid: string) => `deleted_accounts/${segment(uid)}`,
+  /** Service API keys: no user owns them, and no client rule reaches them. */
+  apiKeys: () => "api_keys",
+  apiKey: (keyId: string) => `api_keys/${segment(keyId)}`,
   deletedAccounts: "deleted_accounts",
   /** Where the media sweep's walk through the bucket has got to (server-only; no user's). */
   mediaSweepCursor: "_atelier/media-sweep",

@@ -110,6 +110,13 @@ export const queries = {
     limit,
   }),
 
+  /** Service API keys, newest first (the admin list). */
+  apiKeysNewestFirst: (limit: number): Query => ({
+    collection: paths.apiKeys(),
+    orderBy: [{ field: "created_at", direction: "desc" }],
+    limit,
+  }),
+
   /** Chats whose deletion started before `cutoff` and has not finished, every user (cleanup). */
   chatsBeingDeleted: (cutoff: Date, limit: number): Query => ({
     collection: "chats",
@@ -145,7 +152,7 @@ export const queries = {
   }),
 } as const;
 
-export type QueryName = keyof typeof queries;
+type QueryName = keyof typeof queries;
 
 const when = new Date(0);
 
@@ -164,4 +171,5 @@ export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
   chatsBeingDeleted: queries.chatsBeingDeleted(when, 10),
   accountsToPurgeAgain: queries.accountsToPurgeAgain(when, 10),
   jobsWithExpiredMedia: queries.jobsWithExpiredMedia(when, 10),
+  apiKeysNewestFirst: queries.apiKeysNewestFirst(10),
 };

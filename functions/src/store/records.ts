@@ -1,5 +1,6 @@
 import type { Citation, Usage } from "../contract/chat-events.ts";
 import type {
+  ApiKeyScope,
   Attachment,
   GroundingResult,
   JobKind,
@@ -11,7 +12,7 @@ import type {
 } from "../contract/resources.ts";
 
 /**
- * The documents Atelier stores, as they are stored (snake_case, like the API and the seed's Firestore fields).
+ * The documents Atelier stores, as they are stored (snake_case, like the API's JSON).
  * Dates are `Date`s (Firestore Timestamps).
  */
 
@@ -87,7 +88,7 @@ export interface MessageRecord {
 export type RequestKind = "chat" | "image" | "image_edit" | "video";
 export type RequestStatus = "streaming" | "queued" | "running" | "done" | "error" | "aborted";
 
-/** `users/{uid}/requests/{request_id}`: what an idempotency key created (seed name). */
+/** `users/{uid}/requests/{request_id}`: what an idempotency key created. */
 export interface RequestRecord {
   readonly request_id: string;
   readonly kind: RequestKind;
@@ -172,4 +173,19 @@ export interface DeletedAccountRecord {
   /** When every ID token issued before the deletion has expired: purge once more then (cleared once done). */
   readonly purge_again_at?: Date;
   readonly expire_at: Date;
+}
+
+/** `api_keys/{key_id}`: a service API key. Only a keyed hash of its secret is kept; revoked keys stay listed. */
+export interface ApiKeyRecord {
+  readonly key_id: string;
+  readonly name: string;
+  readonly scopes: readonly ApiKeyScope[];
+  /** HMAC-SHA256 of the key's secret under the server's hash secret, hex. */
+  readonly secret_hash: string;
+  readonly prefix: string;
+  /** The admin (user id or key id) that minted it. */
+  readonly created_by: string;
+  readonly created_at: Date;
+  readonly last_used_at?: Date;
+  readonly revoked_at?: Date;
 }

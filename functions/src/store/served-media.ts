@@ -3,7 +3,7 @@ import type { ServedMedia } from "../contract/resources.ts";
 import type { StoredImage } from "./records.ts";
 
 /** What a message or job stored about its media. */
-export interface MediaFields {
+interface MediaFields {
   readonly images?: readonly StoredImage[];
   readonly video_path?: string;
   readonly video_url?: string;

@@ -4,7 +4,7 @@
  * is the emulator's, and means nothing to real Firebase Auth.
  */
 
-export interface EmulatorUser {
+interface EmulatorUser {
   readonly uid: string;
   readonly idToken: string;
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 /** The repository's root folder, where firebase.json and the firebase-tools binary are. */
@@ -11,7 +12,7 @@ const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
  * the whole process group only if it hangs.
  */
 
-export interface EmulatorOptions {
+interface EmulatorOptions {
   readonly only: readonly string[];
   readonly projectId: string;
   /** A firebase.json; its folder is the project folder (functions source paths are relative to it). */
@@ -101,6 +102,6 @@ export async function waitUntil(
       await emulators.stop();
       throw new Error(`Timed out waiting for ${what}:\n${emulators.output()}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 }

@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * A local HTTP server that speaks the providers' wire formats: Gemini `:streamGenerateContent?alt=sse`,
@@ -10,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * recorded.
  */
 
-export type WireKind =
+type WireKind =
   | "streamGenerateContent"
   | "generateContent"
   | "predictLongRunning"
@@ -21,7 +23,7 @@ export type WireKind =
   | "chatCompletions"
   | "search";
 
-export interface RecordedRequest {
+interface RecordedRequest {
   readonly kind: WireKind | "unknown";
   readonly method: string;
   readonly path: string;
@@ -157,10 +159,8 @@ export function googleError(code: number, status: string, message: string, retry
   };
 }
 
-const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
 /** Pacing of a scripted stream: `delayMs` between events; `stallAfter` events, then silence (connection open). */
-export interface StreamPacing {
+interface StreamPacing {
   readonly delayMs?: number;
   readonly stallAfter?: number;
 }
@@ -175,7 +175,7 @@ async function streamEvents(
   response.writeHead(200, { "Content-Type": "text/event-stream" });
   for (const [index, event] of events.entries()) {
     if (options.stallAfter !== undefined && index >= options.stallAfter) {
-      await new Promise<void>((resolve) => response.once("close", resolve));
+      await once(response, "close");
       return;
     }
     if (response.destroyed) return;

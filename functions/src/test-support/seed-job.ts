@@ -4,7 +4,7 @@ import { beginGeneration } from "../store/begin-generation.ts";
 import type { JobRecord } from "../store/records.ts";
 import type { JobKind, ProviderRun } from "../contract/resources.ts";
 
-export interface SeededJob {
+interface SeededJob {
   readonly uid: string;
   readonly requestId: string;
   readonly kind: JobKind;

@@ -4,6 +4,7 @@
  *   hold-lock <file> <milliseconds>           holds an exclusive write lock, then releases it
  */
 import { DatabaseSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
 import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
 
 const [command, file, ...rest] = process.argv.slice(2);
@@ -23,7 +24,7 @@ if (command === "increment") {
   const connection = new DatabaseSync(file);
   connection.exec("BEGIN EXCLUSIVE");
   process.stdout.write("locked\n");
-  await new Promise((resolve) => setTimeout(resolve, Number(rest[0] ?? "1000")));
+  await sleep(Number(rest[0] ?? "1000"));
   connection.exec("COMMIT");
   connection.close();
 } else {

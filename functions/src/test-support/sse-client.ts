@@ -4,7 +4,7 @@ import { parseSse } from "../contract/sse-parser.ts";
  * A real Server-Sent Events client for tests (the parser is the smoke scripts' own): it keeps every event with
  * the time it arrived, waits for events, and can hang up part-way to test disconnects.
  */
-export interface ReceivedEvent {
+interface ReceivedEvent {
   readonly event: string;
   readonly data: string;
   readonly id: string | undefined;

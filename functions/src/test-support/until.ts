@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * Reads `read` every `intervalMs` until `accept` takes its value, and returns that value. After `timeoutMs` the
@@ -15,6 +16,6 @@ export async function until<T>(
     const value = await read();
     if (accept(value)) return value;
     if (Date.now() > deadline) assert.fail(`${what} not met in time; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
 }

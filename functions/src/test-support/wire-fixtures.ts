@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
@@ -35,7 +36,7 @@ import type { WireHandler } from "./provider-wire-server.ts";
  * Pacing that a test is about (a slow stream, a slow server) is the test's: {@link ReplayOptions}.
  */
 
-export interface ReplayOptions {
+interface ReplayOptions {
   /** Values for the fixture's `{{placeholders}}`. */
   readonly vars?: Readonly<Record<string, string | number>>;
   /** Wait before answering at all (a server that takes too long). */
@@ -47,7 +48,7 @@ export interface ReplayOptions {
 type Step = { readonly write: string } | { readonly marker: "stall" | "cut" };
 
 /** A fixture file, parsed: the status, the headers and the chunks of the body. */
-export interface WireFixture {
+interface WireFixture {
   readonly name: string;
   readonly status: number;
   readonly reason: string | undefined;
@@ -83,7 +84,7 @@ function eventsOf(text: string): string[] {
 }
 
 /** Parses the text of a fixture file, filling its placeholders from `vars`. */
-export function parseWireFixture(name: string, source: string, vars: ReplayOptions["vars"] = {}): WireFixture {
+function parseWireFixture(name: string, source: string, vars: ReplayOptions["vars"] = {}): WireFixture {
   const lines = source.split(/\r?\n/);
   let start = 0;
   while (start < lines.length && (lines[start]?.startsWith("#") === true || lines[start]?.trim() === "")) start++;
@@ -124,7 +125,7 @@ export function parseWireFixture(name: string, source: string, vars: ReplayOptio
 }
 
 /** Reads and parses `directory/__fixtures__/<name>.chunks.txt`. */
-export function loadWireFixture(directory: string, name: string, vars?: ReplayOptions["vars"]): WireFixture {
+function loadWireFixture(directory: string, name: string, vars?: ReplayOptions["vars"]): WireFixture {
   const path = join(directory, "__fixtures__", `${name}.chunks.txt`);
   return parseWireFixture(name, readFileSync(path, "utf8"), vars);
 }
@@ -152,7 +153,7 @@ function write(response: ServerResponse, chunk: string): Promise<void> {
 }
 
 /** Sends a parsed fixture on `response`, paced by `options`. */
-export async function sendWireFixture(
+async function sendWireFixture(
   response: ServerResponse,
   fixture: WireFixture,
   options: Omit<ReplayOptions, "vars"> = {},
@@ -175,7 +176,7 @@ export async function sendWireFixture(
     if (gone(response)) return;
     if ("marker" in step) {
       if (step.marker === "cut") response.destroy();
-      else await new Promise<void>((resolve) => response.once("close", resolve));
+      else await once(response, "close");
       return;
     }
     if (index > 0) await pause(response, options.delayMs ?? 0);

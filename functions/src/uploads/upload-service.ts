@@ -9,14 +9,14 @@ import { mediaPaths } from "../store/media-paths.ts";
 import { paths } from "../store/paths.ts";
 
 /** Daily limits on a user's uploads, and the checks applied to each image. */
-export interface UploadLimits {
+interface UploadLimits {
   readonly perDay: number;
   readonly bytesPerDay: number;
   readonly maxBytes: number;
   readonly maxDimension: number;
 }
 
-export interface StoredUpload {
+interface StoredUpload {
   readonly ok: true;
   /** The upload's file name without its extension: what `DELETE /uploads/{id}` takes. */
   readonly id: string;

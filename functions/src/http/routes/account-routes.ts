@@ -10,7 +10,7 @@ export function accountRoutes(accounts: AccountService): Route[] {
     {
       method: "GET",
       path: "/account",
-      access: "user",
+      access: "users",
       handle: (context) => {
         const { uid, admin, tier } = context.caller;
         context.sendJson(200, { ok: true, uid, admin, tier: tier ?? "free" });
@@ -20,7 +20,7 @@ export function accountRoutes(accounts: AccountService): Route[] {
     {
       method: "GET",
       path: "/account/export",
-      access: "user",
+      access: "users",
       rateLimited: true,
       handle: async (context) => {
         context.response.setHeader("Content-Disposition", 'attachment; filename="atelier-export.json"');
@@ -30,7 +30,7 @@ export function accountRoutes(accounts: AccountService): Route[] {
     {
       method: "DELETE",
       path: "/account",
-      access: "user",
+      access: "users",
       rateLimited: true,
       handle: async (context) => {
         const deleted = await accounts.deleteAccount(context.caller.uid);

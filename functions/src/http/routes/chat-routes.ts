@@ -1,5 +1,4 @@
 import type { ChatService } from "../../chat/chat-service.ts";
-import type { Settings } from "../../config/settings.ts";
 import type { ConnectionGauge } from "../../ops/connection-gauge.ts";
 import type { StreamSlots } from "../../ops/stream-slots.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
@@ -19,12 +18,12 @@ import { parseInput } from "../../errors/parse-input.ts";
  */
 export function chatRoutes(
   chat: ChatService,
-  settings: Settings,
+  sse: { readonly heartbeatSeconds: number },
   connections: ConnectionGauge,
   slots: StreamSlots,
 ): Route[] {
   const openStream = (context: RequestContext) => {
-    const stream = new SseStream(context.response, settings.SSE_HEARTBEAT_SECONDS);
+    const stream = new SseStream(context.response, sse.heartbeatSeconds);
     stream.open();
     context.response.once("close", connections.acquire());
     return stream;
@@ -47,7 +46,7 @@ export function chatRoutes(
     {
       method: "POST",
       path: "/chat/stream",
-      access: "user",
+      access: "chat",
       rateLimited: true,
       handle: async (context) => {
         const startedAt = Date.now();
@@ -66,7 +65,7 @@ export function chatRoutes(
     {
       method: "GET",
       path: "/chat/stream/:messageId",
-      access: "user",
+      access: "chat",
       rateLimited: true,
       handle: async (context) => {
         const offset = resumeOffset(context);
@@ -83,7 +82,7 @@ export function chatRoutes(
     {
       method: "POST",
       path: "/chat/stop",
-      access: "user",
+      access: "chat",
       rateLimited: true,
       handle: async (context) => {
         const body = parseInput(stopBodySchema, await context.readJson());

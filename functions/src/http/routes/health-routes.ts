@@ -4,7 +4,7 @@ import type { DocumentDatabase } from "../../database/document-database.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { Route } from "../router.ts";
 
-export interface HealthDependencies {
+interface HealthDependencies {
   readonly config: RuntimeConfig;
   readonly database: DocumentDatabase;
   readonly blobs: BlobStore;
@@ -31,7 +31,7 @@ async function answers(probe: () => Promise<void>, timeoutMs: number): Promise<b
 }
 
 /**
- * `GET /health` (the seed's shape, plus mode and provider modes), `GET /readyz` (the same, for probes) and
+ * `GET /health` (the shape in docs/api.md, with the mode and provider modes), `GET /readyz` (the same, for probes) and
  * `GET /healthz` (liveness: no dependency is touched). A provider is `true` in `services` only when its live
  * service is configured; `providers` says which ones run simulated.
  */

@@ -11,7 +11,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
     {
       method: "GET",
       path: "/history/chats",
-      access: "user",
+      access: "history:read",
       handle: async (context) => {
         const result = await history.listChats(context.caller.uid, page(context, 20, 100));
         context.sendJson(200, { ok: true, ...result });
@@ -20,7 +20,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
     {
       method: "GET",
       path: "/history/chats/:chatId",
-      access: "user",
+      access: "history:read",
       handle: async (context) => {
         const chatId = chatIdOf(context);
         context.logFields.chat_id = chatId;
@@ -31,7 +31,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
     {
       method: "DELETE",
       path: "/history/chats/:chatId",
-      access: "user",
+      access: "chat",
       handle: async (context) => {
         const chatId = chatIdOf(context);
         context.logFields.chat_id = chatId;

@@ -35,25 +35,25 @@ export function jobRoutes(jobs: JobService, blobs: BlobStore): Route[] {
     {
       method: "POST",
       path: "/image/generate",
-      access: "user",
+      access: "jobs",
       rateLimited: true,
       handle: submit("image", (context, body) => jobs.submitImage(context.caller, body)),
     },
     {
       method: "POST",
       path: "/image/edit",
-      access: "user",
+      access: "jobs",
       rateLimited: true,
       handle: submit("image", (context, body) => jobs.submitImageEdit(context.caller, body)),
     },
     {
       method: "POST",
       path: "/video/generate",
-      access: "user",
+      access: "jobs",
       rateLimited: true,
       handle: submit("video", (context, body) => jobs.submitVideo(context.caller, body)),
     },
-    { method: "GET", path: "/video/status/:jobId", access: "user", handle: status },
-    { method: "GET", path: "/jobs/:jobId", access: "user", handle: status },
+    { method: "GET", path: "/video/status/:jobId", access: "jobs", handle: status },
+    { method: "GET", path: "/jobs/:jobId", access: "jobs", handle: status },
   ];
 }

@@ -4,13 +4,13 @@ import type { ModelEntry, ModelKind } from "../../models/model-entry.ts";
 import type { Route } from "../router.ts";
 
 /** What this server allows beyond a model's own limits. */
-export interface ModelLimits {
+interface ModelLimits {
   /** `VIDEO_MAX_DURATION_SECONDS`: longer clips are refused whatever the model offers. */
   readonly videoMaxSeconds: number;
 }
 
 /** A model as `GET /models` shows it: what a picker needs, in the API's snake_case. */
-export function toApiModel(entry: ModelEntry, isDefault: boolean, limits: ModelLimits): ModelOption {
+function toApiModel(entry: ModelEntry, isDefault: boolean, limits: ModelLimits): ModelOption {
   return {
     id: entry.id,
     label: entry.label,
@@ -63,7 +63,7 @@ export function modelRoutes(choices: ModelChoices, limits: ModelLimits): Route[]
     {
       method: "GET",
       path: "/models",
-      access: "user",
+      access: "any",
       handle: (context) => {
         const models: ModelList = { ok: true, text: list("text"), image: list("image"), video: list("video") };
         context.sendJson(200, models);

@@ -13,7 +13,7 @@ export function uploadRoutes(uploads: UploadService): Route[] {
     {
       method: "POST",
       path: "/uploads",
-      access: "user",
+      access: "jobs",
       rateLimited: true,
       handle: async (context) => {
         const input = parseInput(imageInputSchema, await context.readJson());
@@ -23,7 +23,7 @@ export function uploadRoutes(uploads: UploadService): Route[] {
     {
       method: "DELETE",
       path: "/uploads/:uploadId",
-      access: "user",
+      access: "jobs",
       handle: async (context) => {
         const id = context.params.uploadId ?? "";
         await uploads.remove(context.caller.uid, id);

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { GenerateContentConfig, GenerateContentResponse, GoogleGenAI, Part, ThinkingConfig } from "@google/genai";
 import { ProgressDeadline } from "../progress-deadline.ts";
-import { abortableSleep, ProviderError } from "../provider-error.ts";
+import { ProviderError } from "../provider-error.ts";
 import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
 import { classifyGeminiError } from "./google-error.ts";
 import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } from "../text-provider.ts";
@@ -69,7 +70,7 @@ function configOf(request: TextGenerationRequest, signal: AbortSignal): Generate
   };
 }
 
-export interface GeminiTextProviderOptions extends GeminiClientOptions {
+interface GeminiTextProviderOptions extends GeminiClientOptions {
   /** Longest wait for the first chunk and between chunks. */
   readonly timeoutMs: number;
   /** Attempts after the first, before any text was delivered. */
@@ -160,7 +161,7 @@ export class GeminiTextProvider implements TextProvider {
         if (delivered || !failure.retryable || attempt >= this.#maxRetries || wait > this.#maxRetryWaitMs) {
           throw failure;
         }
-        await abortableSleep(wait, request.signal).catch(() => {
+        await sleep(wait, undefined, { signal: request.signal }).catch(() => {
           throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
         });
       } finally {

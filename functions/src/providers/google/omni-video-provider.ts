@@ -14,7 +14,7 @@ import { classifyGeminiError } from "./google-error.ts";
  * here retries are off per call, so that Cloud Tasks and the model fallback chain decide what happens next.
  */
 
-export interface OmniVideoProviderOptions extends GeminiClientOptions {
+interface OmniVideoProviderOptions extends GeminiClientOptions {
   /** Longest wait for one request to the API. */
   readonly requestTimeoutMs: number;
 }

@@ -13,7 +13,7 @@ import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } 
  * stops (`content_filter`) as `blocked`, and errors classified without the key or the server's text.
  */
 
-export interface OpenAiCompatibleOptions {
+interface OpenAiCompatibleOptions {
   readonly baseUrl: string;
   /** Servers on a private network often take none. */
   readonly apiKey?: string;

@@ -1,9 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { applyMaskedEdit, createCanvas, renderPromptImage } from "../../media/canvas.ts";
 import { decodePng, encodePng } from "../../media/png.ts";
 import { inspectImage } from "../../media/image-inspection.ts";
 import type { RgbaImage } from "../../media/rgba-image.ts";
 import type { GeneratedImage, ImageGenerationRequest, ImageProvider } from "../image-provider.ts";
-import { abortableSleep, ProviderError } from "../provider-error.ts";
+import { ProviderError } from "../provider-error.ts";
 
 /**
  * Offline image generation (labelled `simulated`): a real PNG drawn from the prompt (different prompts look
@@ -18,7 +19,7 @@ import { abortableSleep, ProviderError } from "../provider-error.ts";
 const LONG_SIDE = 640;
 
 /** Pixel size for an aspect ratio like "16:9", long side 640, both sides multiples of 8. */
-export function sizeForAspectRatio(aspectRatio: string | undefined): { width: number; height: number } {
+function sizeForAspectRatio(aspectRatio: string | undefined): { width: number; height: number } {
   const [across, down] = (aspectRatio ?? "1:1").split(":").map(Number);
   const ratio = across !== undefined && down !== undefined && across > 0 && down > 0 ? across / down : 1;
   const round = (value: number) => Math.max(8, Math.round(value / 8) * 8);
@@ -51,7 +52,7 @@ export class SimulatedImageProvider implements ImageProvider {
     if (outage || (request.prompt.includes("simulate:primary-down") && request.fallbackFrom === undefined)) {
       throw new ProviderError("nano_banana", "unavailable", "Simulated outage", { status: 503 });
     }
-    await abortableSleep(this.#delayMs);
+    await sleep(this.#delayMs);
     const images: GeneratedImage[] = [];
     for (let index = 0; index < request.count; index++) {
       const prompt = request.count > 1 ? `${request.prompt} (${String(index + 1)})` : request.prompt;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { abortableSleep, ProviderError } from "../provider-error.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ProviderError } from "../provider-error.ts";
 import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "../text-provider.ts";
 
 /**
@@ -15,7 +16,7 @@ import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "../te
  * for, a short thought summary streams first, as Gemini's does.
  */
 
-export interface SimulatedTextProviderOptions {
+interface SimulatedTextProviderOptions {
   readonly tokenDelayMs: number;
   /** Emit exactly this many tokens (benchmarks); otherwise the answer's natural length. */
   readonly fixedTokens?: number;
@@ -63,7 +64,7 @@ export function simulatedAnswer(request: Pick<TextGenerationRequest, "contents" 
 }
 
 /** The simulated thought summary: what a model might think before answering, in a few words. */
-export function simulatedThoughts(prompt: string): string {
+function simulatedThoughts(prompt: string): string {
   const topic = prompt.trim().split(/\s+/).slice(0, 6).join(" ");
   return `**Understanding the request**\nThe user asks about "${topic}". I will answer briefly and clearly.\n`;
 }
@@ -91,8 +92,12 @@ export class SimulatedTextProvider implements TextProvider {
     const pause = async () => {
       if (request.signal.aborted) throw new ProviderError("gemini", "aborted", "Cancelled");
       if (tokenDelayMs === 0) return;
-      await abortableSleep(tokenDelayMs, request.signal).catch((error: unknown) => {
-        throw new ProviderError("gemini", "aborted", "Cancelled", { cause: error });
+      await sleep(tokenDelayMs, undefined, { signal: request.signal }).catch(() => {
+        // The rejection is an AbortError; the cause stays what it always was: the abort's reason.
+        const reason: unknown = request.signal.reason;
+        throw new ProviderError("gemini", "aborted", "Cancelled", {
+          cause: reason instanceof Error ? reason : new Error("aborted"),
+        });
       });
     };
     let thinkingTokens = 0;

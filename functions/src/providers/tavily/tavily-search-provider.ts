@@ -18,7 +18,7 @@ const resultSchema = z.object({
 });
 const responseSchema = z.object({ results: z.array(z.unknown()) });
 
-export interface TavilySearchProviderOptions {
+interface TavilySearchProviderOptions {
   readonly apiKey: string;
   readonly baseUrl?: string;
   readonly timeoutSeconds: number;
