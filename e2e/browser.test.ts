@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { decodePng } from "../functions/src/media/png.ts";
+import { decodeRgba } from "../functions/src/test-support/test-images.ts";
 import { ensureChromium } from "../scripts/lib/ensure-chromium.ts";
 import type { LocalStack } from "../scripts/lib/local-stack.ts";
 import { repositoryRoot } from "../scripts/lib/paths.ts";
@@ -327,12 +327,12 @@ describe("web client in Chromium (local stack)", function () {
       image: { data: string };
       mask: { data: string; mime_type: string };
     };
-    const image = decodePng(Buffer.from(body.image.data, "base64"));
-    const mask = decodePng(Buffer.from(body.mask.data, "base64"));
+    const image = await decodeRgba(Buffer.from(body.image.data, "base64"));
+    const mask = await decodeRgba(Buffer.from(body.mask.data, "base64"));
     assert.equal(body.mask.mime_type, "image/png");
     assert.deepEqual([mask.width, mask.height], [image.width, image.height], "the mask has the image's size");
     const pixel = (x: number, y: number) => [
-      ...mask.pixels.subarray((y * mask.width + x) * 4, (y * mask.width + x) * 4 + 4),
+      ...mask.data.subarray((y * mask.width + x) * 4, (y * mask.width + x) * 4 + 4),
     ];
     assert.deepEqual(
       pixel(Math.round(mask.width / 2), Math.round(mask.height / 2)),

@@ -8,6 +8,7 @@
 import { AuthEmulatorClient } from "../functions/src/test-support/auth-emulator-client.ts";
 import { configuredPorts, DEFAULT_PROJECT_ID } from "./lib/local-stack.ts";
 import { fail, postJson, smokeSetup } from "./lib/smoke.ts";
+import type { CleanupResult } from "../functions/src/contract/resources.ts";
 
 let token = process.env.FIREBASE_ID_TOKEN ?? "";
 if (token === "") {
@@ -22,11 +23,7 @@ if (token === "") {
 const { backendUrl } = await smokeSetup();
 
 for (let round = 1; round <= 100; round++) {
-  const result = await postJson<{ removed: Record<string, number>; more: boolean }>(
-    `${backendUrl}/admin/cleanup`,
-    token,
-    {},
-  );
+  const result = await postJson<CleanupResult>(`${backendUrl}/admin/cleanup`, token, {});
   console.log(`round ${String(round)}: removed ${JSON.stringify(result.removed)}`);
   if (!result.more) {
     console.log("cleanup complete");

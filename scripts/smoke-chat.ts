@@ -10,6 +10,8 @@
 import { randomUUID } from "node:crypto";
 import { parseSse, type ParsedEvent } from "../functions/src/contract/sse-parser.ts";
 import { smokeSetup, fail, getJson } from "./lib/smoke.ts";
+import type { MetaEvent } from "../functions/src/contract/chat-events.ts";
+import type { ChatHistory } from "../functions/src/contract/resources.ts";
 
 const grounding = process.argv.includes("--grounding");
 const { backendUrl, token } = await smokeSetup();
@@ -33,7 +35,7 @@ const events: ParsedEvent[] = [];
 await parseSse(response.body, { onEvent: (event) => events.push(event) });
 const meta = events.find((event) => event.event === "meta");
 if (meta === undefined) fail("the stream had no meta event");
-const { chat_id: chatId, message_id: messageId } = JSON.parse(meta.data) as { chat_id: string; message_id: string };
+const { chat_id: chatId, message_id: messageId } = JSON.parse(meta.data) as MetaEvent;
 console.log(`meta: chat_id=${chatId} message_id=${messageId} request_id=${requestId}`);
 const last = events.at(-1);
 if (last?.event !== "done") fail(`the stream ended with ${last?.event ?? "nothing"}: ${last?.data ?? ""}`);
@@ -45,10 +47,10 @@ if (
   fail("the sources event did not come before the first token");
 }
 
-const history = await getJson<{ messages: Record<string, unknown>[] }>(`${backendUrl}/history/chats/${chatId}`, token);
+const history = await getJson<ChatHistory>(`${backendUrl}/history/chats/${chatId}`, token);
 const stored = history.messages.find((message) => message.message_id === messageId);
 if (stored === undefined) fail("the answer is not in the chat's history");
-if (stored.status !== "done") fail(`the stored answer has status=${String(stored.status)}`);
+if (stored.status !== "done") fail(`the stored answer has status=${stored.status}`);
 console.log("PASS: chat streaming completed and persisted (status=done)");
 
 if (grounding) {
@@ -56,7 +58,7 @@ if (grounding) {
   const citations = stored.citations;
   if (!Array.isArray(results) || results.length === 0) fail("the grounded answer has no grounding results");
   if (!Array.isArray(citations) || citations.length === 0) fail("the grounded answer has no citations");
-  if (!/\[\d+\]/.test(String(stored.content))) fail("the grounded answer has no [n] citation markers");
+  if (!/\[\d+\]/.test(stored.content)) fail("the grounded answer has no [n] citation markers");
   console.log(
     `PASS: grounded answer has grounding (${results.length}), citations (${citations.length}) and [n] markers`,
   );

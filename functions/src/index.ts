@@ -51,8 +51,8 @@ export const chat = onCall<unknown, Promise<Record<string, unknown>>, ChatChunk>
     memory: "512MiB",
     timeoutSeconds: 900,
     heartbeatSeconds: 15,
-    // APP_CHECK=enforce at deploy time also makes the callable runtime refuse unverified apps itself.
-    enforceAppCheck: process.env.APP_CHECK === "enforce",
+    // No `enforceAppCheck`: the runtime would refuse service API keys, which carry no App Check token. It still
+    // verifies a token that is sent (`request.app`), and the caller authorization enforces App Check for users.
     secrets: providerSecrets,
   },
   async (request, response) => {

@@ -82,6 +82,27 @@ describe("layers", () => {
     assert.deepEqual(wrongWay, []);
   });
 
+  it("lets only the composition root, the entry points and the configuration itself read the settings object", () => {
+    const settings = join(functionsSource, "config", "settings.ts");
+    const allowed = new Set(["config", "runtime", "entries", "triggers", "index.ts"]);
+    const readers = functionFiles
+      .filter((file) => !isTest(file) && !allowed.has(topOf(file)))
+      .filter((file) => importsOf(file).some((target) => target === settings))
+      .map(shown);
+    assert.deepEqual(readers, [], "services take narrow options, built in runtime/services.ts");
+  });
+
+  it("never lets production code import a test", () => {
+    const imported = functionFiles
+      .filter((file) => !isTest(file))
+      .flatMap((file) =>
+        importsOf(file)
+          .filter((target) => target.endsWith(".test.ts") || target.endsWith(".contract.ts"))
+          .map((target) => `${shown(file)} -> ${shown(target)}`),
+      );
+    assert.deepEqual(imported, []);
+  });
+
   it("keeps tests and their harnesses inside functions/src", () => {
     const outside = functionFiles.filter(isTest).flatMap((file) =>
       importsOf(file)

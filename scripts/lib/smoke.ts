@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { AuthEmulatorClient } from "../../functions/src/test-support/auth-emulator-client.ts";
 import { configuredPorts, DEFAULT_PROJECT_ID } from "./local-stack.ts";
+import type { Health } from "../../functions/src/contract/resources.ts";
 
 /** What every smoke script needs: where the API is, and a token to call it with. */
 
@@ -34,7 +35,7 @@ export async function smokeSetup(): Promise<{ backendUrl: string; token: string 
   }
   try {
     const health = await fetch(`${backendUrl}/health`, { signal: AbortSignal.timeout(15_000) });
-    const body = (await health.json()) as { mode?: string; providers?: Record<string, string> };
+    const body = (await health.json()) as Partial<Health>;
     console.log(`backend: ${backendUrl} (mode=${body.mode ?? "?"}, providers=${JSON.stringify(body.providers ?? {})})`);
   } catch (error) {
     fail(`GET ${backendUrl}/health failed: ${describe(error)}`);

@@ -1,7 +1,7 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { AccountDirectory, IdTokenVerifier } from "../auth/id-token-verifier.ts";
 import { toApiChat, toApiMessage } from "../chat/history-service.ts";
-import type { Chat, Message } from "../contract/resources.ts";
+import type { AccountExport, Chat, Message } from "../contract/resources.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -24,13 +24,6 @@ interface AccountServiceOptions {
   readonly now: () => number;
   /** Documents per query. */
   readonly batchSize: number;
-}
-
-interface AccountExport {
-  readonly ok: true;
-  readonly uid: string;
-  readonly exported_at: string;
-  readonly chats: readonly (Chat & { readonly messages: readonly Message[] })[];
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ApiKeyRecord } from "../store/records.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { openSse } from "../test-support/sse-client.ts";
+import { solidPng } from "../test-support/test-images.ts";
 import { until } from "../test-support/until.ts";
 
 /**
@@ -114,6 +115,26 @@ describe("service API keys", function () {
     } finally {
       await limited.close();
     }
+  });
+
+  it("lets a key with the jobs scope upload an image and have it edited, as its own principal", async () => {
+    const { api_key: key } = await mint("render farm", ["jobs"]);
+    const picture = (await solidPng(16, 16)).toString("base64");
+    const upload = await call("POST", "/uploads", asKey(key), { data: picture, mime_type: "image/png" });
+    assert.equal(upload.status, 200, JSON.stringify(upload.body));
+    assert.match(String(upload.body.path), /^users\/service@key-[0-9A-Za-z]{20}\/uploads\//);
+    const submitted = await call("POST", "/image/edit", asKey(key), {
+      prompt: "brighter",
+      image: { path: upload.body.path },
+    });
+    assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+    const job = await until(
+      async () => (await call("GET", `/jobs/${String(submitted.body.job_id)}`, asKey(key))).body,
+      (body) => body.status === "done" || body.status === "error",
+      { timeoutMs: 15_000, what: "the key's image job" },
+    );
+    assert.equal(job.status, "done", JSON.stringify(job));
+    assert.equal((await call("GET", `/jobs/${String(submitted.body.job_id)}`, asUser(user))).status, 404);
   });
 
   it("lets a key with the admin scope manage keys, and refuses admin routes to anyone else", async () => {

@@ -93,7 +93,7 @@ export class ApiKeys {
   }
 
   /** Revokes a key (again: nothing changes); `not_found` for an unknown id. */
-  async revoke(keyId: string): Promise<ApiKey> {
+  async revoke(keyId: string): Promise<ApiKey & { readonly revoked_at: string }> {
     const { database, now } = this.#options;
     const path = paths.apiKey(keyId);
     const revoked = await database.transaction(async (transaction) => {
@@ -105,7 +105,7 @@ export class ApiKeys {
       return record;
     });
     this.#cache.delete(keyId);
-    return toApiKey(revoked);
+    return { ...toApiKey(revoked), revoked_at: (revoked.revoked_at ?? new Date(now())).toISOString() };
   }
 
   #hash(secret: string): Buffer {
@@ -117,7 +117,9 @@ export class ApiKeys {
     const cached = this.#cache.get(keyId);
     if (cached !== undefined && now - cached.readAt < KEY_CACHE_MS) return cached.record;
     const found = await this.#options.database.get<ApiKeyRecord>(paths.apiKey(keyId));
-    if (this.#cache.size > 10_000) this.#cache.clear();
+    // Forget the oldest entry rather than all of them: a flood of made-up ids must not evict the real keys.
+    if (this.#cache.size >= 10_000) this.#cache.delete(this.#cache.keys().next().value ?? "");
+    this.#cache.delete(keyId);
     this.#cache.set(keyId, { record: found?.data ?? null, readAt: now });
     return found?.data ?? null;
   }
@@ -127,7 +129,9 @@ export class ApiKeys {
     const at = now();
     if (record.last_used_at !== undefined && at - record.last_used_at.getTime() < LAST_USED_RESOLUTION_MS) return;
     const lastUsed = new Date(at);
-    this.#cache.set(record.key_id, { record: { ...record, last_used_at: lastUsed }, readAt: at });
+    // Keeps the time the record was read: noting a use must not stretch how long a revocation can go unseen.
+    const readAt = this.#cache.get(record.key_id)?.readAt ?? at;
+    this.#cache.set(record.key_id, { record: { ...record, last_used_at: lastUsed }, readAt });
     database.update(paths.apiKey(record.key_id), { last_used_at: lastUsed }).catch((error: unknown) => {
       logger.warn("api key last use not recorded", { key_id: record.key_id, ...describeError(error) });
     });
@@ -136,7 +140,7 @@ export class ApiKeys {
 
 /** The uid under which a key's chats and jobs are stored: apart from every Firebase user's. */
 function principalUid(keyId: string): string {
-  return `service:${keyId}`;
+  return `service@${keyId}`;
 }
 
 function toApiKey(record: ApiKeyRecord): ApiKey {

@@ -31,8 +31,9 @@ interface Credentials {
    * callable's `request.app`).
    */
   readonly appCheck: { readonly token: string | undefined } | { readonly verified: boolean };
-  /** Where the request went, for the log line of a failed App Check. */
+  /** Where the request went and its id, for the log line of a failed App Check. */
   readonly where: string;
+  readonly requestId?: string;
 }
 
 /**
@@ -120,7 +121,12 @@ export class CallerAuthorization {
       }
     }
     if (problem === undefined) return;
-    logger.warn("app check failed", { path: credentials.where, problem, mode: appCheck.mode });
+    logger.warn("app check failed", {
+      ...(credentials.requestId === undefined ? {} : { request_id: credentials.requestId }),
+      path: credentials.where,
+      problem,
+      mode: appCheck.mode,
+    });
     if (appCheck.mode === "enforce") {
       throw new AppError("unauthenticated", "This app is not verified (App Check token missing or invalid).");
     }

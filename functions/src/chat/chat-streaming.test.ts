@@ -152,6 +152,12 @@ describe("chat streaming", function () {
       assert.equal(malformed.status, 400);
     });
 
+    it("accepts the Idempotency-Key as the draft standard quotes it", async () => {
+      const quoted = await chat({ message: "quoted key" }, alice, { "Idempotency-Key": '"idem-key-quoted"' });
+      await quoted.finished;
+      assert.equal(quoted.events[0]?.json().request_id, "idem-key-quoted");
+    });
+
     it("takes the Idempotency-Key header as the request_id: the same key twice is one answer", async () => {
       const key = { "Idempotency-Key": "idem-key-1" };
       const first = await chat({ message: "keyed" }, alice, key);
@@ -176,6 +182,10 @@ describe("chat streaming", function () {
       assert.equal((disagreeing.errorBody?.error as { code: string }).code, "conflict");
       const malformed = await chat({ message: "bad key" }, alice, { "Idempotency-Key": "not an id!" });
       assert.equal(malformed.status, 400);
+      const wrongType = await chat({ message: "typed key", request_id: null }, alice, {
+        "Idempotency-Key": "idem-key-null",
+      });
+      assert.equal(wrongType.status, 400, "a request_id that is not a string is the body's error, not a conflict");
       for (const requestId of ["idem-key-body", "idem-key-header"]) {
         assert.equal(await server.services.database.get(paths.request(alice.uid, requestId)), null);
       }

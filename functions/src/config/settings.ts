@@ -123,6 +123,8 @@ export const settingsSchema = z.object({
   MAX_ATTACHMENT_SIZE_BYTES: integer(10 * MIB, 1),
   MAX_IMAGE_SIZE_BYTES: integer(10 * MIB, 1),
   MAX_IMAGE_DIMENSION: integer(2048, 1),
+  /** How far (pixels) beyond a masked edit's mask the edit fades into the original. */
+  EDIT_MASK_FEATHER_PX: integer(3, 0, 64),
   /** Verify on each request that the ID token was not revoked (cached per user). */
   AUTH_CHECK_REVOKED: flag(true),
   AUTH_REVOCATION_CACHE_SECONDS: integer(60),
@@ -133,7 +135,7 @@ export const settingsSchema = z.object({
    */
   API_KEYS_ENABLED: flag(false),
   /** At least 32 characters; embedded mode makes one in its data folder when this is unset. */
-  API_KEY_HASH_SECRET: z.preprocess(blankAsMissing, z.string().min(32).optional()),
+  API_KEY_HASH_SECRET: z.preprocess(blankAsMissing, z.string().trim().min(32).optional()),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** How long `/health` and `/readyz` wait for the data backend and blob store to answer. */
   HEALTH_CHECK_TIMEOUT_MS: integer(2_000, 1),

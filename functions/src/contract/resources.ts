@@ -74,6 +74,8 @@ export interface Message extends ServedMedia {
   readonly latency_ms?: number;
   readonly finish_reason?: string;
   readonly media_expired?: boolean;
+  /** A masked edit: outside the mask (and a few pixels of feathering) the picture is the input's, exactly. */
+  readonly mask_applied?: boolean;
 }
 
 export interface ChatList {
@@ -116,6 +118,7 @@ export interface Job extends ServedMedia {
   readonly provider: ProviderRun;
   readonly error?: string;
   readonly error_code?: string;
+  readonly mask_applied?: boolean;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -190,4 +193,89 @@ export interface ApiKeyList {
 export interface CreatedApiKey extends ApiKey {
   readonly ok: true;
   readonly api_key: string;
+}
+
+/** `GET /health` and `GET /readyz` (503 with `ok: false` when the data backend or blob store is down). */
+export interface Health {
+  readonly ok: boolean;
+  readonly services: Readonly<Record<string, boolean>>;
+  readonly mode: "embedded" | "firebase";
+  readonly providers: Readonly<Record<string, "live" | "simulated" | "unconfigured">>;
+  readonly version: string;
+}
+
+/** `GET /account`. */
+export interface Account {
+  readonly ok: true;
+  readonly uid: string;
+  readonly admin: boolean;
+  readonly tier: "free" | "paid";
+}
+
+/** `GET /account/export`: everything the user has, chats with their messages. */
+export interface AccountExport {
+  readonly ok: true;
+  readonly uid: string;
+  readonly exported_at: string;
+  readonly chats: readonly (Chat & { readonly messages: readonly Message[] })[];
+}
+
+/** `DELETE /account`. */
+export interface AccountDeletion {
+  readonly ok: true;
+  readonly deleted: { readonly documents: number; readonly media: number };
+}
+
+/** `POST /chat/stop`: the message's status once stopped (or its final one, if it had ended). */
+export interface StopResult {
+  readonly ok: true;
+  readonly message_id: string;
+  readonly status: MessageStatus;
+}
+
+/** `DELETE /history/chats/{chat_id}`: `deleting` while a worker still holds one of its jobs. */
+export interface ChatDeletionResult {
+  readonly ok: true;
+  readonly chat_id: string;
+  readonly status: "deleted" | "deleting";
+  readonly deleted: { readonly messages: number; readonly media: number };
+  readonly pending_jobs: number;
+}
+
+/** `POST /uploads`. */
+export interface Upload {
+  readonly ok: true;
+  /** What `DELETE /uploads/{id}` takes. */
+  readonly id: string;
+  readonly path: string;
+  readonly url: string;
+  readonly mime_type: string;
+  readonly size: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** `DELETE /uploads/{id}`. */
+export interface UploadDeletion {
+  readonly ok: true;
+  readonly id: string;
+}
+
+/** `POST /admin/cleanup`: what one round of the sweep changed, and whether to call again. */
+export interface CleanupResult {
+  readonly ok: true;
+  readonly removed: {
+    readonly requests: number;
+    readonly deleted_chats: number;
+    readonly aborted_streams: number;
+    readonly stale_jobs: number;
+    readonly media: number;
+  };
+  readonly more: boolean;
+}
+
+/** `DELETE /admin/api-keys/{key_id}`. */
+export interface RevokedApiKey extends ApiKey {
+  readonly ok: true;
+  readonly revoked_at: string;
 }

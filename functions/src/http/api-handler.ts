@@ -60,6 +60,7 @@ export function createApiHandler(dependencies: ApiDependencies): RequestHandler 
             apiKey: context.header("x-api-key"),
             appCheck: { token: context.header("x-firebase-appcheck") },
             where: context.path,
+            requestId: context.requestId,
           },
           match.route.access,
         );

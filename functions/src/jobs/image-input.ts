@@ -1,20 +1,18 @@
 import type { ImageInput } from "../contract/request-bodies.ts";
 import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
 import { AppError, invalidArgument, notFound } from "../errors/app-error.ts";
+import { cleanImage, ImageRejectedError, type CleanImage } from "../media/clean-image.ts";
 import { inspectImage } from "../media/image-inspection.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 
 /**
- * Checks an image a client hands us (`ImageInput`: a path to one of their uploads, or inline base64). Whatever the
- * client says, the bytes decide: the type is sniffed from the magic bytes (PNG, JPEG, WebP: else 415), the size
- * is checked before decoding and after (413), the sides are read from the header (400 over `maxDimension`).
+ * An image a client handed us (`ImageInput`: a path to one of their uploads, or inline base64), checked and
+ * cleaned. Whatever the client says, the bytes decide: the type is sniffed from the magic bytes (PNG, JPEG, WebP:
+ * else 415), the size is checked before decoding and after (413), the sides are read from the header (400 over
+ * `maxDimension`), and then every pixel is decoded (400 for a truncated or corrupt image) and encoded again
+ * upright and without metadata: what is stored and sent to a model is that re-encoding, never the client's bytes.
  */
-export interface ValidatedImage {
-  readonly mimeType: "image/png" | "image/jpeg" | "image/webp";
-  readonly data: Buffer;
-  readonly width: number;
-  readonly height: number;
-}
+export type ValidatedImage = CleanImage;
 
 export interface ImageLimits {
   readonly maxBytes: number;
@@ -29,24 +27,43 @@ function tooLarge(field: string, limits: ImageLimits): AppError {
   });
 }
 
-/** Checks bytes that claim to be an image (`declared`: the client's mime type, when it gave one). */
-function validateImageBytes(data: Buffer, field: string, limits: ImageLimits, declared?: string): ValidatedImage {
+/**
+ * Checks bytes that claim to be an image (`declared`: the client's mime type, when it gave one) and hands back
+ * their clean re-encoding: decoded in full, upright, without metadata.
+ */
+async function validateImageBytes(
+  data: Buffer,
+  field: string,
+  limits: ImageLimits,
+  declared?: string,
+): Promise<ValidatedImage> {
   if (data.length > limits.maxBytes) throw tooLarge(field, limits);
-  const info = inspectImage(data);
-  if (info === undefined) {
-    throw new AppError("unsupported_media_type", "Images must be PNG, JPEG or WebP.", { details: { field } });
-  }
-  if (declared !== undefined && declared !== info.mimeType) {
-    throw new AppError("unsupported_media_type", `The image is ${info.mimeType}, not ${declared}.`, {
+  const header = inspectImage(data);
+  if (header === undefined) throw unsupported(field);
+  if (declared !== undefined && declared !== header.mimeType) {
+    throw new AppError("unsupported_media_type", `The image is ${header.mimeType}, not ${declared}.`, {
       details: { field },
     });
   }
-  if (info.width > limits.maxDimension || info.height > limits.maxDimension) {
-    throw invalidArgument("The image is too large.", {
-      [field]: `At most ${limits.maxDimension} pixels per side (this one is ${info.width}x${info.height})`,
+  try {
+    return await cleanImage(data, limits);
+  } catch (error) {
+    if (!(error instanceof ImageRejectedError)) throw error;
+    const { problem } = error;
+    if (problem.kind === "type") throw unsupported(field);
+    if (problem.kind === "dimensions") {
+      throw invalidArgument("The image is too large.", {
+        [field]: `At most ${limits.maxDimension} pixels per side (this one is ${problem.width}x${problem.height})`,
+      });
+    }
+    throw invalidArgument("The image could not be decoded.", {
+      [field]: "A complete PNG, JPEG or WebP image (this one is truncated or corrupt)",
     });
   }
-  return { mimeType: info.mimeType, data, width: info.width, height: info.height };
+}
+
+function unsupported(field: string): AppError {
+  return new AppError("unsupported_media_type", "Images must be PNG, JPEG or WebP.", { details: { field } });
 }
 
 export async function resolveImageInput(

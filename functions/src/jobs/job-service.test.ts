@@ -6,8 +6,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
 import { AppError } from "../errors/app-error.ts";
 import { Logger } from "../logging/logger.ts";
-import { createCanvas } from "../media/canvas.ts";
-import { encodePng } from "../media/png.ts";
+import { solidPng } from "../test-support/test-images.ts";
 import { InProcessTaskQueue } from "../queue/in-process-task-queue.ts";
 import { modelChoices } from "../runtime/services.ts";
 import { paths } from "../store/paths.ts";
@@ -40,8 +39,8 @@ describe("submitting a job", function () {
     inputImage: { maxBytes: 4_000, maxDimension: 16 },
     requestRetentionDays: 3,
   };
-  const png = (width: number, height: number) =>
-    encodePng(createCanvas(width, height, { r: 200, g: 40, b: 40, a: 255 })).toString("base64");
+  const png = async (width: number, height: number) =>
+    (await solidPng(width, height, { r: 200, g: 40, b: 40 })).toString("base64");
   const rejectsWith = (code: string, details?: Record<string, unknown>) => (error: unknown) => {
     assert.ok(error instanceof AppError, String(error));
     assert.equal(error.code, code);
@@ -116,7 +115,7 @@ describe("submitting a job", function () {
   it("refuses an input image over its byte or dimension limit", async () => {
     const user = testUser("jobs-images");
     await assert.rejects(
-      jobs.submitImageEdit(user, { prompt: "too wide", image: { data: png(17, 4), mime_type: "image/png" } }),
+      jobs.submitImageEdit(user, { prompt: "too wide", image: { data: await png(17, 4), mime_type: "image/png" } }),
       rejectsWith("invalid_argument"),
     );
     await assert.rejects(
@@ -128,7 +127,7 @@ describe("submitting a job", function () {
     );
     const accepted = await jobs.submitImageEdit(user, {
       prompt: "just right",
-      image: { data: png(16, 16), mime_type: "image/png" },
+      image: { data: await png(16, 16), mime_type: "image/png" },
     });
     assert.equal(accepted.status, "queued");
   });

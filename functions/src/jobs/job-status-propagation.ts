@@ -47,6 +47,7 @@ export async function propagateJobStatus(
           model: job.model,
           ...(job.fallback_from === undefined ? {} : { fallback_from: job.fallback_from }),
           ...(job.images === undefined ? {} : { images: job.images }),
+          ...(job.mask_applied === true ? { mask_applied: true } : {}),
           ...(job.video_path === undefined ? {} : { video_path: job.video_path, video_url: job.video_url }),
         });
         messageChanged = true;

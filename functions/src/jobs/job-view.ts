@@ -21,6 +21,7 @@ export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Job> {
     ...(job.fallback_from === undefined ? {} : { fallback_from: job.fallback_from }),
     provider: job.provider,
     ...(job.status === "done" ? await servedMedia(job, blobs) : {}),
+    ...(job.mask_applied === true ? { mask_applied: true } : {}),
     ...(job.status === "error" ? { error: job.error ?? "The job failed.", error_code: job.error_code } : {}),
     created_at: job.created_at.toISOString(),
     updated_at: job.updated_at.toISOString(),

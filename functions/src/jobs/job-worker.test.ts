@@ -7,8 +7,7 @@ import { loadRuntimeConfig } from "../config/runtime-config.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
 import { Logger } from "../logging/logger.ts";
-import { encodePng } from "../media/png.ts";
-import { createCanvas } from "../media/canvas.ts";
+import { decodeRgba, solidPng } from "../test-support/test-images.ts";
 import { NanoBananaImageProvider } from "../providers/google/nano-banana-image-provider.ts";
 import { OmniVideoProvider } from "../providers/google/omni-video-provider.ts";
 import { VeoVideoProvider } from "../providers/google/veo-video-provider.ts";
@@ -49,16 +48,20 @@ describe("job workers", function () {
   const uid = "worker-user";
   const models = modelChoices(loadRuntimeConfig({}));
   /** Polls a second apart; a video unfinished after 30 s fails. */
-  const options: JobWorkerOptions = { video: { pollIntervalSeconds: 1, maxWaitMs: 30_000 } };
+  const options: JobWorkerOptions = {
+    image: { maskFeatherPx: 3 },
+    video: { pollIntervalSeconds: 1, maxWaitMs: 30_000 },
+  };
   /** Cloud Tasks' five deliveries per task and ten minutes' dispatch grace (the defaults). */
   const budget: DeliveryBudget = { maxAttempts: 5, dispatchGraceMs: 600_000 };
   const videoProviders = () => ({
     veo: new VeoVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
     omni: new OmniVideoProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url, requestTimeoutMs: 5_000 }),
   });
-  const png = encodePng(createCanvas(4, 4, { r: 10, g: 200, b: 30, a: 255 }));
+  let png: Buffer;
 
   before(async () => {
+    png = await solidPng(4, 4, { r: 10, g: 200, b: 30 });
     directory = mkdtempSync(join(tmpdir(), "atelier-workers-"));
     database = await openSqliteDocumentDatabase(join(directory, "db.sqlite"));
     blobs = await FileBlobStore.open({
@@ -159,7 +162,8 @@ describe("job workers", function () {
       assert.equal(done.images?.length, 1);
       assert.equal(done.images[0]?.path, `users/${uid}/images/${job.job_id}/0.png`);
       assert.deepEqual([done.images[0].width, done.images[0].height], [4, 4]);
-      assert.deepEqual((await blobs.get(`users/${uid}/images/${job.job_id}/0.png`))?.bytes, png);
+      const stored = (await blobs.get(`users/${uid}/images/${job.job_id}/0.png`))?.bytes ?? assert.fail("not stored");
+      assert.deepEqual((await decodeRgba(stored)).data, (await decodeRgba(png)).data, "the model's pixels, re-encoded");
       const answer = await message(job);
       assert.equal(answer?.status, "done");
       assert.equal(answer.images?.[0]?.mime_type, "image/png");

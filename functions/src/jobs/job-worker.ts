@@ -3,7 +3,7 @@ import type { BlobStore } from "../blobs/blob-store.ts";
 import { AppError } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
-import { inspectImage } from "../media/image-inspection.ts";
+import type { CleanImage } from "../media/clean-image.ts";
 import type { ImageData, ImageProvider } from "../providers/image-provider.ts";
 import { isProviderError } from "../providers/provider-error.ts";
 import type { VideoProvider } from "../providers/video-provider.ts";
@@ -43,6 +43,10 @@ export class RetryLaterError extends Error {
 
 /** What the workers read of the configuration. */
 export interface JobWorkerOptions {
+  readonly image: {
+    /** How far beyond a masked edit's mask the edit fades out (`EDIT_MASK_FEATHER_PX`). */
+    readonly maskFeatherPx: number;
+  };
   readonly video: {
     /** How far apart polls of a running video are scheduled (Cloud Tasks schedules in whole seconds). */
     readonly pollIntervalSeconds: number;
@@ -67,6 +71,8 @@ interface JobWorkerDependencies {
 }
 
 const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
+/** The largest side a model's picture may have: well beyond any model's output, short of a decompression bomb. */
+const MAX_RESULT_SIDE = 8192;
 
 export class JobWorker {
   readonly #dependencies: JobWorkerDependencies;
@@ -162,26 +168,53 @@ export class JobWorker {
         ...(fallbackFrom === undefined ? {} : { fallbackFrom }),
       }),
     );
-    const generated = answer.result;
     const stored: StoredImage[] = [];
-    for (const [index, result] of generated.entries()) {
-      const path = `${mediaPaths.jobImages(uid, job.job_id)}${String(index)}.${EXTENSIONS[result.mimeType] ?? "png"}`;
-      const url = await blobs.put(path, result.data, result.mimeType);
-      const info = inspectImage(result.data);
-      stored.push({
-        path,
-        url,
-        mime_type: result.mimeType,
-        ...(info === undefined ? {} : { width: info.width, height: info.height }),
-      });
+    for (const [index, result] of answer.result.entries()) {
+      const picture = await this.#finishedPicture(result, image, mask);
+      const path = `${mediaPaths.jobImages(uid, job.job_id)}${String(index)}.${EXTENSIONS[picture.mimeType] ?? "png"}`;
+      const url = await blobs.put(path, picture.data, picture.mimeType);
+      stored.push({ path, url, mime_type: picture.mimeType, width: picture.width, height: picture.height });
     }
     const completed = await ledger.complete(uid, job.job_id, owner, {
       images: stored,
+      ...(mask === undefined ? {} : { mask_applied: true }),
       model: answer.entry.id,
       ...(answer.fallbackFrom === undefined ? {} : { fallback_from: answer.fallbackFrom }),
     });
     // Cancelled (its chat deleted) or taken over meanwhile: what this delivery stored belongs to no record.
     if (completed === undefined) await this.#discardMedia(uid, job);
+  }
+
+  /**
+   * What is stored of a model's picture. A masked edit is put back through the mask (`applyMask`): whatever the
+   * model repainted, pixels outside the mask and its feather band stay the input's, and the result is a PNG.
+   * Anything else is decoded and encoded again like an upload (upright, no metadata); a picture that does not
+   * decode ends the job `unavailable` rather than be served broken.
+   */
+  async #finishedPicture(
+    result: ImageData,
+    image: ImageData | undefined,
+    mask: ImageData | undefined,
+  ): Promise<{ mimeType: CleanImage["mimeType"]; data: Buffer; width: number; height: number }> {
+    try {
+      if (image !== undefined && mask !== undefined) {
+        const { applyMask } = await import("../media/masked-edit.ts");
+        const edited = await applyMask(
+          image.data,
+          result.data,
+          mask.data,
+          this.#dependencies.options.image.maskFeatherPx,
+        );
+        return { mimeType: "image/png", ...edited };
+      }
+      const { cleanImage } = await import("../media/clean-image.ts");
+      return await cleanImage(result.data, { maxDimension: MAX_RESULT_SIDE });
+    } catch (error) {
+      throw new AppError("unavailable", "The image model returned a picture that could not be read.", {
+        cause: error,
+        httpStatus: 502,
+      });
+    }
   }
 
   /**

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createCanvas } from "../media/canvas.ts";
-import { encodePng } from "../media/png.ts";
+import { solidPng } from "../test-support/test-images.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { claimsFor, forgedRs256Token } from "../test-support/crafted-tokens.ts";
@@ -158,7 +157,7 @@ describe("log hygiene", function () {
     assert.equal(await call("GET", "/history/chats"), 200);
     assert.equal(await call("GET", `/history/chats/${chatId}`), 200);
     // Jobs whose providers fail with the key and prompt in their error bodies.
-    const png = encodePng(createCanvas(8, 8, { r: 1, g: 2, b: 3, a: 255 })).toString("base64");
+    const png = (await solidPng(8, 8, { r: 1, g: 2, b: 3 })).toString("base64");
     const image = await callJson<{ job_id: string }>("POST", "/image/generate", { prompt: PROMPT });
     assert.equal(
       await call("POST", "/image/edit", { prompt: PROMPT, image: { data: png, mime_type: "image/png" } }),

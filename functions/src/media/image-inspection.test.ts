@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { inspectImage } from "./image-inspection.ts";
 import type { ImageInfo } from "./image-inspection.ts";
-import { encodePng } from "./png.ts";
+import sharp from "sharp";
 
 // Each sample is a genuine header built byte by byte from the format specifications, together with the
 // number of leading bytes a reader needs to know the size: every shorter prefix must give `undefined`.
@@ -78,14 +78,22 @@ interface Sample {
   readonly needed: number;
 }
 
+/** A transparent PNG of the given size, as libvips writes it. */
+const transparentPng = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+    .png()
+    .toBuffer();
+const PNG_37_BY_19 = await transparentPng(37, 19);
+const PNG_2_BY_2 = await transparentPng(2, 2);
+
 function samples(): Sample[] {
-  const png = encodePng({ width: 37, height: 19, pixels: new Uint8Array(37 * 19 * 4) });
+  const png = PNG_37_BY_19;
   const beforeFrame = [APP0_JFIF, DQT, DHT];
   const baseline = jpeg(...beforeFrame, startOfFrame(0xc0, 640, 480), SOS, [0x12, 0x34, 0xff, 0xd9]);
   const frameOffset = 2 + beforeFrame.flat().length;
   return [
     {
-      name: "PNG (made by encodePng)",
+      name: "PNG (made by libvips)",
       bytes: png,
       expected: { mimeType: "image/png", width: 37, height: 19 },
       needed: 24,
@@ -207,7 +215,7 @@ describe("inspectImage", () => {
     });
 
     it("corrupt PNG headers: zero sizes, a first chunk that is not IHDR", () => {
-      const png = encodePng({ width: 2, height: 2, pixels: new Uint8Array(16) });
+      const png = PNG_2_BY_2;
       const zeroWidth = Buffer.from(png);
       zeroWidth.writeUInt32BE(0, 16);
       assert.equal(inspectImage(zeroWidth), undefined);

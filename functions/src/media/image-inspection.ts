@@ -1,8 +1,6 @@
-import { hasPngSignature } from "./png.ts";
-
 /**
  * Identifies an image and reads its size from the header alone, without decoding a pixel: cheap enough to run
- * on every upload before deciding whether to accept it. The input is untrusted, so every read is bounds-checked
+ * on every upload before deciding whether to hand it to the decoder (which then checks every byte). The input is untrusted, so every read is bounds-checked
  * first and anything short, inconsistent or unknown yields `undefined` rather than an exception.
  */
 
@@ -14,6 +12,12 @@ export interface ImageInfo {
   readonly mimeType: ImageMimeType;
   readonly width: number;
   readonly height: number;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function hasPngSignature(bytes: Uint8Array): boolean {
+  return bytes.length >= PNG_SIGNATURE.length && PNG_SIGNATURE.every((byte, index) => bytes[index] === byte);
 }
 
 /** PNG stores sides as 31-bit values; JPEG and WebP cannot exceed this either. */

@@ -10,7 +10,7 @@ import { join } from "node:path";
 export async function localSecret(directory: string, name: string): Promise<string> {
   const path = join(directory, name);
   try {
-    return (await readFile(path, "utf8")).trim();
+    return checked(path, await readFile(path, "utf8"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -24,5 +24,12 @@ export async function localSecret(directory: string, name: string): Promise<stri
   } finally {
     await unlink(draft);
   }
-  return (await readFile(path, "utf8")).trim();
+  return checked(path, await readFile(path, "utf8"));
+}
+
+/** A damaged file (emptied, cut short) must not become a weak secret. */
+function checked(path: string, content: string): string {
+  const secret = content.trim();
+  if (secret.length < 32) throw new Error(`${path} does not hold a whole secret: delete it and start again.`);
+  return secret;
 }

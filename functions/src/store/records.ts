@@ -83,6 +83,8 @@ export interface MessageRecord {
   readonly stop_requested_at?: Date;
   readonly attached_at?: Date;
   readonly media_expired?: boolean;
+  /** A masked edit whose result was put back through the mask (copied from its job). */
+  readonly mask_applied?: boolean;
 }
 
 export type RequestKind = "chat" | "image" | "image_edit" | "video";
@@ -148,6 +150,8 @@ export interface JobRecord {
   readonly error?: string;
   readonly error_code?: string;
   readonly media_deleted?: boolean;
+  /** A masked edit whose result was put back through the mask: outside it the input's pixels are kept. */
+  readonly mask_applied?: boolean;
   /**
    * Its chat (or account) is being deleted while a worker holds the job: that worker ends it at its next write,
    * storing nothing. Until then the job still counts as active work.

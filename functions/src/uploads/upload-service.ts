@@ -7,6 +7,7 @@ import { newId } from "../store/ids.ts";
 import { CLIENT_ID_PATTERN } from "../contract/identifiers.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 import { paths } from "../store/paths.ts";
+import type { Upload } from "../contract/resources.ts";
 
 /** Daily limits on a user's uploads, and the checks applied to each image. */
 interface UploadLimits {
@@ -14,18 +15,6 @@ interface UploadLimits {
   readonly bytesPerDay: number;
   readonly maxBytes: number;
   readonly maxDimension: number;
-}
-
-interface StoredUpload {
-  readonly ok: true;
-  /** The upload's file name without its extension: what `DELETE /uploads/{id}` takes. */
-  readonly id: string;
-  readonly path: string;
-  readonly url: string;
-  readonly mime_type: string;
-  readonly size: number;
-  readonly width: number;
-  readonly height: number;
 }
 
 interface DayCounter {
@@ -66,7 +55,7 @@ export class UploadService {
     this.#now = options.now;
   }
 
-  async store(uid: string, input: ImageInput): Promise<StoredUpload> {
+  async store(uid: string, input: ImageInput): Promise<Upload> {
     if ("path" in input) throw invalidArgument("Send the image bytes.", { data: "Base64-encoded image bytes" });
     const image = await resolveImageInput(uid, input, "image", this.#blobs, {
       maxBytes: this.#limits.maxBytes,

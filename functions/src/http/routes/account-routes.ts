@@ -1,5 +1,6 @@
 import type { AccountService } from "../../account/account-service.ts";
 import type { Route } from "../router.ts";
+import type { Account, AccountDeletion, AccountExport } from "../../contract/resources.ts";
 
 /**
  * `GET /account` (+): who the token says the caller is, so a client can check its sign-in and tier.
@@ -13,7 +14,7 @@ export function accountRoutes(accounts: AccountService): Route[] {
       access: "users",
       handle: (context) => {
         const { uid, admin, tier } = context.caller;
-        context.sendJson(200, { ok: true, uid, admin, tier: tier ?? "free" });
+        context.sendJson(200, { ok: true, uid, admin, tier: tier ?? "free" } satisfies Account);
         return Promise.resolve();
       },
     },
@@ -24,7 +25,7 @@ export function accountRoutes(accounts: AccountService): Route[] {
       rateLimited: true,
       handle: async (context) => {
         context.response.setHeader("Content-Disposition", 'attachment; filename="atelier-export.json"');
-        context.sendJson(200, await accounts.exportAccount(context.caller.uid));
+        context.sendJson(200, (await accounts.exportAccount(context.caller.uid)) satisfies AccountExport);
       },
     },
     {
@@ -34,7 +35,7 @@ export function accountRoutes(accounts: AccountService): Route[] {
       rateLimited: true,
       handle: async (context) => {
         const deleted = await accounts.deleteAccount(context.caller.uid);
-        context.sendJson(200, { ok: true, deleted });
+        context.sendJson(200, { ok: true, deleted } satisfies AccountDeletion);
       },
     },
   ];

@@ -1,6 +1,6 @@
 import type { ApiKeys } from "../../auth/api-keys.ts";
 import { apiKeyCreateSchema } from "../../contract/request-bodies.ts";
-import type { ApiKeyList, CreatedApiKey } from "../../contract/resources.ts";
+import type { ApiKeyList, CreatedApiKey, RevokedApiKey } from "../../contract/resources.ts";
 import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
 import { AppError, notFound } from "../../errors/app-error.ts";
 import { parseInput } from "../../errors/parse-input.ts";
@@ -47,7 +47,7 @@ export function apiKeyRoutes(apiKeys: ApiKeys | undefined): Route[] {
       handle: async (context) => {
         const keyId = context.params.keyId ?? "";
         if (!CLIENT_ID_PATTERN.test(keyId)) throw notFound("API key");
-        context.sendJson(200, { ok: true, ...(await enabled().revoke(keyId)) });
+        context.sendJson(200, { ok: true, ...(await enabled().revoke(keyId)) } satisfies RevokedApiKey);
       },
     },
   ];

@@ -9,6 +9,7 @@ import type { Route } from "../router.ts";
 import { SseStream } from "../sse-stream.ts";
 import { readIdempotentBody } from "../idempotency-key.ts";
 import { parseInput } from "../../errors/parse-input.ts";
+import type { StopResult } from "../../contract/resources.ts";
 
 /**
  * `POST /chat/stream` (new answer, or replay/resume for a repeated request_id), `GET /chat/stream/{message_id}`
@@ -87,7 +88,7 @@ export function chatRoutes(
       handle: async (context) => {
         const body = parseInput(stopBodySchema, await context.readJson());
         const status = await chat.stop(context.caller.uid, body.message_id);
-        context.sendJson(200, { ok: true, message_id: body.message_id, status });
+        context.sendJson(200, { ok: true, message_id: body.message_id, status } satisfies StopResult);
       },
     },
   ];

@@ -3,6 +3,7 @@ import type { ConfiguredProvider, RuntimeConfig } from "../../config/runtime-con
 import type { DocumentDatabase } from "../../database/document-database.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { Route } from "../router.ts";
+import type { Health } from "../../contract/resources.ts";
 
 interface HealthDependencies {
   readonly config: RuntimeConfig;
@@ -55,7 +56,7 @@ export function healthRoutes(dependencies: HealthDependencies): Route[] {
       mode: config.mode,
       providers: config.providers,
       version: dependencies.version,
-    });
+    } satisfies Health);
   };
 
   return [

@@ -4,6 +4,7 @@ import { invalidArgument } from "../../errors/app-error.ts";
 import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
 import type { RequestContext } from "../request-context.ts";
 import type { Route } from "../router.ts";
+import type { ChatDeletionResult, ChatHistory, ChatList } from "../../contract/resources.ts";
 
 /** `GET /history/chats`, `GET /history/chats/{chat_id}`, `DELETE /history/chats/{chat_id}`. */
 export function historyRoutes(history: HistoryService, deletion: ChatDeletion): Route[] {
@@ -14,7 +15,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
       access: "history:read",
       handle: async (context) => {
         const result = await history.listChats(context.caller.uid, page(context, 20, 100));
-        context.sendJson(200, { ok: true, ...result });
+        context.sendJson(200, { ok: true, ...result } satisfies ChatList);
       },
     },
     {
@@ -25,7 +26,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
         const chatId = chatIdOf(context);
         context.logFields.chat_id = chatId;
         const result = await history.getChat(context.caller.uid, chatId, page(context, 50, 200));
-        context.sendJson(200, { ok: true, ...result });
+        context.sendJson(200, { ok: true, ...result } satisfies ChatHistory);
       },
     },
     {
@@ -42,7 +43,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
           status: progress.status,
           deleted: { messages: progress.messages, media: progress.media },
           pending_jobs: progress.pending_jobs,
-        });
+        } satisfies ChatDeletionResult);
       },
     },
   ];

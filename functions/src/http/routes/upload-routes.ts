@@ -2,6 +2,7 @@ import { imageInputSchema } from "../../contract/request-bodies.ts";
 import type { UploadService } from "../../uploads/upload-service.ts";
 import type { Route } from "../router.ts";
 import { parseInput } from "../../errors/parse-input.ts";
+import type { Upload, UploadDeletion } from "../../contract/resources.ts";
 
 /**
  * `POST /uploads` (+): an image to attach to a chat turn or to edit, for clients without direct Storage access,
@@ -17,7 +18,7 @@ export function uploadRoutes(uploads: UploadService): Route[] {
       rateLimited: true,
       handle: async (context) => {
         const input = parseInput(imageInputSchema, await context.readJson());
-        context.sendJson(200, await uploads.store(context.caller.uid, input));
+        context.sendJson(200, (await uploads.store(context.caller.uid, input)) satisfies Upload);
       },
     },
     {
@@ -27,7 +28,7 @@ export function uploadRoutes(uploads: UploadService): Route[] {
       handle: async (context) => {
         const id = context.params.uploadId ?? "";
         await uploads.remove(context.caller.uid, id);
-        context.sendJson(200, { ok: true, id });
+        context.sendJson(200, { ok: true, id } satisfies UploadDeletion);
       },
     },
   ];
