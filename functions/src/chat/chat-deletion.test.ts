@@ -79,6 +79,10 @@ describe("deleting a chat", function () {
       (job) => job?.status === "running",
     );
     assert.ok(mediaFilesOf(server, user.uid).length > 0);
+    assert.ok(
+      mediaFilesOf(server, user.uid).some((file) => file.endsWith(".thumbnail.webp")),
+      "the finished image's thumbnail, deleted with it below",
+    );
 
     const first = await call("DELETE", `/history/chats/${chatId}`);
     assert.equal(first.status, 200);

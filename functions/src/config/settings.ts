@@ -125,6 +125,8 @@ export const settingsSchema = z.object({
   MAX_IMAGE_DIMENSION: integer(2048, 1),
   /** How far (pixels) beyond a masked edit's mask the edit fades into the original. */
   EDIT_MASK_FEATHER_PX: integer(3, 0, 64),
+  /** The longest side of the WebP thumbnail stored beside each generated image. */
+  THUMBNAIL_MAX_PX: integer(384, 16, 2048),
   /** Verify on each request that the ID token was not revoked (cached per user). */
   AUTH_CHECK_REVOKED: flag(true),
   AUTH_REVOCATION_CACHE_SECONDS: integer(60),

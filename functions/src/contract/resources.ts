@@ -26,6 +26,8 @@ export interface Attachment {
 /** A picture as a read shows it: a URL to fetch now (absent when the stored object is gone). */
 export interface MediaImage {
   readonly url?: string;
+  /** A small WebP of the picture (longest side `THUMBNAIL_MAX_PX`), for lists and previews. */
+  readonly thumbnail_url?: string;
   readonly mime_type: string;
   readonly width?: number;
   readonly height?: number;

@@ -49,7 +49,7 @@ describe("job workers", function () {
   const models = modelChoices(loadRuntimeConfig({}));
   /** Polls a second apart; a video unfinished after 30 s fails. */
   const options: JobWorkerOptions = {
-    image: { maskFeatherPx: 3 },
+    image: { maskFeatherPx: 3, thumbnailMaxPx: 384 },
     video: { pollIntervalSeconds: 1, maxWaitMs: 30_000 },
   };
   /** Cloud Tasks' five deliveries per task and ten minutes' dispatch grace (the defaults). */
@@ -186,7 +186,7 @@ describe("job workers", function () {
       );
       await worker.handle("imageWorker", task(job), delivery(1));
       assert.equal(server.count("generateContent"), 1, "one generation");
-      assert.equal(await blobs.deletePrefix(`users/${uid}/images/${job.job_id}/`), 1, "one set of files");
+      assert.equal(await blobs.deletePrefix(`users/${uid}/images/${job.job_id}/`), 2, "one picture and its thumbnail");
       assert.equal((await ledger.get(uid, job.job_id))?.attempts, 1);
     });
 

@@ -46,6 +46,8 @@ export interface JobWorkerOptions {
   readonly image: {
     /** How far beyond a masked edit's mask the edit fades out (`EDIT_MASK_FEATHER_PX`). */
     readonly maskFeatherPx: number;
+    /** The longest side of each image's WebP thumbnail (`THUMBNAIL_MAX_PX`). */
+    readonly thumbnailMaxPx: number;
   };
   readonly video: {
     /** How far apart polls of a running video are scheduled (Cloud Tasks schedules in whole seconds). */
@@ -173,7 +175,20 @@ export class JobWorker {
       const picture = await this.#finishedPicture(result, image, mask);
       const path = `${mediaPaths.jobImages(uid, job.job_id)}${String(index)}.${EXTENSIONS[picture.mimeType] ?? "png"}`;
       const url = await blobs.put(path, picture.data, picture.mimeType);
-      stored.push({ path, url, mime_type: picture.mimeType, width: picture.width, height: picture.height });
+      // Beside the picture, so every path that deletes a job's media takes its thumbnail too.
+      const { thumbnail } = await import("../media/thumbnail.ts");
+      const small = await thumbnail(picture.data, this.#dependencies.options.image.thumbnailMaxPx);
+      const thumbnailPath = `${mediaPaths.jobImages(uid, job.job_id)}${String(index)}.thumbnail.webp`;
+      const thumbnailUrl = await blobs.put(thumbnailPath, small.data, "image/webp");
+      stored.push({
+        path,
+        url,
+        mime_type: picture.mimeType,
+        width: picture.width,
+        height: picture.height,
+        thumbnail_path: thumbnailPath,
+        thumbnail_url: thumbnailUrl,
+      });
     }
     const completed = await ledger.complete(uid, job.job_id, owner, {
       images: stored,

@@ -100,6 +100,13 @@ describe("image and video jobs", function () {
       assert.equal(served.type, "image/png");
       assert.deepEqual(inspectImage(served.bytes), { mimeType: "image/png", width: 640, height: 360 });
       assert.equal(messages[1]?.provider, "simulated");
+
+      // A WebP thumbnail, longest side THUMBNAIL_MAX_PX (384), served like the picture.
+      const thumbnail = await fetchBytes((images[0] as { thumbnail_url?: string }).thumbnail_url ?? "");
+      assert.equal(thumbnail.status, 200);
+      assert.equal(thumbnail.type, "image/webp");
+      assert.deepEqual(inspectImage(thumbnail.bytes), { mimeType: "image/webp", width: 384, height: 216 });
+      assert.ok(thumbnail.bytes.length < served.bytes.length);
     });
 
     it("makes count images, each different", async () => {

@@ -398,7 +398,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     videos,
     models: choices,
     options: {
-      image: { maskFeatherPx: settings.EDIT_MASK_FEATHER_PX },
+      image: { maskFeatherPx: settings.EDIT_MASK_FEATHER_PX, thumbnailMaxPx: settings.THUMBNAIL_MAX_PX },
       video: {
         pollIntervalSeconds: settings.VEO_POLL_INTERVAL_SECONDS,
         maxWaitMs: settings.VEO_MAX_WAIT_SECONDS * 1000,

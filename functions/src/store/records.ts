@@ -33,6 +33,9 @@ export interface StoredImage {
   readonly mime_type: string;
   readonly width?: number;
   readonly height?: number;
+  /** A small WebP of it (`THUMBNAIL_MAX_PX`), beside it in the job's folder; absent on images made before. */
+  readonly thumbnail_path?: string;
+  readonly thumbnail_url?: string;
 }
 
 export interface MessageRecord {

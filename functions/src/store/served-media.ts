@@ -37,11 +37,15 @@ export async function servedMedia(record: MediaFields, blobs: BlobStore): Promis
     record.images === undefined
       ? undefined
       : await Promise.all(
-          record.images.map(async ({ path, url, mime_type, width, height }) => {
-            const served = await servedUrl(blobs, path, url);
+          record.images.map(async ({ path, url, mime_type, width, height, thumbnail_path, thumbnail_url }) => {
+            const [served, thumbnail] = await Promise.all([
+              servedUrl(blobs, path, url),
+              thumbnail_path === undefined ? undefined : servedUrl(blobs, thumbnail_path, thumbnail_url),
+            ]);
             if (served === undefined) missing = true;
             return {
               ...(served === undefined ? {} : { url: served }),
+              ...(served === undefined || thumbnail === undefined ? {} : { thumbnail_url: thumbnail }),
               mime_type,
               ...(width === undefined ? {} : { width }),
               ...(height === undefined ? {} : { height }),
