@@ -152,14 +152,21 @@ export class MessageView {
     );
   }
 
-  showVideo(url: string, description: string): void {
+  /** A player for a finished video; its poster frame shows until it plays. */
+  showVideo(video: { readonly url: string; readonly poster?: string | undefined }, description: string): void {
     this.#replace("progress", undefined);
     this.#replace(
       "media",
       element(
         "div",
         { class: "media" },
-        element("video", { src: url, controls: true, preload: "metadata", "aria-label": `Video: ${description}` }),
+        element("video", {
+          src: video.url,
+          ...(video.poster === undefined ? {} : { poster: video.poster }),
+          controls: true,
+          preload: "metadata",
+          "aria-label": `Video: ${description}`,
+        }),
       ),
     );
   }

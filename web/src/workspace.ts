@@ -220,7 +220,8 @@ export class Workspace {
       void this.#trackMedia(view, message.type, message.job_id, prompt);
     } else if (message.status === "error") view.showError(describeErrorCode(message.error_code ?? "internal"));
     else if (message.type === "image") view.showImages(message.images ?? [], prompt, (image) => void this.#edit(image));
-    else if (message.video_url !== undefined) view.showVideo(message.video_url, prompt);
+    else if (message.video_url !== undefined)
+      view.showVideo({ url: message.video_url, poster: message.poster_url }, prompt);
     return view;
   }
 
@@ -408,7 +409,7 @@ export class Workspace {
       } else {
         view.showFallback(job.model, job.fallback_from);
         if (kind === "image") view.showImages(job.images ?? [], prompt, (image) => void this.#edit(image));
-        else if (job.video_url !== undefined) view.showVideo(job.video_url, prompt);
+        else if (job.video_url !== undefined) view.showVideo({ url: job.video_url, poster: job.poster_url }, prompt);
         this.#status.textContent = `${kind === "image" ? "Image" : "Video"} ready.`;
         this.#scrollWhenLoaded(view);
       }

@@ -16,6 +16,8 @@ const INTERNAL_FIELDS = new Set([
   "grounding_requested",
   "video_path",
   "video_url",
+  "poster_path",
+  "poster_url",
   "images",
   "request_id",
   "alive_at",

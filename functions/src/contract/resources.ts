@@ -37,6 +37,8 @@ export interface MediaImage {
 export interface ServedMedia {
   readonly images?: readonly MediaImage[];
   readonly video_url?: string;
+  /** A WebP of an early frame of the video, for the player's poster. */
+  readonly poster_url?: string;
   readonly media_missing?: true;
 }
 
@@ -76,6 +78,10 @@ export interface Message extends ServedMedia {
   readonly latency_ms?: number;
   readonly finish_reason?: string;
   readonly media_expired?: boolean;
+  /** A finished video's length and size, read from the file. */
+  readonly duration_seconds?: number;
+  readonly width?: number;
+  readonly height?: number;
   /** A masked edit: outside the mask (and a few pixels of feathering) the picture is the input's, exactly. */
   readonly mask_applied?: boolean;
 }
@@ -121,6 +127,9 @@ export interface Job extends ServedMedia {
   readonly error?: string;
   readonly error_code?: string;
   readonly mask_applied?: boolean;
+  readonly duration_seconds?: number;
+  readonly width?: number;
+  readonly height?: number;
   readonly created_at: string;
   readonly updated_at: string;
 }

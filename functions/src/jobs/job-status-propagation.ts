@@ -49,6 +49,15 @@ export async function propagateJobStatus(
           ...(job.images === undefined ? {} : { images: job.images }),
           ...(job.mask_applied === true ? { mask_applied: true } : {}),
           ...(job.video_path === undefined ? {} : { video_path: job.video_path, video_url: job.video_url }),
+          ...(job.poster_path === undefined
+            ? {}
+            : {
+                poster_path: job.poster_path,
+                poster_url: job.poster_url,
+                duration_seconds: job.duration_seconds,
+                width: job.width,
+                height: job.height,
+              }),
         });
         messageChanged = true;
       } else if (job.status === "error") {

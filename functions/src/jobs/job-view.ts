@@ -22,6 +22,9 @@ export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Job> {
     provider: job.provider,
     ...(job.status === "done" ? await servedMedia(job, blobs) : {}),
     ...(job.mask_applied === true ? { mask_applied: true } : {}),
+    ...(job.status === "done" && job.duration_seconds !== undefined
+      ? { duration_seconds: job.duration_seconds, width: job.width, height: job.height }
+      : {}),
     ...(job.status === "error" ? { error: job.error ?? "The job failed.", error_code: job.error_code } : {}),
     created_at: job.created_at.toISOString(),
     updated_at: job.updated_at.toISOString(),

@@ -8,6 +8,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
 import { Logger } from "../logging/logger.ts";
 import { decodeRgba, solidPng } from "../test-support/test-images.ts";
+import { sampleMp4 } from "../test-support/test-videos.ts";
 import { NanoBananaImageProvider } from "../providers/google/nano-banana-image-provider.ts";
 import { OmniVideoProvider } from "../providers/google/omni-video-provider.ts";
 import { VeoVideoProvider } from "../providers/google/veo-video-provider.ts";
@@ -310,8 +311,9 @@ describe("job workers", function () {
         })
         .setDefault("download", (_, response) => {
           response.writeHead(200, { "Content-Type": "video/mp4" });
-          response.end(Buffer.from("mp4 bytes"));
+          response.end(clip);
         });
+      const clip = await sampleMp4(64, 48, 2);
       const job = await newJob("video", "vid-happy");
       await queue.enqueue("videoWorker", task(job), { id: job.job_id });
       const started = await until(
@@ -332,6 +334,45 @@ describe("job workers", function () {
       const answer = await message(job);
       assert.equal(answer?.status, "done");
       assert.equal(answer.video_path, done.video_path);
+      // What ffprobe read, and the poster beside the video.
+      assert.deepEqual([done.duration_seconds, done.width, done.height], [2, 64, 48]);
+      assert.equal(done.poster_path, `users/${uid}/videos/${job.job_id}.poster.webp`);
+      assert.equal((await blobs.get(done.poster_path))?.contentType, "image/webp");
+      assert.deepEqual([answer.poster_path, answer.duration_seconds], [done.poster_path, 2]);
+    });
+
+    it("end a video that is not a readable video as unavailable, storing nothing", async () => {
+      server
+        .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
+        .setDefault("operation", (_, response) =>
+          jsonResponse(response, 200, {
+            name: operation,
+            done: true,
+            response: {
+              generateVideoResponse: {
+                generatedSamples: [
+                  {
+                    video: {
+                      uri: "https://generativelanguage.googleapis.com/v1beta/files/bad1:download?alt=media",
+                    },
+                  },
+                ],
+              },
+            },
+          }),
+        )
+        .setDefault("download", (_, response) => {
+          response.writeHead(200, { "Content-Type": "video/mp4" });
+          response.end(Buffer.from("these bytes are not a video"));
+        });
+      const silent = silentWorker();
+      const job = await newJob("video", "vid-unreadable");
+      await silent.handle("videoWorker", task(job), delivery());
+      await silent.handle("videoWorker", { ...task(job), phase: "poll", poll: 1 }, delivery());
+      const failed = await ledger.get(uid, job.job_id);
+      assert.equal(failed?.status, "error");
+      assert.equal(failed.error_code, "unavailable");
+      assert.equal(await blobs.deletePrefix(`users/${uid}/videos/${job.job_id}.`), 0, "nothing stored");
     });
 
     it("end the job with a clean error when Veo reports op.error", async () => {
@@ -354,7 +395,7 @@ describe("job workers", function () {
     });
 
     it("run an Omni video through its background interaction and keep the interaction for later edits", async () => {
-      const clip = Buffer.from("omni mp4 bytes");
+      const clip = await sampleMp4();
       let polls = 0;
       server
         .setDefault("createInteraction", (_, response) => jsonResponse(response, 200, interaction("v1_omni", "queued")))

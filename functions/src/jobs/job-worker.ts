@@ -4,6 +4,7 @@ import { AppError } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import type { CleanImage } from "../media/clean-image.ts";
+import type { VideoFacts } from "../media/video-facts.ts";
 import type { ImageData, ImageProvider } from "../providers/image-provider.ts";
 import { isProviderError } from "../providers/provider-error.ts";
 import type { VideoProvider } from "../providers/video-provider.ts";
@@ -233,6 +234,22 @@ export class JobWorker {
   }
 
   /**
+   * What ffprobe and ffmpeg make of a finished video: a provider result that is not a readable video ends the job
+   * `unavailable` (it is never stored, so no one gets a broken player).
+   */
+  async #videoFacts(video: Buffer): Promise<VideoFacts> {
+    const { videoFacts } = await import("../media/video-facts.ts");
+    try {
+      return await videoFacts(video);
+    } catch (error) {
+      throw new AppError("unavailable", "The video model returned a video that could not be read.", {
+        cause: error,
+        httpStatus: 502,
+      });
+    }
+  }
+
+  /**
    * Deletes what a delivery stored for a job it could not complete, when the job is gone or was cancelled. A job
    * another delivery took over (still running, or done) keeps its media: they are at the same paths.
    */
@@ -319,12 +336,22 @@ export class JobWorker {
       await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
     }
+    const facts = await this.#videoFacts(result.video.data);
+    const { blobs } = this.#dependencies;
+    // Beside the video (same prefix), so whatever deletes the video deletes its poster.
     const path = `${mediaPaths.jobVideo(task.uid, job.job_id)}mp4`;
-    const url = await this.#dependencies.blobs.put(path, result.video.data, result.video.mimeType);
+    const posterPath = `${mediaPaths.jobVideo(task.uid, job.job_id)}poster.webp`;
+    const url = await blobs.put(path, result.video.data, result.video.mimeType);
+    const posterUrl = await blobs.put(posterPath, facts.poster, "image/webp");
     const completed = await ledger.complete(task.uid, job.job_id, owner, {
       poll_count: pollNumber,
       video_path: path,
       video_url: url,
+      poster_path: posterPath,
+      poster_url: posterUrl,
+      duration_seconds: facts.durationSeconds,
+      width: facts.width,
+      height: facts.height,
     });
     if (completed === undefined) await this.#discardMedia(task.uid, job);
   }

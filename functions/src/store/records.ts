@@ -68,6 +68,12 @@ export interface MessageRecord {
   readonly images?: readonly StoredImage[];
   readonly video_path?: string;
   readonly video_url?: string;
+  /** A finished video's poster (a WebP of an early frame) and what ffprobe read of it. */
+  readonly poster_path?: string;
+  readonly poster_url?: string;
+  readonly duration_seconds?: number;
+  readonly width?: number;
+  readonly height?: number;
   readonly job_id?: string;
   readonly progress?: number;
   readonly error?: string;
@@ -150,6 +156,12 @@ export interface JobRecord {
   readonly images?: readonly StoredImage[];
   readonly video_path?: string;
   readonly video_url?: string;
+  /** A finished video's poster (a WebP of an early frame) and what ffprobe read of it. */
+  readonly poster_path?: string;
+  readonly poster_url?: string;
+  readonly duration_seconds?: number;
+  readonly width?: number;
+  readonly height?: number;
   readonly error?: string;
   readonly error_code?: string;
   readonly media_deleted?: boolean;

@@ -7,6 +7,8 @@ interface MediaFields {
   readonly images?: readonly StoredImage[];
   readonly video_path?: string;
   readonly video_url?: string;
+  readonly poster_path?: string;
+  readonly poster_url?: string;
   readonly media_expired?: boolean;
   readonly media_deleted?: boolean;
 }
@@ -55,9 +57,14 @@ export async function servedMedia(record: MediaFields, blobs: BlobStore): Promis
   const videoUrl =
     record.video_path === undefined ? undefined : await servedUrl(blobs, record.video_path, record.video_url);
   if (record.video_path !== undefined && videoUrl === undefined) missing = true;
+  const posterUrl =
+    record.poster_path === undefined || videoUrl === undefined
+      ? undefined
+      : await servedUrl(blobs, record.poster_path, record.poster_url);
   return {
     ...(images === undefined ? {} : { images }),
     ...(videoUrl === undefined ? {} : { video_url: videoUrl }),
+    ...(posterUrl === undefined ? {} : { poster_url: posterUrl }),
     ...(missing ? { media_missing: true } : {}),
   };
 }
