@@ -365,8 +365,8 @@ describe("web client in Chromium (local stack)", function () {
       height: element.videoHeight,
       controls: element.controls,
     }));
-    assert.ok(Math.abs(loaded.duration - 2) < 0.1, `a 2 s video (${String(loaded.duration)})`);
-    assert.deepEqual([loaded.width, loaded.height, loaded.controls], [320, 192, true]);
+    assert.ok(Math.abs(loaded.duration - 4) < 0.1, `a 4 s video, the default (${String(loaded.duration)})`);
+    assert.deepEqual([loaded.width, loaded.height, loaded.controls], [320, 180, true]);
 
     await video.evaluate(async (element: HTMLVideoElement) => {
       element.muted = true;

@@ -322,10 +322,9 @@ describe("image and video jobs", function () {
       assert.equal(answer.status, "done");
       assert.equal(typeof answer.video_url, "string");
 
-      // Probed by ffprobe, with a poster frame from ffmpeg, on the status and on the message alike. The facts are
-      // the file's, not the request's: today's simulated clip is always 2 s at 320x192.
-      assert.deepEqual([done.duration_seconds, done.width, done.height], [2, 320, 192]);
-      assert.deepEqual([answer.duration_seconds, answer.width, answer.height], [2, 320, 192]);
+      // Probed by ffprobe, with a poster frame from ffmpeg, on the status and on the message alike: the 4 s asked.
+      assert.deepEqual([done.duration_seconds, done.width, done.height], [4, 320, 180]);
+      assert.deepEqual([answer.duration_seconds, answer.width, answer.height], [4, 320, 180]);
       const poster = await fetchBytes(String(done.poster_url));
       assert.equal(poster.type, "image/webp");
       assert.deepEqual(inspectImage(poster.bytes), { mimeType: "image/webp", width: done.width, height: done.height });

@@ -1,10 +1,12 @@
-import { encodeMp4 } from "../../media/mp4-video.ts";
-import { SIMULATED_VIDEO_DEFAULTS, simulatedVideoFrames } from "../../media/simulated-video-frames.ts";
 import { ProviderError } from "../provider-error.ts";
 import type { VideoGenerationRequest, VideoPoll, VideoProvider, VideoStart } from "../video-provider.ts";
 
+/** A clip's length when the request names none: one both video vendors offer. */
+const DEFAULT_SECONDS = 4;
+
 /**
- * Offline video generation (labelled `simulated`): a real, playable H.264 MP4 animation drawn from the prompt.
+ * Offline video generation (labelled `simulated`): a real, playable H.264 MP4 of the prompt, as long as asked
+ * (rendered by sharp, encoded by ffmpeg: `simulated-clip.ts`, loaded only when a clip is made).
  * Like Veo it is a long-running operation: `start` returns an operation name and `poll` reports it done once
  * `delayMs` has passed. The name carries the whole request, so a poll from another process or instance (as the
  * task-queue workers do) needs no shared memory. `simulate:blocked` is filtered like a Veo safety filter;
@@ -17,6 +19,7 @@ interface SimulatedOperation {
   readonly model: string;
   readonly prompt: string;
   readonly aspectRatio: string | undefined;
+  readonly durationSeconds?: number;
   readonly startedAt: number;
 }
 
@@ -43,35 +46,33 @@ export class SimulatedVideoProvider implements VideoProvider {
       model: request.model,
       prompt: request.prompt,
       aspectRatio: request.aspectRatio,
+      ...(request.durationSeconds === undefined ? {} : { durationSeconds: request.durationSeconds }),
       startedAt: this.#now(),
     };
     const name = `${PREFIX}${Buffer.from(JSON.stringify(operation)).toString("base64url")}`;
     return Promise.resolve({ operation: name, ...(this.#vendor === "omni" ? { interactionId: name } : {}) });
   }
 
-  poll(operationName: string): Promise<VideoPoll> {
+  async poll(operationName: string): Promise<VideoPoll> {
     if (!operationName.startsWith(PREFIX)) {
-      return Promise.reject(new ProviderError(this.#vendor, "rejected", "Not a simulated operation"));
+      throw new ProviderError(this.#vendor, "rejected", "Not a simulated operation");
     }
     const operation = JSON.parse(
       Buffer.from(operationName.slice(PREFIX.length), "base64url").toString("utf8"),
     ) as SimulatedOperation;
     const elapsed = this.#now() - operation.startedAt;
-    if (elapsed < this.#delayMs) return Promise.resolve({ done: false, progress: elapsed / this.#delayMs });
+    if (elapsed < this.#delayMs) return { done: false, progress: elapsed / this.#delayMs };
     if (operation.prompt.includes("simulate:blocked")) {
-      return Promise.reject(
-        new ProviderError(this.#vendor, "blocked", "Simulated filter", { reason: "Simulated safety filter." }),
-      );
+      throw new ProviderError(this.#vendor, "blocked", "Simulated filter", { reason: "Simulated safety filter." });
     }
-    const { width, height, seconds, framesPerSecond } = SIMULATED_VIDEO_DEFAULTS;
     const portrait = operation.aspectRatio === "9:16";
-    const frames = simulatedVideoFrames(
+    const { simulatedClip } = await import("./simulated-clip.ts");
+    const data = await simulatedClip(
       operation.prompt,
-      portrait ? height : width,
-      portrait ? width : height,
-      seconds,
-      framesPerSecond,
+      portrait ? 180 : 320,
+      portrait ? 320 : 180,
+      operation.durationSeconds ?? DEFAULT_SECONDS,
     );
-    return Promise.resolve({ done: true, video: { mimeType: "video/mp4", data: encodeMp4(frames) } });
+    return { done: true, video: { mimeType: "video/mp4", data } };
   }
 }
