@@ -21,6 +21,7 @@ import { finishMessage } from "./finish-message.ts";
 import { followMessage } from "./stream-follower.ts";
 import { StreamSession } from "./stream-session.ts";
 import { mediaPaths } from "../store/media-paths.ts";
+import { inspectImage } from "../media/image-inspection.ts";
 
 /**
  * How often a generator renews `alive_at`: every 30 s, or a third of the staleness window when that is shorter,
@@ -271,6 +272,15 @@ export class ChatService {
       if (stored.size > maxAttachmentBytes) {
         throw new AppError("payload_too_large", `Attachments may be at most ${maxAttachmentBytes} bytes.`, {
           details: { field, limit_bytes: maxAttachmentBytes },
+        });
+      }
+      // The bytes decide, not the type the uploader declared: a file uploaded straight to Storage (firebase
+      // mode) carries whatever content type its client set.
+      const blob = await blobs.get(attachment.path);
+      if (blob === null) throw notFound("Attachment");
+      if (inspectImage(blob.bytes)?.mimeType !== attachment.mime_type) {
+        throw new AppError("unsupported_media_type", "Attachments must be PNG, JPEG or WebP images.", {
+          details: { field: `attachments.${index}.mime_type` },
         });
       }
     }

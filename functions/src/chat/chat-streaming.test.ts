@@ -295,7 +295,7 @@ describe("chat streaming", function () {
       await expectRefusal({ message: "hi", grounding: "yes" }, 400, "invalid_argument", "grounding");
     });
 
-    it("attachments outside the caller's uploads, missing, too large or not images", async () => {
+    it("attachments outside the caller's uploads, missing, too large, or not images by their bytes", async () => {
       const png = Buffer.alloc(500, 1);
       await server.services.blobs.put(`users/${bob.uid}/uploads/ok.png`, png, "image/png");
       await server.services.blobs.put(`users/${bob.uid}/uploads/big.png`, Buffer.alloc(1001, 1), "image/png");
@@ -322,6 +322,8 @@ describe("chat streaming", function () {
       await expectRefusal(attach(`users/${bob.uid}/uploads/big.png`), 413, "payload_too_large");
       await expectRefusal(attach(`users/${bob.uid}/uploads/notes.txt`, "text/plain"), 415, "unsupported_media_type");
       await expectRefusal(attach(`users/${bob.uid}/uploads/ok.png`, "image/jpeg"), 415, "unsupported_media_type");
+      // Stored as image/png (as a client uploading straight to Storage may claim), but the bytes are no image.
+      await expectRefusal(attach(`users/${bob.uid}/uploads/ok.png`), 415, "unsupported_media_type");
     });
   });
 

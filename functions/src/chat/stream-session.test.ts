@@ -23,6 +23,7 @@ import { until } from "../test-support/until.ts";
 import { paths } from "../store/paths.ts";
 import type { ChatRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 import { aliveIntervalMs } from "./chat-service.ts";
+import { TINY_PNG } from "../test-support/media-fixtures.ts";
 
 /**
  * An answer being generated (`StreamSession`, started by `ChatService`), in this process: the real Gemini adapter
@@ -176,7 +177,7 @@ describe("an answer being generated", function () {
     });
 
     it("sends the caller's own image attachment to the model with the question", async () => {
-      const png = Buffer.from("89504e470d0a1a0a", "hex");
+      const png = TINY_PNG;
       await core.blobs.put(`users/${alice.uid}/uploads/photo.png`, png, "image/png");
       const answer = await core.ask(alice, {
         message: "what is this?",
