@@ -266,6 +266,19 @@ describe("job workers", function () {
   });
 
   describe("video jobs", () => {
+    /** A Veo operation that has finished with one video, to be downloaded from the file `fileId`. */
+    const finishedOperation = (fileId: string) => ({
+      name: operation,
+      done: true,
+      response: {
+        generateVideoResponse: {
+          generatedSamples: [
+            { video: { uri: `https://generativelanguage.googleapis.com/v1beta/files/${fileId}:download?alt=media` } },
+          ],
+        },
+      },
+    });
+
     const operation = "models/veo-3.1-generate-preview/operations/op-worker";
     /** A worker on a queue nobody listens to: only the deliveries the test makes reach it. */
     const silentWorker = (silentQueue = new InProcessTaskQueue({ maxAttempts: 1 })) =>
@@ -287,27 +300,7 @@ describe("job workers", function () {
         .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
         .setDefault("operation", (_, response) => {
           polls += 1;
-          jsonResponse(
-            response,
-            200,
-            polls < 2
-              ? { name: operation }
-              : {
-                  name: operation,
-                  done: true,
-                  response: {
-                    generateVideoResponse: {
-                      generatedSamples: [
-                        {
-                          video: {
-                            uri: "https://generativelanguage.googleapis.com/v1beta/files/vid123:download?alt=media",
-                          },
-                        },
-                      ],
-                    },
-                  },
-                },
-          );
+          jsonResponse(response, 200, polls < 2 ? { name: operation } : finishedOperation("vid123"));
         })
         .setDefault("download", (_, response) => {
           response.writeHead(200, { "Content-Type": "video/mp4" });
@@ -344,23 +337,7 @@ describe("job workers", function () {
     it("end a video that is not a readable video as unavailable, storing nothing", async () => {
       server
         .setDefault("predictLongRunning", (_, response) => jsonResponse(response, 200, { name: operation }))
-        .setDefault("operation", (_, response) =>
-          jsonResponse(response, 200, {
-            name: operation,
-            done: true,
-            response: {
-              generateVideoResponse: {
-                generatedSamples: [
-                  {
-                    video: {
-                      uri: "https://generativelanguage.googleapis.com/v1beta/files/bad1:download?alt=media",
-                    },
-                  },
-                ],
-              },
-            },
-          }),
-        )
+        .setDefault("operation", (_, response) => jsonResponse(response, 200, finishedOperation("bad1")))
         .setDefault("download", (_, response) => {
           response.writeHead(200, { "Content-Type": "video/mp4" });
           response.end(Buffer.from("these bytes are not a video"));
