@@ -29,12 +29,14 @@ const { positionals, values } = parseArgs({
   options: { name: { type: "string" }, scopes: { type: "string" } },
 });
 const [command, keyId] = positionals;
+let created: ReturnType<typeof apiKeyCreateSchema.parse> | undefined;
 if (command === "create") {
   const parsed = apiKeyCreateSchema.safeParse({
     name: values.name ?? "",
     scopes: (values.scopes ?? "").split(",").map((scope) => scope.trim()),
   });
   if (!parsed.success) fail(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("\n"));
+  created = parsed.data;
 } else if (command === "revoke") {
   if (keyId === undefined || !CLIENT_ID_PATTERN.test(keyId)) fail("revoke needs a key id (key-...)");
 } else if (command !== "list") {
@@ -58,12 +60,8 @@ try {
   if (apiKeys === undefined) {
     console.error("Service API keys are not enabled here: set API_KEYS_ENABLED=true and API_KEY_HASH_SECRET.");
     exitCode = 2;
-  } else if (command === "create") {
-    const body = apiKeyCreateSchema.parse({
-      name: values.name,
-      scopes: values.scopes?.split(",").map((scope) => scope.trim()),
-    });
-    const { key, apiKey } = await apiKeys.mint(body.name, body.scopes, "command line");
+  } else if (created !== undefined) {
+    const { key, apiKey } = await apiKeys.mint(created.name, created.scopes, "command line");
     console.error(`minted ${key.key_id} (${key.scopes.join(", ")}); the key is shown once, below:`);
     console.log(apiKey);
   } else if (command === "revoke") {

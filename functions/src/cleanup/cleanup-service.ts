@@ -18,6 +18,7 @@ import type { ChatDeletion } from "../chat/chat-deletion.ts";
 import type { AccountService } from "../account/account-service.ts";
 import { AppError } from "../errors/app-error.ts";
 import { deleteJobMedia, jobOfMedia, mediaPaths } from "../store/media-paths.ts";
+import type { CleanupResult } from "../contract/resources.ts";
 
 /**
  * The maintenance sweep behind `POST /admin/cleanup` and the scheduled `cleanup` function:
@@ -44,16 +45,8 @@ import { deleteJobMedia, jobOfMedia, mediaPaths } from "../store/media-paths.ts"
  * never touched), and a second run finds nothing left to do. The options come from the settings of those names
  * (`REQUEST_RETENTION_DAYS`, `STALE_STREAM_SECONDS`, `CLEANUP_BATCH_SIZE`, ...), converted by the composition root.
  */
-export interface CleanupReport {
-  readonly requests: number;
-  /** Chats whose deletion this sweep finished. */
-  readonly deleted_chats: number;
-  readonly aborted_streams: number;
-  readonly stale_jobs: number;
-  readonly media: number;
-  /** A category filled its batch: call again to continue. */
-  readonly more: boolean;
-}
+/** One round's counts (the contract's `removed`), and whether a category filled its batch: call again then. */
+export type CleanupReport = CleanupResult["removed"] & { readonly more: boolean };
 
 /** What the sweep reads of the configuration, in milliseconds. */
 export interface CleanupOptions {

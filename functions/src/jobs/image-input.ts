@@ -2,7 +2,6 @@ import type { ImageInput } from "../contract/request-bodies.ts";
 import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
 import { AppError, invalidArgument, notFound } from "../errors/app-error.ts";
 import { cleanImage, ImageRejectedError, type CleanImage } from "../media/clean-image.ts";
-import { inspectImage } from "../media/image-inspection.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 
 /**
@@ -38,19 +37,17 @@ async function validateImageBytes(
   declared?: string,
 ): Promise<ValidatedImage> {
   if (data.length > limits.maxBytes) throw tooLarge(field, limits);
-  const header = inspectImage(data);
-  if (header === undefined) throw unsupported(field);
-  if (declared !== undefined && declared !== header.mimeType) {
-    throw new AppError("unsupported_media_type", `The image is ${header.mimeType}, not ${declared}.`, {
-      details: { field },
-    });
-  }
   try {
-    return await cleanImage(data, limits);
+    return await cleanImage(data, { maxDimension: limits.maxDimension, declared });
   } catch (error) {
     if (!(error instanceof ImageRejectedError)) throw error;
     const { problem } = error;
     if (problem.kind === "type") throw unsupported(field);
+    if (problem.kind === "declared") {
+      throw new AppError("unsupported_media_type", `The image is ${problem.actual}, not ${String(declared)}.`, {
+        details: { field },
+      });
+    }
     if (problem.kind === "dimensions") {
       throw invalidArgument("The image is too large.", {
         [field]: `At most ${limits.maxDimension} pixels per side (this one is ${problem.width}x${problem.height})`,

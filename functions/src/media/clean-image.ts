@@ -13,6 +13,8 @@ export interface CleanImage {
 export type ImageProblem =
   /** Not PNG, JPEG or WebP by its magic bytes. */
   | { readonly kind: "type" }
+  /** An accepted type, but not the one the client declared. */
+  | { readonly kind: "declared"; readonly actual: ImageInfo["mimeType"] }
   /** A side over the limit, read from the header before anything is decoded. */
   | { readonly kind: "dimensions"; readonly width: number; readonly height: number }
   /** The header is fine but the pixels do not decode: truncated, corrupt, or a decompression bomb. */
@@ -37,12 +39,18 @@ export async function loadSharp(): Promise<(input?: Buffer, options?: SharpOptio
  * Decodes untrusted image bytes completely and encodes them again in their own format: every pixel is read (a
  * valid header before garbage, a truncated or corrupt body, or more pixels than `maxDimension` squared is
  * refused), the picture is turned upright by its EXIF orientation, and nothing but pixels survives (no EXIF, GPS,
- * camera serials, comments; colours converted to sRGB). The cheap header check runs first, so a bomb or a
- * stranger never reaches the decoder.
+ * camera serials, comments; colours converted to sRGB). The cheap header check runs first (type, the client's
+ * `declared` type when it gave one, sides), so a bomb or a stranger never reaches the decoder.
  */
-export async function cleanImage(bytes: Buffer, limits: { readonly maxDimension: number }): Promise<CleanImage> {
+export async function cleanImage(
+  bytes: Buffer,
+  limits: { readonly maxDimension: number; readonly declared?: string | undefined },
+): Promise<CleanImage> {
   const header = inspectImage(bytes);
   if (header === undefined) throw new ImageRejectedError({ kind: "type" });
+  if (limits.declared !== undefined && limits.declared !== header.mimeType) {
+    throw new ImageRejectedError({ kind: "declared", actual: header.mimeType });
+  }
   if (header.width > limits.maxDimension || header.height > limits.maxDimension) {
     throw new ImageRejectedError({ kind: "dimensions", width: header.width, height: header.height });
   }
