@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Message } from "../functions/src/contract/resources.ts";
 import { decodeRgba } from "../functions/src/test-support/test-images.ts";
 import { ensureChromium } from "../scripts/lib/ensure-chromium.ts";
 import type { LocalStack } from "../scripts/lib/local-stack.ts";
@@ -16,15 +17,8 @@ import { localStack } from "./local-stack-fixture.ts";
  * test-output/browser/. `UPDATE_README_SCREENSHOT=1` also refreshes docs/images/client.png.
  */
 
-interface StoredMessage {
-  readonly type: string;
-  readonly content: string;
-  readonly status: string;
-  readonly citations?: readonly { index: number; url: string; title: string }[];
-  readonly images?: readonly { width: number; height: number }[];
-  readonly model?: string;
-  readonly fallback_from?: string;
-}
+/** A message as `GET /history/{chat_id}` returns it. */
+type StoredMessage = Message;
 
 interface TestUser {
   readonly email: string;
@@ -299,7 +293,14 @@ describe("web client in Chromium (local stack)", function () {
     assert.equal(stored.type, "image");
     assert.equal(stored.status, "done");
     const image = page.locator(".media img").first();
-    assert.equal(await image.evaluate((element: HTMLImageElement) => element.naturalWidth), stored.images?.[0]?.width);
+    const shown = stored.images?.[0];
+    assert.ok(shown?.thumbnail_url !== undefined);
+    // Embedded-mode media URLs are signed at each read, so the paths are what must match.
+    const pathOf = (url: string | null | undefined) => new URL(String(url)).pathname;
+    assert.equal(pathOf(await image.getAttribute("src")), pathOf(shown.thumbnail_url), "the list loads the thumbnail");
+    assert.ok((await image.evaluate((element: HTMLImageElement) => element.naturalWidth)) <= 384);
+    const link = await page.locator(".media a").first().getAttribute("href");
+    assert.equal(pathOf(link), pathOf(shown.url), "which opens the picture");
     assert.equal(await image.getAttribute("alt"), "Generated image: a lighthouse on a cliff");
   });
 

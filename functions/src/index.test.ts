@@ -11,6 +11,8 @@ const entry = fileURLToPath(new URL("./index.ts", import.meta.url));
 interface LoadedEntry {
   readonly exported: string[];
   readonly firestoreLoaded: boolean;
+  /** Whether sharp or the ffmpeg/ffprobe binaries' packages were loaded (only media work needs them). */
+  readonly mediaLoaded: boolean;
   /** The secrets each exported function binds, as deploy discovery reads them from its endpoint. */
   readonly secrets: Record<string, string[]>;
   /** Each exported function's timeout and, for task queue functions, its retry settings. */
@@ -33,6 +35,9 @@ async function loadEntry(
     const entry = require(process.argv[1]);
     const exported = Object.keys(entry).filter((name) => entry[name] !== undefined).sort();
     const firestoreLoaded = Object.keys(require.cache).some((path) => path.includes("v2/providers/firestore"));
+    const mediaLoaded = Object.keys(require.cache).some((path) =>
+      /node_modules[\\/](sharp|@img|@ffmpeg-installer|@ffprobe-installer)[\\/]/.test(path),
+    );
     const secrets = Object.fromEntries(
       exported.map((name) => [
         name,
@@ -50,7 +55,7 @@ async function loadEntry(
         }];
       }),
     );
-    console.log(JSON.stringify({ exported, firestoreLoaded, secrets, delivery }));
+    console.log(JSON.stringify({ exported, firestoreLoaded, mediaLoaded, secrets, delivery }));
   `;
   // As deploy discovery and the emulator give it: the project and its bucket.
   const firebaseConfig = JSON.stringify({ projectId: "demo-atelier", storageBucket: "demo-atelier.appspot.com" });
@@ -156,5 +161,12 @@ describe("the functions entry (functions/src/index.ts)", function () {
     const loaded = await loadEntry("api");
     assert.deepEqual(loaded.exported, ["api", "chat", "cleanup", "imageWorker", "videoWorker"]);
     assert.equal(loaded.firestoreLoaded, false);
+  });
+
+  it("loads neither sharp nor ffmpeg at import, in any instance: only the media work that needs them does", async () => {
+    for (const target of [undefined, "api", "imageWorker", "videoWorker", "uploadCounter"]) {
+      const loaded = await loadEntry(target);
+      assert.equal(loaded.mediaLoaded, false, String(target));
+    }
   });
 });

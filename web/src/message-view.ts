@@ -139,12 +139,17 @@ export class MessageView {
             : element(
                 "figure",
                 {},
-                element("img", {
-                  src: url,
-                  alt: `Generated image: ${description}`,
-                  width: image.width,
-                  height: image.height,
-                }),
+                // The list shows the small WebP (kilobytes, not megabytes); the full picture opens from it.
+                element(
+                  "a",
+                  { href: url, target: "_blank", rel: "noopener noreferrer" },
+                  element("img", {
+                    src: image.thumbnail_url ?? url,
+                    alt: `Generated image: ${description}`,
+                    width: image.width,
+                    height: image.height,
+                  }),
+                ),
                 ...(edit === undefined ? [] : [editButton(() => edit({ ...image, url }))]),
               ),
         ),

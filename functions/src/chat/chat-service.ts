@@ -16,12 +16,12 @@ import type { RequestLimits } from "../contract/request-bodies.ts";
 import type { ActiveStreams } from "./active-streams.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
 import { parseChatTurn, type ChatTurnRequest } from "./chat-request.ts";
-import { loadConversation, type ConversationLimits } from "./conversation.ts";
+import { loadConversation, type ConversationImage, type ConversationLimits } from "./conversation.ts";
 import { finishMessage } from "./finish-message.ts";
 import { followMessage } from "./stream-follower.ts";
 import { StreamSession } from "./stream-session.ts";
 import { mediaPaths } from "../store/media-paths.ts";
-import { inspectImage } from "../media/image-inspection.ts";
+import { validateImageBytes, type ImageLimits } from "../jobs/image-input.ts";
 
 /**
  * How often a generator renews `alive_at`: every 30 s, or a third of the staleness window when that is shorter,
@@ -30,9 +30,6 @@ import { inspectImage } from "../media/image-inspection.ts";
 export function aliveIntervalMs(staleMs: number): number {
   return Math.min(30_000, Math.floor(staleMs / 3));
 }
-
-/** The image types chat attachments may have (checked against the stored object, not the client's word). */
-const ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/webp"]);
 
 /** How long things take in chat, in milliseconds. */
 interface ChatTiming {
@@ -56,7 +53,8 @@ export interface ChatOptions {
     /** Grounded (web-searching) requests per user per hour. */
     readonly groundingPerHour: number;
   };
-  readonly maxAttachmentBytes: number;
+  /** What an attachment may be: bytes before decoding, pixels per side. */
+  readonly attachmentLimits: ImageLimits;
   /** How long a request_id is remembered for idempotency. */
   readonly requestRetentionDays: number;
   /** How much of the chat the model sees. */
@@ -85,6 +83,8 @@ type PreparedTurn =
       readonly turn: ChatTurnRequest;
       readonly message: MessageRecord;
       readonly startedAt: number;
+      /** The attachments' clean re-encodings, in order: what the model is sent with the new message. */
+      readonly images: readonly ConversationImage[];
     }
   | { readonly kind: "existing"; readonly uid: string; readonly message: MessageRecord };
 
@@ -116,7 +116,7 @@ export class ChatService {
         httpStatus: 503,
       });
     }
-    await this.#checkAttachments(user.uid, turn);
+    const images = await this.#readAttachments(user.uid, turn);
     const at = new Date(now());
     const start = await beginGeneration(database, {
       uid: user.uid,
@@ -156,7 +156,7 @@ export class ChatService {
       now: at,
       requestRetentionDays: options.requestRetentionDays,
     });
-    if (start.created) return { kind: "new", uid: user.uid, turn, message: start.assistant, startedAt };
+    if (start.created) return { kind: "new", uid: user.uid, turn, message: start.assistant, startedAt, images };
     if (start.request.kind !== "chat")
       throw new AppError("conflict", "This request_id belongs to another kind of request.");
     return { kind: "existing", uid: user.uid, message: await this.message(user.uid, start.request.message_id) };
@@ -248,10 +248,17 @@ export class ChatService {
     });
   }
 
-  async #checkAttachments(uid: string, turn: ChatTurnRequest): Promise<void> {
+  /**
+   * Reads the turn's attachments (the caller's own uploads) and hands back their clean re-encodings, which are
+   * what the model is sent: the bytes decide, not the type the uploader declared (a file uploaded straight to
+   * Storage in firebase mode carries whatever content type and metadata its client gave it), and every pixel is
+   * decoded, so a truncated or disguised file is refused here, before anything is written.
+   */
+  async #readAttachments(uid: string, turn: ChatTurnRequest): Promise<ConversationImage[]> {
     const { blobs, options } = this.#dependencies;
-    const { maxAttachmentBytes } = options;
+    const limits = options.attachmentLimits;
     const uploads = mediaPaths.uploads(uid);
+    const images: ConversationImage[] = [];
     for (const [index, attachment] of turn.attachments.entries()) {
       const field = `attachments.${index}.path`;
       try {
@@ -264,30 +271,21 @@ export class ChatService {
       }
       const stored = await blobs.stat(attachment.path);
       if (stored === null) throw notFound("Attachment");
-      if (!ATTACHMENT_TYPES.has(stored.contentType) || stored.contentType !== attachment.mime_type) {
-        throw new AppError("unsupported_media_type", "Attachments must be PNG, JPEG or WebP images.", {
-          details: { field: `attachments.${index}.mime_type` },
+      if (stored.size > limits.maxBytes) {
+        throw new AppError("payload_too_large", `Attachments may be at most ${limits.maxBytes} bytes.`, {
+          details: { field, limit_bytes: limits.maxBytes },
         });
       }
-      if (stored.size > maxAttachmentBytes) {
-        throw new AppError("payload_too_large", `Attachments may be at most ${maxAttachmentBytes} bytes.`, {
-          details: { field, limit_bytes: maxAttachmentBytes },
-        });
-      }
-      // The bytes decide, not the type the uploader declared: a file uploaded straight to Storage (firebase
-      // mode) carries whatever content type its client set.
       const blob = await blobs.get(attachment.path);
       if (blob === null) throw notFound("Attachment");
-      if (inspectImage(blob.bytes)?.mimeType !== attachment.mime_type) {
-        throw new AppError("unsupported_media_type", "Attachments must be PNG, JPEG or WebP images.", {
-          details: { field: `attachments.${index}.mime_type` },
-        });
-      }
+      const clean = await validateImageBytes(blob.bytes, `attachments.${index}`, limits, attachment.mime_type);
+      images.push({ mimeType: clean.mimeType, data: clean.data });
     }
+    return images;
   }
 
   async #generate(prepared: Extract<PreparedTurn, { kind: "new" }>, sink: ChatEventSink): Promise<void> {
-    const { database, blobs, text, grounder, logger, options, activeStreams, now } = this.#dependencies;
+    const { database, text, grounder, logger, options, activeStreams, now } = this.#dependencies;
     const { uid, turn, message } = prepared;
     sink.send(
       {
@@ -320,7 +318,7 @@ export class ChatService {
     let plan: GroundingPlan | undefined;
     let conversation;
     try {
-      conversation = await loadConversation(database, blobs, uid, message, options.context);
+      conversation = await loadConversation(database, uid, message, prepared.images, options.context);
       if (turn.grounding) {
         plan = await grounder.plan(turn.message, conversation, options.systemInstruction);
         await database.update(paths.message(uid, message.message_id), {

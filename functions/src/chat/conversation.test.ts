@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileBlobStore } from "../blobs/file-blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
 import { paths } from "../store/paths.ts";
@@ -12,17 +11,11 @@ import { loadConversation } from "./conversation.ts";
 describe("the conversation sent to the model", () => {
   let directory: string;
   let database: DocumentDatabase;
-  let blobs: FileBlobStore;
   const uid = "u1";
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), "atelier-conversation-"));
     database = await openSqliteDocumentDatabase(join(directory, "db.sqlite"));
-    blobs = await FileBlobStore.open({
-      root: join(directory, "media"),
-      baseUrl: "http://localhost",
-      urlTtlSeconds: 60,
-    });
   });
   after(async () => {
     await database.close();
@@ -55,7 +48,7 @@ describe("the conversation sent to the model", () => {
     await add("c1", { role: "assistant", content: "half a jo", status: "error" });
     await add("c1", { role: "user", content: "try again" });
     const current = await add("c1", { role: "assistant", content: "", status: "streaming" });
-    const turns = await loadConversation(database, blobs, uid, current, { maxMessages: 20, maxCharacters: 10_000 });
+    const turns = await loadConversation(database, uid, current, [], { maxMessages: 20, maxCharacters: 10_000 });
     assert.deepEqual(
       turns.map((turn) => [turn.role, turn.text]),
       [
@@ -74,18 +67,18 @@ describe("the conversation sent to the model", () => {
     await add("c2", { role: "assistant", content: "d".repeat(100) });
     await add("c2", { role: "user", content: "e".repeat(500) });
     const current = await add("c2", { role: "assistant", content: "", status: "streaming" });
-    const byCount = await loadConversation(database, blobs, uid, current, { maxMessages: 3, maxCharacters: 10_000 });
+    const byCount = await loadConversation(database, uid, current, [], { maxMessages: 3, maxCharacters: 10_000 });
     assert.deepEqual(
       byCount.map((turn) => turn.text[0]),
       ["c", "d", "e"],
     );
-    const byCharacters = await loadConversation(database, blobs, uid, current, { maxMessages: 20, maxCharacters: 720 });
+    const byCharacters = await loadConversation(database, uid, current, [], { maxMessages: 20, maxCharacters: 720 });
     assert.deepEqual(
       byCharacters.map((turn) => turn.text[0]),
       ["c", "d", "e"],
       "the oldest that do not fit are dropped",
     );
-    const tiny = await loadConversation(database, blobs, uid, current, { maxMessages: 20, maxCharacters: 10 });
+    const tiny = await loadConversation(database, uid, current, [], { maxMessages: 20, maxCharacters: 10 });
     assert.deepEqual(
       tiny.map((turn) => turn.text[0]),
       ["e"],
@@ -98,23 +91,31 @@ describe("the conversation sent to the model", () => {
     await add("c3", { role: "assistant", content: "short" });
     await add("c3", { role: "user", content: "now" });
     const current = await add("c3", { role: "assistant", content: "", status: "streaming" });
-    const turns = await loadConversation(database, blobs, uid, current, { maxMessages: 2, maxCharacters: 10_000 });
+    const turns = await loadConversation(database, uid, current, [], { maxMessages: 2, maxCharacters: 10_000 });
     assert.deepEqual(
       turns.map((turn) => turn.role),
       ["user"],
     );
   });
 
-  it("sends the new message's attachments as images", async () => {
-    const png = Buffer.from("89504e470d0a1a0a", "hex");
-    await blobs.put(`users/${uid}/uploads/a.png`, png, "image/png");
+  it("sends the images it is given with the new message only", async () => {
+    const image = { mimeType: "image/png", data: Buffer.from("89504e470d0a1a0a", "hex") };
     await add("c4", {
       role: "user",
-      content: "what is in the picture?",
+      content: "what is in the first picture?",
       attachments: [{ path: `users/${uid}/uploads/a.png`, mime_type: "image/png" }],
     });
+    await add("c4", { role: "assistant", content: "a cat" });
+    await add("c4", {
+      role: "user",
+      content: "and in this one?",
+      attachments: [{ path: `users/${uid}/uploads/b.png`, mime_type: "image/png" }],
+    });
     const current = await add("c4", { role: "assistant", content: "", status: "streaming" });
-    const [turn] = await loadConversation(database, blobs, uid, current, { maxMessages: 5, maxCharacters: 1_000 });
-    assert.deepEqual(turn?.images, [{ mimeType: "image/png", data: png }]);
+    const turns = await loadConversation(database, uid, current, [image], { maxMessages: 5, maxCharacters: 1_000 });
+    assert.deepEqual(
+      turns.map((turn) => turn.images),
+      [undefined, undefined, [image]],
+    );
   });
 });

@@ -1,4 +1,3 @@
-import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { ConversationTurn } from "../providers/text-provider.ts";
 import { queries } from "../store/queries.ts";
@@ -8,7 +7,7 @@ import type { MessageRecord } from "../store/records.ts";
  * What the model sees of a chat: its most recent messages, newest first until `maxMessages` or `maxCharacters`
  * is reached (the new message always goes in whole), then put back in order. Finished text answers go in as
  * they are; generated media as a short note; failed or unfinished answers not at all. Attachments are sent
- * with the new message only.
+ * with the new message only, as the clean re-encodings the turn's checks made of them.
  */
 export interface ConversationLimits {
   readonly maxMessages: number;
@@ -23,11 +22,14 @@ function turnText(message: MessageRecord): string | undefined {
   return message.content === "" ? undefined : message.content;
 }
 
+/** An image sent to the model with the new message. */
+export type ConversationImage = NonNullable<ConversationTurn["images"]>[number];
+
 export async function loadConversation(
   database: DocumentDatabase,
-  blobs: BlobStore,
   uid: string,
   assistant: Pick<MessageRecord, "chat_id" | "seq">,
+  newImages: readonly ConversationImage[],
   limits: ConversationLimits,
 ): Promise<ConversationTurn[]> {
   const recent = await database.query<MessageRecord>(
@@ -40,13 +42,8 @@ export async function loadConversation(
     if (text === undefined) continue;
     if (position > 0 && characters + text.length > limits.maxCharacters) break;
     characters += text.length;
-    if (position === 0 && message.attachments !== undefined) {
-      const images = [];
-      for (const attachment of message.attachments) {
-        const blob = await blobs.get(attachment.path);
-        if (blob !== null) images.push({ mimeType: blob.contentType, data: blob.bytes });
-      }
-      turns.push({ role: "user", text, images });
+    if (position === 0 && newImages.length > 0) {
+      turns.push({ role: "user", text, images: newImages });
     } else {
       turns.push({ role: message.role === "user" ? "user" : "model", text });
     }

@@ -23,7 +23,9 @@ import { until } from "../test-support/until.ts";
 import { paths } from "../store/paths.ts";
 import type { ChatRecord, MessageRecord, RequestRecord } from "../store/records.ts";
 import { aliveIntervalMs } from "./chat-service.ts";
-import { TINY_PNG } from "../test-support/media-fixtures.ts";
+import { jpegWithExif, patternedPng } from "../test-support/test-images.ts";
+import { inspectImage } from "../media/image-inspection.ts";
+import { AppError } from "../errors/app-error.ts";
 
 /**
  * An answer being generated (`StreamSession`, started by `ChatService`), in this process: the real Gemini adapter
@@ -176,17 +178,38 @@ describe("an answer being generated", function () {
       assert.equal(answer.sink.meta().model, "gemini-4-hydrogen");
     });
 
-    it("sends the caller's own image attachment to the model with the question", async () => {
-      const png = TINY_PNG;
-      await core.blobs.put(`users/${alice.uid}/uploads/photo.png`, png, "image/png");
+    it("sends the caller's own image attachment to the model, upright and without its metadata", async () => {
+      // As a client uploading straight to Storage leaves it: the camera's EXIF, GPS position and orientation.
+      const photo = await jpegWithExif(40, 20);
+      await core.blobs.put(`users/${alice.uid}/uploads/photo.jpg`, photo, "image/jpeg");
       const answer = await core.ask(alice, {
         message: "what is this?",
-        attachments: [{ path: `users/${alice.uid}/uploads/photo.png`, mime_type: "image/png" }],
+        attachments: [{ path: `users/${alice.uid}/uploads/photo.jpg`, mime_type: "image/jpeg" }],
       });
       await answer.streamed;
       assert.equal(answer.sink.last()?.event, "done");
-      const body = gemini.requests.at(-1)?.body as { contents: { parts: { inlineData?: { data: string } }[] }[] };
-      assert.equal(body.contents.at(-1)?.parts[1]?.inlineData?.data, png.toString("base64"));
+      const body = gemini.requests.at(-1)?.body as {
+        contents: { parts: { inlineData?: { data: string; mimeType: string } }[] }[];
+      };
+      const sent = body.contents.at(-1)?.parts[1]?.inlineData;
+      assert.equal(sent?.mimeType, "image/jpeg");
+      const bytes = Buffer.from(sent.data, "base64");
+      assert.deepEqual(inspectImage(bytes), { mimeType: "image/jpeg", width: 20, height: 40 }, "turned upright");
+      assert.ok(!bytes.includes("AtelierTestCam") && !bytes.includes("Exif"), "no EXIF left");
+    });
+
+    it("refuses a truncated image attachment before anything is written", async () => {
+      const whole = await patternedPng(32, 32);
+      await core.blobs.put(`users/${alice.uid}/uploads/cut.png`, whole.subarray(0, whole.length - 40), "image/png");
+      const before = gemini.requests.length;
+      await assert.rejects(
+        core.ask(alice, {
+          message: "what is this?",
+          attachments: [{ path: `users/${alice.uid}/uploads/cut.png`, mime_type: "image/png" }],
+        }),
+        (error: unknown) => error instanceof AppError && error.code === "invalid_argument",
+      );
+      assert.equal(gemini.requests.length, before);
     });
   });
 

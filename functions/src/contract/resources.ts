@@ -260,6 +260,8 @@ export interface Upload {
   readonly id: string;
   readonly path: string;
   readonly url: string;
+  /** A WebP of the upload, longest side `THUMBNAIL_MAX_PX`, for the composer's preview. */
+  readonly thumbnail_url: string;
   readonly mime_type: string;
   readonly size: number;
   readonly width: number;

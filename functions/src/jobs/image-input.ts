@@ -30,7 +30,7 @@ function tooLarge(field: string, limits: ImageLimits): AppError {
  * Checks bytes that claim to be an image (`declared`: the client's mime type, when it gave one) and hands back
  * their clean re-encoding: decoded in full, upright, without metadata.
  */
-async function validateImageBytes(
+export async function validateImageBytes(
   data: Buffer,
   field: string,
   limits: ImageLimits,

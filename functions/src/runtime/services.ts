@@ -346,7 +346,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
         monthly: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
         groundingPerHour: settings.TAVILY_MAX_QUERIES_PER_HOUR,
       },
-      maxAttachmentBytes: settings.MAX_ATTACHMENT_SIZE_BYTES,
+      attachmentLimits: { maxBytes: settings.MAX_ATTACHMENT_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION },
       requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
       context: { maxMessages: settings.CONTEXT_MAX_MESSAGES, maxCharacters: settings.CONTEXT_MAX_CHARS },
       systemInstruction: settings.SYSTEM_INSTRUCTION,
@@ -443,6 +443,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     database,
     blobs,
     now,
+    thumbnailMaxPx: settings.THUMBNAIL_MAX_PX,
     limits: {
       perDay: settings.UPLOAD_MAX_PER_DAY,
       bytesPerDay: settings.UPLOAD_MAX_BYTES_PER_DAY,

@@ -34,7 +34,7 @@ export const TEST_CHAT_OPTIONS: ChatOptions = {
     videoMaxDurationSeconds: 8,
   },
   quotas: { monthly: { free: 0, paid: 0 }, groundingPerHour: 20 },
-  maxAttachmentBytes: 1_000,
+  attachmentLimits: { maxBytes: 4_000, maxDimension: 4_096 },
   requestRetentionDays: 7,
   context: { maxMessages: 20, maxCharacters: 24_000 },
   systemInstruction: "You are Atelier, under test.",

@@ -2,6 +2,7 @@ import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { AppError, invalidArgument, notFound, resourceExhausted } from "../errors/app-error.ts";
 import { resolveImageInput } from "../jobs/image-input.ts";
+import { thumbnail } from "../media/thumbnail.ts";
 import type { ImageInput } from "../contract/request-bodies.ts";
 import { newId } from "../store/ids.ts";
 import { CLIENT_ID_PATTERN } from "../contract/identifiers.ts";
@@ -15,6 +16,11 @@ interface UploadLimits {
   readonly bytesPerDay: number;
   readonly maxBytes: number;
   readonly maxDimension: number;
+}
+
+/** Where an upload's thumbnail is stored: beside it, so every deletion by prefix takes both. */
+function thumbnailPath(uid: string, id: string): string {
+  return `${mediaPaths.uploads(uid)}${id}.thumbnail.webp`;
 }
 
 interface DayCounter {
@@ -46,12 +52,21 @@ export class UploadService {
   readonly #database: DocumentDatabase;
   readonly #blobs: BlobStore;
   readonly #limits: UploadLimits;
+  readonly #thumbnailMaxPx: number;
   readonly #now: () => number;
 
-  constructor(options: { database: DocumentDatabase; blobs: BlobStore; limits: UploadLimits; now: () => number }) {
+  constructor(options: {
+    database: DocumentDatabase;
+    blobs: BlobStore;
+    limits: UploadLimits;
+    /** The longest side of each upload's WebP thumbnail. */
+    thumbnailMaxPx: number;
+    now: () => number;
+  }) {
     this.#database = options.database;
     this.#blobs = options.blobs;
     this.#limits = options.limits;
+    this.#thumbnailMaxPx = options.thumbnailMaxPx;
     this.#now = options.now;
   }
 
@@ -66,22 +81,43 @@ export class UploadService {
     const id = newId("upload");
     const extension = image.mimeType === "image/jpeg" ? "jpg" : image.mimeType.slice("image/".length);
     const path = `${mediaPaths.uploads(uid)}${id}.${extension}`;
+    const small = await thumbnail(image.data, this.#thumbnailMaxPx);
     let url: string;
+    let thumbnailUrl: string;
     try {
-      url = await this.#blobs.put(path, image.data, image.mimeType);
+      [url, thumbnailUrl] = await Promise.all([
+        this.#blobs.put(path, image.data, image.mimeType),
+        this.#blobs.put(thumbnailPath(uid, id), small.data, "image/webp"),
+      ]);
     } catch (error) {
+      await Promise.allSettled([this.#blobs.delete(path), this.#blobs.delete(thumbnailPath(uid, id))]);
       await this.#count(uid, -size, "report");
       throw error;
     }
-    return { ok: true, id, path, url, mime_type: image.mimeType, size, width: image.width, height: image.height };
+    return {
+      ok: true,
+      id,
+      path,
+      url,
+      thumbnail_url: thumbnailUrl,
+      mime_type: image.mimeType,
+      size,
+      width: image.width,
+      height: image.height,
+    };
   }
 
-  /** Deletes an upload of the caller's by id; one that does not exist (or is someone else's) is not found. */
+  /**
+   * Deletes an upload of the caller's by id, with its thumbnail; one that does not exist (or is someone else's) is
+   * not found.
+   */
   async remove(uid: string, id: string): Promise<void> {
     if (!CLIENT_ID_PATTERN.test(id)) throw invalidArgument("Invalid upload id.", { id: "Not an upload id" });
     for (const extension of EXTENSIONS) {
       const path = `${mediaPaths.uploads(uid)}${id}.${extension}`;
       if ((await this.#blobs.stat(path)) !== null) {
+        // The thumbnail first: an interrupted deletion then leaves the upload, which can be deleted again.
+        await this.#blobs.delete(thumbnailPath(uid, id));
         await this.#blobs.delete(path);
         return;
       }
