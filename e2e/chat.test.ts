@@ -125,6 +125,37 @@ describe("chat end to end (local stack)", function () {
       assert.equal((await replay.data).content, text);
     });
 
+    it("calls tools mid-answer, and hands a call that needs approval back as the result's question", async () => {
+      const chat = httpsCallable<
+        Record<string, unknown>,
+        Record<string, unknown>,
+        { event: string; data: Record<string, unknown>; id: number }
+      >(getFunctions(app), "chat");
+      const drawing = await chat.stream({ message: "draw a lighthouse" });
+      const chunks = [];
+      for await (const chunk of drawing.stream) chunks.push(chunk);
+      assert.deepEqual(
+        chunks.map((chunk) => chunk.event).filter((event) => event !== "token"),
+        ["meta", "tool_call", "tool_result", "done"],
+      );
+      assert.equal((await drawing.data).status, "done");
+
+      const video = await chat({ message: "make a video of a lighthouse" });
+      const question = video.data.approval_required as { call_id: string; name: string };
+      assert.equal(video.data.status, "awaiting_approval");
+      assert.equal(question.name, "generate_video");
+      const token = await getAuth(app).currentUser?.getIdToken();
+      const approved = await fetch(`${stack.backendUrl}/chat/approve`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${String(token)}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ message_id: video.data.message_id, call_id: question.call_id, approved: true }),
+      });
+      assert.equal(approved.status, 200);
+      const events = await approved.text();
+      assert.match(events, /event: tool_result\n.*"ok":true/);
+      assert.match(events, /event: done\n/);
+    });
+
     it("reports bad input as an HttpsError carrying the contract's code", async () => {
       const chat = httpsCallable(getFunctions(app), "chat");
       await assert.rejects(chat({ message: "" }), (error: FunctionsError) => {

@@ -19,6 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["config"],
   ["auth", "grounding", "ops"],
   ["jobs"],
+  ["tools"],
   ["chat", "uploads"],
   ["account"],
   ["cleanup"],

@@ -36,7 +36,9 @@ export class CallableSink implements ChatEventSink {
   send(event: ChatEvent, offset: number): void {
     if (event.event === "meta") this.#meta = event;
     if (event.event === "token") this.#content += event.data.text;
-    if (event.event === "done" || event.event === "error") this.#terminal = event;
+    if (event.event === "done" || event.event === "error" || event.event === "approval_required") {
+      this.#terminal = event;
+    }
     if (this.#streaming && this.connected) {
       const chunk = { event: event.event, data: event.data, id: offset };
       this.#written = this.#written.then(() => this.#response?.sendChunk(chunk)).catch(() => undefined);
@@ -60,12 +62,19 @@ export class CallableSink implements ChatEventSink {
     return this.#terminal;
   }
 
-  /** The callable's result: the meta ids, the whole content, and the done payload. */
+  /**
+   * The callable's result: the meta ids, the whole content, and the done payload, or, for an answer waiting on
+   * the user, its status and the call to approve (answered with `POST /chat/approve`).
+   */
   result(): Record<string, unknown> {
+    const terminal = this.#terminal;
     return {
       ...(this.#meta?.data ?? {}),
       content: this.#content,
-      ...(this.#terminal?.event === "done" ? this.#terminal.data : {}),
+      ...(terminal?.event === "done" ? terminal.data : {}),
+      ...(terminal?.event === "approval_required"
+        ? { status: "awaiting_approval", approval_required: terminal.data }
+        : {}),
     };
   }
 }

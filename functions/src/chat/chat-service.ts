@@ -10,16 +10,22 @@ import type { TextModels } from "../models/text-models.ts";
 import { isProviderError } from "../providers/provider-error.ts";
 import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
-import { TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
+import { STREAM_ENDING_STATUSES, type MessageRecord, type ToolCallRecord } from "../store/records.ts";
 import type { MessageStatus } from "../contract/resources.ts";
 import type { RequestLimits } from "../contract/request-bodies.ts";
 import type { ActiveStreams } from "./active-streams.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
 import { parseChatTurn, type ChatTurnRequest } from "./chat-request.ts";
 import { loadConversation, type ConversationImage, type ConversationLimits } from "./conversation.ts";
-import { finishMessage } from "./finish-message.ts";
+import { finishMessage, waitingCall } from "./finish-message.ts";
+import { toolLoop } from "./tool-loop.ts";
+import type { ToolRegistry } from "../tools/tool-registry.ts";
+import type { ModelChoice } from "../models/model-choices.ts";
+import { parseInput } from "../errors/parse-input.ts";
+import { approveBodySchema } from "../contract/request-bodies.ts";
 import { followMessage } from "./stream-follower.ts";
 import { StreamSession } from "./stream-session.ts";
+import { toolResultOf } from "./tool-call-view.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 import { validateImageBytes, type ImageLimits } from "../jobs/image-input.ts";
 
@@ -61,6 +67,12 @@ export interface ChatOptions {
   readonly context: ConversationLimits;
   readonly systemInstruction: string;
   readonly timing: ChatTiming;
+  readonly tools: {
+    /** Rounds of tool calls in one answer before it ends with a sentence saying so. */
+    readonly maxSteps: number;
+    /** How long an answer waits for the user to approve a call. */
+    readonly approvalTimeoutMs: number;
+  };
 }
 
 interface ChatServiceDependencies {
@@ -69,6 +81,8 @@ interface ChatServiceDependencies {
   /** The text models this server runs; `available` is false when none is configured. */
   readonly text: TextModels;
   readonly grounder: Grounder;
+  /** The tools the model may call; absent or empty when tools are off. */
+  readonly tools?: ToolRegistry;
   readonly logger: Logger;
   readonly activeStreams: ActiveStreams;
   readonly options: ChatOptions;
@@ -80,6 +94,7 @@ type PreparedTurn =
   | {
       readonly kind: "new";
       readonly uid: string;
+      readonly user: AuthenticatedUser;
       readonly turn: ChatTurnRequest;
       readonly message: MessageRecord;
       readonly startedAt: number;
@@ -87,6 +102,16 @@ type PreparedTurn =
       readonly images: readonly ConversationImage[];
     }
   | { readonly kind: "existing"; readonly uid: string; readonly message: MessageRecord };
+
+/** A waiting answer the user just approved or declined, back in `streaming`, ready to go on. */
+export interface ApprovedTurn {
+  readonly uid: string;
+  readonly user: AuthenticatedUser;
+  readonly message: MessageRecord;
+  /** The model that was answering, alone: a history of calls is valid only for the model that made it. */
+  readonly models: ModelChoice<"text">;
+  readonly startedAt: number;
+}
 
 /**
  * Chat: starting a turn (validation, limits, idempotency), streaming it (new answers, replays and resumes),
@@ -156,7 +181,9 @@ export class ChatService {
       now: at,
       requestRetentionDays: options.requestRetentionDays,
     });
-    if (start.created) return { kind: "new", uid: user.uid, turn, message: start.assistant, startedAt, images };
+    if (start.created) {
+      return { kind: "new", uid: user.uid, user, turn, message: start.assistant, startedAt, images };
+    }
     if (start.request.kind !== "chat")
       throw new AppError("conflict", "This request_id belongs to another kind of request.");
     return { kind: "existing", uid: user.uid, message: await this.message(user.uid, start.request.message_id) };
@@ -207,6 +234,17 @@ export class ChatService {
       }
       return found.data.status;
     });
+    if (status === "awaiting_approval") {
+      // Nothing runs while an answer waits: stopping it ends it here, the call it waited on declined.
+      const ended = await finishMessage(
+        database,
+        uid,
+        messageId,
+        { status: "aborted", error: { code: "aborted", message: "Stopped by the user." } },
+        new Date(now()),
+      );
+      return ended?.status ?? "aborted";
+    }
     if (status !== "streaming") return status;
     const local = activeStreams.get(messageId);
     if (local !== undefined) {
@@ -241,7 +279,7 @@ export class ChatService {
         paths.message(uid, messageId),
         (document) => {
           if (document === null) settle("aborted");
-          else if (TERMINAL_MESSAGE_STATUSES.has(document.data.status)) settle(document.data.status);
+          else if (STREAM_ENDING_STATUSES.has(document.data.status)) settle(document.data.status);
         },
         () => settle(undefined),
       );
@@ -285,7 +323,7 @@ export class ChatService {
   }
 
   async #generate(prepared: Extract<PreparedTurn, { kind: "new" }>, sink: ChatEventSink): Promise<void> {
-    const { database, text, grounder, logger, options, activeStreams, now } = this.#dependencies;
+    const { database, text, grounder, logger, options, now } = this.#dependencies;
     const { uid, turn, message } = prepared;
     sink.send(
       {
@@ -343,12 +381,125 @@ export class ChatService {
       return;
     }
 
-    const session = new StreamSession(
+    await this.#session({
+      uid,
+      message,
+      generate: (signal) =>
+        toolLoop(
+          {
+            text,
+            choice: turn.models,
+            request: {
+              systemInstruction: plan?.systemInstruction ?? options.systemInstruction,
+              ...(plan === undefined ? {} : { sources: plan.sources }),
+              includeThoughts: turn.thinking,
+            },
+            contents: conversation,
+            ...(this.#dependencies.tools === undefined ? {} : { tools: this.#dependencies.tools }),
+            maxSteps: options.tools.maxSteps,
+            context: { user: prepared.user, chatId: message.chat_id, messageId: message.message_id },
+          },
+          signal,
+        ),
+      sink,
+      startedAt: prepared.startedAt,
+      ...(plan === undefined ? {} : { filter: plan.filter, finalFields: () => plan.finalFields() }),
+    }).run();
+  }
+
+  /**
+   * The user's answer to a waiting tool call (`POST /chat/approve`): in one transaction the message must be the
+   * caller's (else 404), waiting, on this very call (else 409: not waiting, another call, or already answered);
+   * it goes back to `streaming` with the call approved or declined. The answer then goes on from where it
+   * stopped, on the model that was answering, with the stored history of its calls; its new events follow on
+   * `sink` (a declined call is told to the model as declined).
+   */
+  async approve(user: AuthenticatedUser, body: unknown, startedAt: number): Promise<ApprovedTurn> {
+    const { database, activeStreams, text, now } = this.#dependencies;
+    if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
+    const input = parseInput(approveBodySchema, body);
+    const path = paths.message(user.uid, input.message_id);
+    const message = await database.transaction(async (transaction) => {
+      const found = await transaction.get<MessageRecord>(path);
+      if (found === null) throw notFound("Message");
+      const waiting = found.data.status === "awaiting_approval" ? waitingCall(found.data) : undefined;
+      if (waiting === undefined) throw new AppError("conflict", "This answer is not waiting for an approval.");
+      if (waiting.call_id !== input.call_id) {
+        throw new AppError("conflict", `This answer waits on ${waiting.call_id}, not ${input.call_id}.`, {
+          details: { call_id: waiting.call_id },
+        });
+      }
+      const declined = "The user declined this call.";
+      const decided: ToolCallRecord = input.approved
+        ? { ...waiting, status: "running", approved: true }
+        : { ...waiting, status: "declined", ok: false, error: declined, response: { ok: false, declined: true } };
+      const { approval_expires_at: _answered, ...rest } = found.data;
+      const continued: MessageRecord = {
+        ...rest,
+        status: "streaming",
+        alive_at: new Date(now()),
+        tool_calls: (found.data.tool_calls ?? []).map((call) => (call.call_id === waiting.call_id ? decided : call)),
+      };
+      transaction.set(path, continued);
+      return continued;
+    });
+    const entry = text.choose(message.model).model;
+    return { uid: user.uid, user, message, models: { model: entry, chain: [] }, startedAt };
+  }
+
+  /** Streams the rest of an approved (or declined) answer. */
+  async continue(approved: ApprovedTurn, sink: ChatEventSink): Promise<void> {
+    const { database, text, options } = this.#dependencies;
+    const { uid, message } = approved;
+    const decided = message.tool_calls?.find((call) => call.status === "declined" && call.response !== undefined);
+    sink.send(
+      {
+        event: "meta",
+        data: {
+          chat_id: message.chat_id,
+          message_id: message.message_id,
+          request_id: message.request_id,
+          model: message.model ?? approved.models.model.id,
+          grounding: message.grounding_requested === true,
+          resumed: true,
+        },
+      },
+      message.content.length,
+    );
+    if (decided !== undefined) sink.send({ event: "tool_result", data: toolResultOf(decided) }, message.content.length);
+    const conversation = await loadConversation(database, uid, message, [], options.context);
+    await this.#session({
+      uid,
+      message,
+      continuing: true,
+      generate: (signal) =>
+        toolLoop(
+          {
+            text,
+            choice: approved.models,
+            request: { systemInstruction: options.systemInstruction, includeThoughts: false },
+            contents: conversation,
+            ...(this.#dependencies.tools === undefined ? {} : { tools: this.#dependencies.tools }),
+            maxSteps: options.tools.maxSteps,
+            context: { user: approved.user, chatId: message.chat_id, messageId: message.message_id },
+            earlier: { content: message.content, calls: message.tool_calls ?? [] },
+          },
+          signal,
+        ),
+      sink,
+      startedAt: approved.startedAt,
+    }).run();
+  }
+
+  #session(input: ConstructorParameters<typeof StreamSession>[1]): StreamSession {
+    const { database, logger, activeStreams, options, now } = this.#dependencies;
+    return new StreamSession(
       {
         database,
         logger,
         activeStreams,
         now,
+        approvalTimeoutMs: options.tools.approvalTimeoutMs,
         timing: {
           updateIntervalMs: options.timing.updateIntervalMs,
           aliveIntervalMs: aliveIntervalMs(options.timing.staleMs),
@@ -356,22 +507,7 @@ export class ChatService {
           attachTimeoutMs: options.timing.attachTimeoutMs,
         },
       },
-      {
-        uid,
-        message,
-        generate: (signal) =>
-          text.stream(turn.models, {
-            systemInstruction: plan?.systemInstruction ?? options.systemInstruction,
-            contents: conversation,
-            ...(plan === undefined ? {} : { sources: plan.sources }),
-            includeThoughts: turn.thinking,
-            signal,
-          }),
-        sink,
-        startedAt: prepared.startedAt,
-        ...(plan === undefined ? {} : { filter: plan.filter, finalFields: () => plan.finalFields() }),
-      },
+      input,
     );
-    await session.run();
   }
 }

@@ -1,16 +1,17 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { ErrorCode } from "../contract/error-codes.ts";
 import { paths } from "../store/paths.ts";
-import { lastSignOfLife, type MessageRecord, type RequestRecord } from "../store/records.ts";
+import { lastSignOfLife, type MessageRecord, type RequestRecord, type ToolCallRecord } from "../store/records.ts";
 import type { ChatEvent } from "../contract/chat-events.ts";
 
 /**
- * Moves a message that is still `streaming` (or `pending`) to its final state, and its request mapping with it,
- * in one transaction. A message that already reached a final state is left alone, whoever tries: the first
- * writer wins and nobody moves a finished message back.
+ * Moves a message that is still `streaming` (or `pending`, or `awaiting_approval`) to its final state, and its
+ * request mapping with it, in one transaction. A message that already reached a final state is left alone,
+ * whoever tries: the first writer wins and nobody moves a finished message back. A streaming answer may also
+ * stop to wait for the user (`awaiting_approval`); ending one that waits declines the call it waited on.
  */
 export interface MessageOutcome {
-  readonly status: "done" | "error" | "aborted";
+  readonly status: "done" | "error" | "aborted" | "awaiting_approval";
   readonly content?: string;
   readonly error?: { readonly code: ErrorCode; readonly message: string };
   readonly fields?: Partial<MessageRecord>;
@@ -24,18 +25,25 @@ export async function finishMessage(
   now: Date,
   /** Only if the message showed no sign of life since this moment (the "still stale" check of sweeps and reads). */
   unchangedSince?: Date,
+  /** Only if the message is still in this state (a sweep ending what its query found, and nothing else). */
+  onlyIf?: MessageRecord["status"],
 ): Promise<MessageRecord | null> {
   return database.transaction(async (transaction) => {
     const found = await transaction.get<MessageRecord>(paths.message(uid, messageId));
     if (found === null) return null;
     const message = found.data;
-    if (message.status !== "streaming" && message.status !== "pending") return message;
+    const waiting = message.status === "awaiting_approval";
+    if (message.status !== "streaming" && message.status !== "pending" && !waiting) return message;
+    if (waiting && outcome.status === "awaiting_approval") return message;
     if (unchangedSince !== undefined && lastSignOfLife(message).getTime() > unchangedSince.getTime()) return message;
+    if (onlyIf !== undefined && message.status !== onlyIf) return message;
     const request = await transaction.get<RequestRecord>(paths.request(uid, message.request_id));
+    const { approval_expires_at: _lapsed, ...current } = message;
     const finished: MessageRecord = {
-      ...message,
+      ...(outcome.status === "awaiting_approval" ? message : current),
       ...outcome.fields,
       ...(outcome.content === undefined ? {} : { content: outcome.content }),
+      ...(waiting ? { tool_calls: declineWaiting(message, outcome.error?.message) } : {}),
       status: outcome.status,
       updated_at: now,
       ...(outcome.error === undefined ? {} : { error: outcome.error.message, error_code: outcome.error.code }),
@@ -52,8 +60,33 @@ export async function finishMessage(
   });
 }
 
-/** The event that ends a stream for a message in a final state (live, replayed or resumed alike). */
+/** A waiting answer's calls with the one it waited on declined (the answer ended without the user's yes). */
+function declineWaiting(message: MessageRecord, reason: string | undefined): MessageRecord["tool_calls"] {
+  const error = reason ?? "The call was not approved.";
+  return message.tool_calls?.map((call) =>
+    call.status === "awaiting_approval"
+      ? { ...call, status: "declined", ok: false, error, response: { ok: false, declined: true, error } }
+      : call,
+  );
+}
+
+/** The call a waiting answer waits on. */
+export function waitingCall(message: MessageRecord): ToolCallRecord | undefined {
+  return message.tool_calls?.find((call) => call.status === "awaiting_approval");
+}
+
+/**
+ * The event that ends a stream for a message in a final state, or waiting for approval (live, replayed or
+ * resumed alike).
+ */
 export function terminalEvent(message: MessageRecord): ChatEvent {
+  const waiting = message.status === "awaiting_approval" ? waitingCall(message) : undefined;
+  if (waiting !== undefined) {
+    return {
+      event: "approval_required",
+      data: { call_id: waiting.call_id, name: waiting.name, arguments: waiting.arguments },
+    };
+  }
   if (message.status === "done") {
     return {
       event: "done",

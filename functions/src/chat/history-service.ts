@@ -8,6 +8,7 @@ import { queries } from "../store/queries.ts";
 import { lastSignOfLife, type ChatRecord, type MessageRecord } from "../store/records.ts";
 import { servedMedia } from "../store/served-media.ts";
 import { finishMessage } from "./finish-message.ts";
+import { toolCallView } from "./tool-call-view.ts";
 
 const INTERNAL_FIELDS = new Set([
   "seq",
@@ -33,6 +34,7 @@ export async function toApiMessage(record: MessageRecord, blobs: BlobStore): Pro
     if (INTERNAL_FIELDS.has(key) || value === undefined) continue;
     message[key] = value instanceof Date ? value.toISOString() : value;
   }
+  if (record.tool_calls !== undefined) message.tool_calls = record.tool_calls.map(toolCallView);
   return { ...message, ...(await servedMedia(record, blobs)) } as Message;
 }
 

@@ -1,9 +1,10 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { paths } from "../store/paths.ts";
-import { lastSignOfLife, TERMINAL_MESSAGE_STATUSES, type MessageRecord } from "../store/records.ts";
+import { lastSignOfLife, STREAM_ENDING_STATUSES, type MessageRecord } from "../store/records.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
 import { finishMessage, terminalEvent } from "./finish-message.ts";
+import { toolResultOf } from "./tool-call-view.ts";
 
 /**
  * Replays a message from a content offset and follows it live until it ends, from any instance: the message
@@ -13,6 +14,11 @@ import { finishMessage, terminalEvent } from "./finish-message.ts";
  * A thought summary is replayed whole when the client starts from offset 0 (it has seen nothing of this answer)
  * and never sent otherwise: thoughts come before the answer, so a client holding content has seen them all,
  * even those the stored summary (written at intervals) does not hold yet.
+ *
+ * Tool calls are replayed in place: a call's `tool_call` (and its `tool_result` once it has one) goes out when
+ * the replayed content reaches the offset the call was made at. A client resuming from an offset has seen the
+ * calls made before it; those made exactly at it are sent again (clients tell calls apart by `call_id`). Nothing
+ * runs again: a replay only reads what the calls came to.
  *
  * While following, the follower keeps the message's `attached_at` fresh so the generating side keeps going after
  * its own client left. However many followers there are, `attached_at` is written at most once per half
@@ -44,9 +50,16 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
   const { uid, sink } = input;
   const path = paths.message(uid, input.message.message_id);
   // A finished answer's length is final: an offset past it is clamped rather than echoed back as an event id.
-  const finished = TERMINAL_MESSAGE_STATUSES.has(input.message.status);
+  const finished = STREAM_ENDING_STATUSES.has(input.message.status);
   let sent = Math.max(0, Math.min(input.offset, finished ? input.message.content.length : Number.MAX_SAFE_INTEGER));
   let thoughtsSent = sent > 0 ? Number.POSITIVE_INFINITY : 0;
+  const callsSent = new Set<string>();
+  const resultsSent = new Set<string>();
+  for (const call of input.message.tool_calls ?? []) {
+    if (call.offset >= sent) continue;
+    callsSent.add(call.call_id);
+    if (call.ok !== undefined) resultsSent.add(call.call_id);
+  }
   let latest = input.message;
 
   sink.send(
@@ -88,12 +101,31 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
         sink.send({ event: "thinking", data: { text: thinking.slice(thoughtsSent) } }, sent);
         thoughtsSent = thinking.length;
       }
+      const calls = [...(message.tool_calls ?? [])].sort((a, b) => a.offset - b.offset);
+      for (const call of calls) {
+        if (call.offset > message.content.length) break;
+        if (call.offset > sent) {
+          sink.send({ event: "token", data: { text: message.content.slice(sent, call.offset) } }, call.offset);
+          sent = call.offset;
+        }
+        if (!callsSent.has(call.call_id)) {
+          callsSent.add(call.call_id);
+          sink.send(
+            { event: "tool_call", data: { call_id: call.call_id, name: call.name, arguments: call.arguments } },
+            sent,
+          );
+        }
+        if (call.ok !== undefined && !resultsSent.has(call.call_id)) {
+          resultsSent.add(call.call_id);
+          sink.send({ event: "tool_result", data: toolResultOf(call) }, sent);
+        }
+      }
       if (message.content.length > sent) {
         sink.send({ event: "token", data: { text: message.content.slice(sent) } }, message.content.length);
         sent = message.content.length;
       }
       latest = message;
-      if (TERMINAL_MESSAGE_STATUSES.has(message.status)) {
+      if (STREAM_ENDING_STATUSES.has(message.status)) {
         sent = Math.min(sent, message.content.length);
         sink.send(terminalEvent(message), sent);
         finish();

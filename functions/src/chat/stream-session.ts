@@ -3,10 +3,12 @@ import type { AppError } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { isProviderError } from "../providers/provider-error.ts";
-import type { TextModelEvent } from "../models/text-models.ts";
 import type { TextUsage } from "../providers/text-provider.ts";
 import { paths } from "../store/paths.ts";
-import type { MessageRecord } from "../store/records.ts";
+import type { MessageRecord, ToolCallRecord } from "../store/records.ts";
+import type { AnswerEvent, NewToolCall } from "./tool-loop.ts";
+import type { ToolOutcome } from "../tools/chat-tool.ts";
+import { toolResultOf } from "./tool-call-view.ts";
 import type { ActiveStream, ActiveStreams } from "./active-streams.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
 import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-message.ts";
@@ -20,6 +22,11 @@ import { finishMessage, terminalEvent, type MessageOutcome } from "./finish-mess
  * the message's only writer while it streams: one write per interval at most, Firestore's sustained rate for one
  * document. `alive_at` is renewed every `aliveIntervalMs`, even while the model is still silent (a slow first
  * token, a fallback), so nobody mistakes a live answer for a dead one; `updated_at` moves only at the end.
+ *
+ * Tool calls go out as `tool_call` and `tool_result` events and into the message's `tool_calls` (with the content
+ * offset they came at, so replays show them in place) on the next coalesced write. A call that needs the user's
+ * approval ends the stream with `approval_required` and leaves the message `awaiting_approval` until
+ * `approvalTimeoutMs` has passed; a continued answer (`POST /chat/approve`) starts from the stored content and calls.
  *
  * A client that disconnects does not end the answer: generation goes on into the store while anyone is
  * attached (this client, or a resumer's fresh heartbeat) and for `graceMs` after the last one left; then the
@@ -44,8 +51,10 @@ interface TextFilter {
 interface StreamSessionInput {
   readonly uid: string;
   readonly message: MessageRecord;
-  /** Starts the model call (with its fallbacks); the signal aborts it. */
-  readonly generate: (signal: AbortSignal) => AsyncIterable<TextModelEvent>;
+  /** Starts the model call (with its fallbacks and tools); the signal aborts it. */
+  readonly generate: (signal: AbortSignal) => AsyncIterable<AnswerEvent>;
+  /** True when this continues a waiting answer: its content and calls so far are kept and added to. */
+  readonly continuing?: boolean;
   readonly sink: ChatEventSink;
   /** When the client's request arrived: `latency_ms` counts from here. */
   readonly startedAt: number;
@@ -59,6 +68,8 @@ interface StreamSessionDependencies {
   readonly logger: Logger;
   readonly activeStreams: ActiveStreams;
   readonly timing: StreamTiming;
+  /** How long an answer waits for the user's approval of a tool call. */
+  readonly approvalTimeoutMs: number;
   readonly now: () => number;
 }
 
@@ -85,6 +96,12 @@ export class StreamSession implements ActiveStream {
   #abortReason: AbortReason | undefined;
   #content = "";
   #thinking = "";
+  #toolCalls: ToolCallRecord[] = [];
+  /** Changes to `#toolCalls` made, and written. */
+  #toolCallVersion = 0;
+  #persistedToolCallVersion = 0;
+  /** The call the answer waits on, once the model asked for one that needs approval. */
+  #awaiting: string | undefined;
   #persistedLength = 0;
   #persistedThinkingLength = 0;
   #aliveWrittenAt: number;
@@ -100,6 +117,13 @@ export class StreamSession implements ActiveStream {
     this.messageId = input.message.message_id;
     this.#lastAttachedAt = dependencies.now();
     this.#aliveWrittenAt = input.message.alive_at?.getTime() ?? dependencies.now();
+    if (input.continuing === true) {
+      this.#content = input.message.content;
+      this.#persistedLength = this.#content.length;
+      this.#thinking = input.message.thinking ?? "";
+      this.#persistedThinkingLength = this.#thinking.length;
+      this.#toolCalls = [...(input.message.tool_calls ?? [])];
+    }
     input.sink.onDisconnect(() => {
       this.#lastAttachedAt = this.#dependencies.now();
     });
@@ -129,7 +153,12 @@ export class StreamSession implements ActiveStream {
       for await (const event of this.#input.generate(this.#controller.signal)) {
         if (event.type === "text") this.#emit(this.#input.filter?.push(event.text) ?? event.text);
         else if (event.type === "thinking") this.#think(event.text);
-        else if (event.type === "answering") {
+        else if (event.type === "tool_calls") this.#called(event.calls);
+        else if (event.type === "tool_result") this.#answered(event.callId, event.outcome);
+        else if (event.type === "approval_required") {
+          this.#awaiting = event.callId;
+          this.#changeCall(event.callId, { status: "awaiting_approval" });
+        } else if (event.type === "answering") {
           this.#answeredBy = {
             model: event.model,
             provider: event.run,
@@ -151,20 +180,31 @@ export class StreamSession implements ActiveStream {
       }
       this.#emit(this.#input.filter?.flush() ?? "");
       outcome =
-        this.#abortReason === undefined
+        this.#abortReason === undefined && this.#awaiting !== undefined
           ? {
-              status: "done",
+              status: "awaiting_approval",
               content: this.#content,
               fields: {
                 ...this.#answeredBy,
-                finish_reason: finishReason,
-                latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
-                ...(usage === undefined ? {} : { usage: storedUsage(usage) }),
-                ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
-                ...this.#input.finalFields?.(this.#content),
+                ...this.#partialFields(),
+                approval_expires_at: new Date(this.#dependencies.now() + this.#dependencies.approvalTimeoutMs),
               },
             }
-          : this.#abortedOutcome(this.#abortReason);
+          : this.#abortReason === undefined
+            ? {
+                status: "done",
+                content: this.#content,
+                fields: {
+                  ...this.#answeredBy,
+                  finish_reason: finishReason,
+                  latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
+                  ...(usage === undefined ? {} : { usage: storedUsage(usage) }),
+                  ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
+                  ...(this.#toolCalls.length === 0 ? {} : { tool_calls: this.#toolCalls }),
+                  ...this.#input.finalFields?.(this.#content),
+                },
+              }
+            : this.#abortedOutcome(this.#abortReason);
     } catch (error) {
       if (this.#abortReason !== undefined) {
         outcome = this.#abortedOutcome(this.#abortReason);
@@ -241,7 +281,45 @@ export class StreamSession implements ActiveStream {
     return {
       latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
       ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
+      ...(this.#toolCalls.length === 0 ? {} : { tool_calls: this.#toolCalls }),
     };
+  }
+
+  /** A round of calls: each to the client now and into the message at the next write, at the current offset. */
+  #called(calls: readonly NewToolCall[]): void {
+    for (const call of calls) {
+      this.#toolCalls.push({ ...call, offset: this.#content.length, status: "running" });
+      this.#input.sink.send(
+        { event: "tool_call", data: { call_id: call.call_id, name: call.name, arguments: call.arguments } },
+        this.#content.length,
+      );
+    }
+    this.#toolCallVersion += 1;
+  }
+
+  #answered(callId: string, outcome: ToolOutcome): void {
+    this.#changeCall(callId, {
+      status: outcome.ok ? "done" : "error",
+      ok: outcome.ok,
+      response: outcome.response,
+      ...(outcome.summary === undefined ? {} : { summary: outcome.summary }),
+      ...(outcome.jobId === undefined ? {} : { job_id: outcome.jobId }),
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    });
+    this.#input.sink.send({ event: "tool_result", data: toolResultOf(this.#toolCall(callId)) }, this.#content.length);
+  }
+
+  #toolCall(callId: string): ToolCallRecord {
+    const call = this.#toolCalls.find((candidate) => candidate.call_id === callId);
+    if (call === undefined) throw new Error(`no tool call ${callId}`);
+    return call;
+  }
+
+  #changeCall(callId: string, change: Partial<ToolCallRecord>): void {
+    const index = this.#toolCalls.findIndex((candidate) => candidate.call_id === callId);
+    if (index < 0) return;
+    this.#toolCalls[index] = { ...this.#toolCall(callId), ...change };
+    this.#toolCallVersion += 1;
   }
 
   #abortedOutcome(reason: AbortReason): MessageOutcome {
@@ -292,7 +370,11 @@ export class StreamSession implements ActiveStream {
     const thinking = this.#thinking;
     const now = this.#dependencies.now();
     const aliveDue = now - this.#aliveWrittenAt >= this.#dependencies.timing.aliveIntervalMs;
-    const changed = content.length !== this.#persistedLength || thinking.length !== this.#persistedThinkingLength;
+    const toolCallVersion = this.#toolCallVersion;
+    const callsChanged = toolCallVersion !== this.#persistedToolCallVersion;
+    const toolCalls = this.#toolCalls;
+    const changed =
+      content.length !== this.#persistedLength || thinking.length !== this.#persistedThinkingLength || callsChanged;
     if (!changed && !aliveDue) return controlOf(await database.get<MessageRecord>(path));
     const state = await database.transaction(async (transaction) => {
       const current = await transaction.get<MessageRecord>(path);
@@ -300,6 +382,7 @@ export class StreamSession implements ActiveStream {
       if (control.streaming && !control.stopRequested) {
         transaction.update(path, {
           ...(changed ? { content, ...(thinking === "" ? {} : { thinking }) } : {}),
+          ...(callsChanged ? { tool_calls: toolCalls } : {}),
           ...(aliveDue ? { alive_at: new Date(now) } : {}),
         });
       }
@@ -308,6 +391,7 @@ export class StreamSession implements ActiveStream {
     if (state.streaming && !state.stopRequested) {
       this.#persistedLength = content.length;
       this.#persistedThinkingLength = thinking.length;
+      this.#persistedToolCallVersion = toolCallVersion;
       if (aliveDue) this.#aliveWrittenAt = now;
     }
     return state;

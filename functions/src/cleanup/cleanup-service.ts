@@ -29,6 +29,7 @@ import type { CleanupResult } from "../contract/resources.ts";
  * - chat deletions left unfinished (interrupted, or waiting for a worker to drop a cancelled job) are carried on;
  * - messages left `streaming` with no sign of life (`alive_at`) for `staleStreamMs` end `aborted` with their
  *   partial content (their generator died);
+ * - answers waiting for an approval past their `approval_expires_at` end `aborted`, the call declined;
  * - unfinished jobs past their `abandon_at` (their lease expired beyond the retry budget: no delivery of their
  *   task can still come, see `jobs/delivery-budget.ts`) end `error`, and so do their messages;
  * - messages still `pending` after the longest silence a healthy job can keep are settled from their job: with its
@@ -92,11 +93,12 @@ export class CleanupService {
     const started = now();
     const batch = options.batchSize;
     const mediaCutoff = new Date(started - options.mediaRetentionMs);
-    const [requests, accounts, chats, streams, jobs, pending, media, uploads, orphans] = [
+    const [requests, accounts, chats, streams, approvals, jobs, pending, media, uploads, orphans] = [
       await this.#expireRequests(new Date(started - options.requestRetentionMs), batch),
       await this.#purgeDeletedAccountsAgain(new Date(started), batch),
       await this.#finishChatDeletions(new Date(started), batch),
       await this.#abortStaleStreams(new Date(started - options.staleStreamMs), batch),
+      await this.#endLapsedApprovals(new Date(started), batch),
       await this.#failAbandonedJobs(new Date(started), batch),
       await this.#settlePendingMessages(new Date(started - longestSilenceMs(options.delivery)), batch),
       options.mediaRetentionMs > 0 ? await this.#deleteExpiredMedia(mediaCutoff, batch) : NOTHING,
@@ -106,10 +108,10 @@ export class CleanupService {
     const report: CleanupReport = {
       requests: requests.changed,
       deleted_chats: chats.changed,
-      aborted_streams: streams.changed,
+      aborted_streams: streams.changed + approvals.changed,
       stale_jobs: jobs.changed + pending.changed,
       media: media.changed + uploads.changed + orphans.changed,
-      more: [requests, accounts, chats, streams, jobs, pending, media, uploads, orphans].some(
+      more: [requests, accounts, chats, streams, approvals, jobs, pending, media, uploads, orphans].some(
         (outcome) => outcome.full,
       ),
     };
@@ -137,6 +139,26 @@ export class CleanupService {
         { status: "aborted", error: { code: "aborted", message: "The answer was interrupted and did not finish." } },
         at,
         cutoff,
+      );
+      if (ended !== null && ended.updated_at.getTime() === at.getTime()) changed += 1;
+    }
+    return { changed, full: found.length >= batch };
+  }
+
+  async #endLapsedApprovals(at: Date, batch: number): Promise<Outcome> {
+    const { database } = this.#dependencies;
+    const found = await database.query<MessageRecord>(queries.lapsedApprovals(at, batch));
+    let changed = 0;
+    for (const { path, data: message } of found) {
+      // Only while it still waits: an approval that came in since the query has moved it on.
+      const ended = await finishMessage(
+        database,
+        ownerOf(path),
+        message.message_id,
+        { status: "aborted", error: { code: "aborted", message: "No approval came in time." } },
+        at,
+        undefined,
+        "awaiting_approval",
       );
       if (ended !== null && ended.updated_at.getTime() === at.getTime()) changed += 1;
     }

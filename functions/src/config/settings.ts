@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RequestLimits } from "../contract/request-bodies.ts";
+import { BUILT_IN_TOOLS } from "../contract/tool-names.ts";
 import { DEFAULT_ALLOWED_MODELS, DEFAULT_FALLBACK_MODELS, DEFAULT_MODELS } from "../models/catalogue.ts";
 import { DEFAULT_CLEANUP_SCHEDULE } from "./cleanup-schedule.ts";
 import { FALSE_WORDS, TRUE_WORDS } from "./flag-words.ts";
@@ -159,6 +160,15 @@ export const settingsSchema = z.object({
     .default(
       "You are Atelier, a helpful creative assistant. Answer clearly and concisely. Use Markdown where it helps.",
     ),
+  // --- Tools in chat ----------------------------------------------------------------------------------------------
+  /** The chat model may call tools (pictures, videos, web search); off: it answers in words alone. */
+  TOOLS_ENABLED: flag(true),
+  /** Rounds of tool calls in one answer; past them the answer ends with a sentence saying so. */
+  TOOL_MAX_STEPS: integer(4, 1, 16),
+  /** Built-in tools whose calls wait for the user's yes (`approval_required`): the slow, costly ones. */
+  TOOLS_REQUIRING_APPROVAL: list("generate_video").pipe(z.array(z.enum(BUILT_IN_TOOLS))),
+  /** How long an answer waits for that yes before the sweep ends it, the call declined. */
+  APPROVAL_TIMEOUT_SECONDS: integer(900, 10),
   /** Streams one user may have open at once, answers and resumes alike, across every instance. */
   MAX_OPEN_STREAMS_PER_USER: integer(10, 1),
   SSE_CONNECTIONS_WARNING: integer(150, 1),

@@ -50,6 +50,24 @@ export interface DoneEvent {
   readonly usage?: Usage;
 }
 
+/** The model calls a tool (`tool_call`), and, when the answer waits for the user, the call to approve. */
+export interface ToolCallEvent {
+  /** Ours, unique within the message: what `tool_result` and `POST /chat/approve` name. */
+  readonly call_id: string;
+  readonly name: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+/** What a tool call came to. */
+export interface ToolResultEvent {
+  readonly call_id: string;
+  readonly ok: boolean;
+  readonly summary?: string;
+  /** The job the tool queued (a picture or a video): it shows in the chat as its own message when it ends. */
+  readonly job_id?: string;
+  readonly error?: string;
+}
+
 export interface ErrorEvent {
   readonly code: ErrorCode;
   readonly message: string;
@@ -65,5 +83,9 @@ export type ChatEvent =
   | { readonly event: "sources"; readonly data: SourcesEvent }
   | { readonly event: "thinking"; readonly data: TextEvent }
   | { readonly event: "token"; readonly data: TextEvent }
+  | { readonly event: "tool_call"; readonly data: ToolCallEvent }
+  | { readonly event: "tool_result"; readonly data: ToolResultEvent }
+  /** Terminal: the answer waits (status `awaiting_approval`) until `POST /chat/approve` continues it. */
+  | { readonly event: "approval_required"; readonly data: ToolCallEvent }
   | { readonly event: "done"; readonly data: DoneEvent }
   | { readonly event: "error"; readonly data: ErrorEvent };

@@ -69,6 +69,13 @@ export const chatBodySchema = perLimits((limits) =>
 /** `POST /chat/stop`. */
 export const stopBodySchema = z.object({ message_id: clientId() });
 
+/** `POST /chat/approve`: the user's answer to an answer's `approval_required`. */
+export const approveBodySchema = z.object({
+  message_id: clientId(),
+  call_id: clientId(),
+  approved: z.boolean({ error: "Required: true to run the tool, false to decline" }),
+});
+
 const jobCommon = (limits: RequestLimits) => ({
   prompt: z
     .string({ error: "Required: what to draw" })

@@ -1,11 +1,26 @@
-import type { Citation, Usage } from "./chat-events.ts";
+import type { Citation, ToolCallEvent, Usage } from "./chat-events.ts";
 
 /** How a provider ran: a simulated answer or picture is labelled as such. */
 export type ProviderRun = "live" | "simulated";
 
 export type MessageRole = "user" | "assistant";
 export type MessageType = "text" | "image" | "video";
-export type MessageStatus = "pending" | "streaming" | "done" | "error" | "aborted";
+export type MessageStatus = "pending" | "streaming" | "awaiting_approval" | "done" | "error" | "aborted";
+
+/**
+ * Where a tool call of an answer stands: `running` until its result, `awaiting_approval` while the user decides,
+ * `declined` when they said no (or did not answer in time).
+ */
+export type ToolCallStatus = "running" | "awaiting_approval" | "declined" | "done" | "error";
+
+/** A tool call of an answer, with its result once it has one (the `tool_call` and `tool_result` events, kept). */
+export interface ToolCallView extends ToolCallEvent {
+  readonly status: ToolCallStatus;
+  readonly ok?: boolean;
+  readonly summary?: string;
+  readonly job_id?: string;
+  readonly error?: string;
+}
 export type JobKind = "image" | "image_edit" | "video";
 export type JobStatus = "queued" | "running" | "done" | "error";
 
@@ -84,6 +99,10 @@ export interface Message extends ServedMedia {
   readonly height?: number;
   /** A masked edit: outside the mask (and a few pixels of feathering) the picture is the input's, exactly. */
   readonly mask_applied?: boolean;
+  /** The tools the answer called, in order, with their results. */
+  readonly tool_calls?: readonly ToolCallView[];
+  /** While `awaiting_approval`: when the question lapses (the answer then ends, the call declined). */
+  readonly approval_expires_at?: string;
 }
 
 export interface ChatList {

@@ -14,6 +14,7 @@ import type { JobStatus } from "../contract/resources.ts";
 const REQUEST_RANK: Readonly<Record<RequestStatus, number>> = {
   queued: 0,
   streaming: 0,
+  awaiting_approval: 0,
   running: 1,
   done: 2,
   error: 2,

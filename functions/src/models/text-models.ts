@@ -31,7 +31,7 @@ interface AnsweringEvent {
 export type TextModelEvent = TextStreamEvent | AnsweringEvent;
 
 /** What a chat asks of the text models, beyond the model itself. */
-type TextRequest = Omit<TextGenerationRequest, "model" | "thinkingLevel" | "fallbackFrom">;
+export type TextRequest = Omit<TextGenerationRequest, "model" | "thinkingLevel" | "fallbackFrom">;
 
 /**
  * The text models a chat can use: choosing one for a request, and streaming from it with its fallback chain. A
@@ -70,9 +70,12 @@ export class TextModels {
   /** The request as one model takes it: the thinking level only where the model accepts it. */
   #requestFor(entry: TextModelEntry, request: TextRequest, fallbackFrom: string | undefined): TextGenerationRequest {
     const { thinkingLevel } = this.#options;
-    const { thinkingLevels, thoughtSummaries } = entry.capabilities;
+    const { thinkingLevels, thoughtSummaries, functionCalling } = entry.capabilities;
+    const { tools, ...rest } = request;
     return {
-      ...request,
+      ...rest,
+      // A model without function calling answers in words alone.
+      ...(tools !== undefined && functionCalling ? { tools } : {}),
       model: entry.id,
       ...(thinkingLevels.includes(thinkingLevel) ? { thinkingLevel } : {}),
       includeThoughts: request.includeThoughts === true && thoughtSummaries,

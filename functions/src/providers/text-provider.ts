@@ -1,11 +1,46 @@
 import type { ProviderRun } from "../contract/resources.ts";
 
-/** One turn of the conversation sent to the model. */
+/** A tool the model may call: its arguments as a JSON Schema object. */
+export interface ToolDeclaration {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/** A call the model made. */
+export interface ToolCallRequest {
+  /** The provider's own id for the call, when it gives one: the reply must carry it back. */
+  readonly id?: string;
+  readonly name: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /**
+   * The provider's opaque signature of the thinking behind the call (Gemini's `thoughtSignature`), sent back
+   * exactly as received with the call in the next request: Gemini 3 refuses a history whose calls lack it.
+   */
+  readonly signature?: string;
+}
+
+/** What a tool answered, for the model. */
+export interface ToolResultReply {
+  /** The call's provider id, when it had one. */
+  readonly id?: string;
+  readonly name: string;
+  readonly response: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One turn of the conversation sent to the model: the user's words (with images), the model's (with the tool
+ * calls it made, in order), or the tools' replies to those calls.
+ */
 export interface ConversationTurn {
-  readonly role: "user" | "model";
+  readonly role: "user" | "model" | "tool";
   readonly text: string;
   /** Images sent with a user turn. */
   readonly images?: readonly { readonly mimeType: string; readonly data: Buffer }[];
+  /** A model turn's calls, as the model made them. */
+  readonly toolCalls?: readonly ToolCallRequest[];
+  /** A tool turn's replies, in the order of the calls they answer. */
+  readonly toolResults?: readonly ToolResultReply[];
 }
 
 /** Gemini's thinking levels (`thinkingConfig.thinkingLevel`), lower case as the API's own docs write them. */
@@ -22,6 +57,8 @@ export interface TextGenerationRequest {
   readonly thinkingLevel?: ThinkingLevel;
   /** Stream the model's thought summaries as `thinking` events. */
   readonly includeThoughts?: boolean;
+  /** Tools the model may call; a call comes back as a `tool_call` event and ends the step. */
+  readonly tools?: readonly ToolDeclaration[];
   /**
    * Set when this call is a fallback: the model the request asked for first. For logs, and for the simulated
    * providers, which act out an outage of the first model only.
@@ -43,6 +80,8 @@ export type TextStreamEvent =
   | { readonly type: "text"; readonly text: string }
   /** A piece of a thought summary: never part of the answer. */
   | { readonly type: "thinking"; readonly text: string }
+  /** The model calls a tool: the caller runs it and sends the result in the next request. */
+  | { readonly type: "tool_call"; readonly call: ToolCallRequest }
   | {
       readonly type: "finish";
       readonly finishReason: string;

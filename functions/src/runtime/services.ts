@@ -23,7 +23,9 @@ import { configuredProviderOf, type RuntimeConfig } from "../config/runtime-conf
 import { ModelChoices } from "../models/model-choices.ts";
 import type { ModelProvider } from "../models/model-entry.ts";
 import { TextModels } from "../models/text-models.ts";
-import { requestLimits, SECRET_SETTINGS } from "../config/settings.ts";
+import { requestLimits, SECRET_SETTINGS, type Settings } from "../config/settings.ts";
+import type { BuiltInTool } from "../contract/tool-names.ts";
+import type { ToolRegistry } from "../tools/tool-registry.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { Logger, Redactor, type LogSink } from "../logging/logger.ts";
 import type { CleanupService } from "../cleanup/cleanup-service.ts";
@@ -204,6 +206,34 @@ function usesCloudTasks(config: RuntimeConfig): boolean {
 }
 
 /** The search provider: live Tavily (only ever with a key), the labelled simulation, or none. */
+/** The tools the chat model may call, each waiting for approval when `TOOLS_REQUIRING_APPROVAL` names it. */
+async function chatTools(parts: {
+  settings: Settings;
+  database: DocumentDatabase;
+  blobs: BlobStore;
+  jobs: JobService;
+  logger: Logger;
+}): Promise<ToolRegistry> {
+  const [{ ToolRegistry }, { mediaTools }] = await Promise.all([
+    import("../tools/tool-registry.ts"),
+    import("../tools/media-tools.ts"),
+  ]);
+  const approval = (name: BuiltInTool) => (parts.settings.TOOLS_REQUIRING_APPROVAL.includes(name) ? "always" : "never");
+  return new ToolRegistry(
+    mediaTools({
+      jobs: parts.jobs,
+      database: parts.database,
+      blobs: parts.blobs,
+      approval: {
+        generate_image: approval("generate_image"),
+        edit_image: approval("edit_image"),
+        generate_video: approval("generate_video"),
+      },
+    }),
+    parts.logger,
+  );
+}
+
 async function searchProvider(config: RuntimeConfig): Promise<SearchProvider | undefined> {
   const { settings } = config;
   if (config.providers.tavily === "live" && settings.TAVILY_API_KEY !== undefined) {
@@ -322,44 +352,6 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     import("../grounding/grounder.ts"),
     import("../ops/rate-limiter.ts"),
   ]);
-  const chat = new ChatService({
-    database,
-    blobs,
-    text: new TextModels({
-      choices,
-      providers:
-        options.textProvider === undefined
-          ? await textProviders(config)
-          : { gemini: options.textProvider, "openai-compatible": options.textProvider },
-      thinkingLevel: settings.THINKING_LEVEL,
-      logger,
-    }),
-    grounder: new Grounder(await searchProvider(config), {
-      depth: settings.TAVILY_SEARCH_DEPTH,
-      maxResults: settings.TAVILY_MAX_RESULTS,
-    }),
-    logger,
-    activeStreams,
-    options: {
-      limits: requestLimits(settings),
-      quotas: {
-        monthly: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
-        groundingPerHour: settings.TAVILY_MAX_QUERIES_PER_HOUR,
-      },
-      attachmentLimits: { maxBytes: settings.MAX_ATTACHMENT_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION },
-      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
-      context: { maxMessages: settings.CONTEXT_MAX_MESSAGES, maxCharacters: settings.CONTEXT_MAX_CHARS },
-      systemInstruction: settings.SYSTEM_INSTRUCTION,
-      timing: {
-        updateIntervalMs: settings.STREAM_UPDATE_INTERVAL_MS,
-        staleMs: settings.STALE_STREAM_SECONDS * 1000,
-        graceMs: settings.DISCONNECT_GRACE_SECONDS * 1000,
-        attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
-      },
-    },
-    now,
-  });
-
   const [{ propagateJobStatus }, { JobLedger }, { JobService }, { JobWorker }, { CleanupService }] = await Promise.all([
     import("../jobs/job-status-propagation.ts"),
     import("../jobs/job-ledger.ts"),
@@ -431,6 +423,47 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     now,
     models: choices,
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
+  });
+
+  const tools = settings.TOOLS_ENABLED ? await chatTools({ settings, database, blobs, jobs, logger }) : undefined;
+  const chat = new ChatService({
+    database,
+    blobs,
+    text: new TextModels({
+      choices,
+      providers:
+        options.textProvider === undefined
+          ? await textProviders(config)
+          : { gemini: options.textProvider, "openai-compatible": options.textProvider },
+      thinkingLevel: settings.THINKING_LEVEL,
+      logger,
+    }),
+    grounder: new Grounder(await searchProvider(config), {
+      depth: settings.TAVILY_SEARCH_DEPTH,
+      maxResults: settings.TAVILY_MAX_RESULTS,
+    }),
+    ...(tools === undefined ? {} : { tools }),
+    logger,
+    activeStreams,
+    options: {
+      limits: requestLimits(settings),
+      quotas: {
+        monthly: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+        groundingPerHour: settings.TAVILY_MAX_QUERIES_PER_HOUR,
+      },
+      attachmentLimits: { maxBytes: settings.MAX_ATTACHMENT_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION },
+      requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
+      context: { maxMessages: settings.CONTEXT_MAX_MESSAGES, maxCharacters: settings.CONTEXT_MAX_CHARS },
+      systemInstruction: settings.SYSTEM_INSTRUCTION,
+      timing: {
+        updateIntervalMs: settings.STREAM_UPDATE_INTERVAL_MS,
+        staleMs: settings.STALE_STREAM_SECONDS * 1000,
+        graceMs: settings.DISCONNECT_GRACE_SECONDS * 1000,
+        attachTimeoutMs: settings.RESUME_ATTACH_TIMEOUT_SECONDS * 1000,
+      },
+      tools: { maxSteps: settings.TOOL_MAX_STEPS, approvalTimeoutMs: settings.APPROVAL_TIMEOUT_SECONDS * 1000 },
+    },
+    now,
   });
 
   const [{ ChatDeletion }, { UploadService }, { StreamSlots }, { AccountService }] = await Promise.all([

@@ -90,6 +90,18 @@ export const queries = {
     limit,
   }),
 
+  /** Answers waiting for an approval that lapsed before `at`, every user (cleanup). */
+  lapsedApprovals: (at: Date, limit: number): Query => ({
+    collection: "messages",
+    group: true,
+    where: [
+      { field: "status", op: "==", value: "awaiting_approval" },
+      { field: "approval_expires_at", op: "<", value: at },
+    ],
+    orderBy: [{ field: "approval_expires_at", direction: "asc" }],
+    limit,
+  }),
+
   /** Messages left `pending` (waiting for a job) with no write since `cutoff`, every user (cleanup). */
   stalePendingMessages: (cutoff: Date, limit: number): Query => ({
     collection: "messages",
@@ -166,6 +178,7 @@ export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
   activeJobsOfChat: queries.activeJobsOfChat("u", "c", 10),
   requestsCreatedBefore: queries.requestsCreatedBefore(when, 10),
   silentStreams: queries.silentStreams(when, 10),
+  lapsedApprovals: queries.lapsedApprovals(when, 10),
   stalePendingMessages: queries.stalePendingMessages(when, 10),
   abandonedJobs: queries.abandonedJobs(when, 10),
   chatsBeingDeleted: queries.chatsBeingDeleted(when, 10),

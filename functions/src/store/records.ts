@@ -9,6 +9,7 @@ import type {
   MessageStatus,
   MessageType,
   ProviderRun,
+  ToolCallView,
 } from "../contract/resources.ts";
 
 /**
@@ -94,10 +95,30 @@ export interface MessageRecord {
   readonly media_expired?: boolean;
   /** A masked edit whose result was put back through the mask (copied from its job). */
   readonly mask_applied?: boolean;
+  /** The tools the answer called, in order (what the client sees of them, and what the model must see again). */
+  readonly tool_calls?: readonly ToolCallRecord[];
+  /** While `awaiting_approval`: when the question lapses and the sweep ends the answer. */
+  readonly approval_expires_at?: Date;
+}
+
+/** A tool call of an answer as stored: the client's view, plus what rebuilding the model's history needs. */
+export interface ToolCallRecord extends ToolCallView {
+  /** Which model step made it (0 first): the calls of one step went back to the model together. */
+  readonly step: number;
+  /** How much of the content had been written when the model made it: where replays show it. */
+  readonly offset: number;
+  /** The provider's id of the call, when it gave one. */
+  readonly provider_call_id?: string;
+  /** The provider's signature of the call (Gemini's `thoughtSignature`), sent back exactly. */
+  readonly signature?: string;
+  /** The user said yes to it (a call that needed approval). */
+  readonly approved?: boolean;
+  /** What the model was told the call came to. */
+  readonly response?: Readonly<Record<string, unknown>>;
 }
 
 export type RequestKind = "chat" | "image" | "image_edit" | "video";
-export type RequestStatus = "streaming" | "queued" | "running" | "done" | "error" | "aborted";
+export type RequestStatus = "streaming" | "awaiting_approval" | "queued" | "running" | "done" | "error" | "aborted";
 
 /** `users/{uid}/requests/{request_id}`: what an idempotency key created. */
 export interface RequestRecord {
@@ -175,6 +196,12 @@ export interface JobRecord {
 }
 
 export const TERMINAL_MESSAGE_STATUSES: ReadonlySet<MessageStatus> = new Set(["done", "error", "aborted"]);
+
+/** Where a stream of a message ends: a final state, or a question to the user that a new request continues. */
+export const STREAM_ENDING_STATUSES: ReadonlySet<MessageStatus> = new Set([
+  ...TERMINAL_MESSAGE_STATUSES,
+  "awaiting_approval",
+]);
 
 /** When a message last showed a sign of life: its generator's `alive_at`, else its last write. */
 export function lastSignOfLife(message: Pick<MessageRecord, "alive_at" | "updated_at">): Date {

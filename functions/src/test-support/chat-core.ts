@@ -38,6 +38,7 @@ export const TEST_CHAT_OPTIONS: ChatOptions = {
   requestRetentionDays: 7,
   context: { maxMessages: 20, maxCharacters: 24_000 },
   systemInstruction: "You are Atelier, under test.",
+  tools: { maxSteps: 3, approvalTimeoutMs: 60_000 },
   timing: {
     updateIntervalMs: 100,
     // alive_at is renewed every third of this: 333 ms.

@@ -13,8 +13,9 @@ import type { StopResult } from "../../contract/resources.ts";
 
 /**
  * `POST /chat/stream` (new answer, or replay/resume for a repeated request_id), `GET /chat/stream/{message_id}`
- * (resume from `Last-Event-ID` or `?after=`), `POST /chat/stop`. Every refusal happens before the stream opens,
- * so it is an ordinary JSON error; once the stream is open, failures arrive as an `error` event. All three take
+ * (resume from `Last-Event-ID` or `?after=`), `POST /chat/approve` (the user's answer to `approval_required`,
+ * continuing the answer on a new stream), `POST /chat/stop`. Every refusal happens before the stream opens,
+ * so it is an ordinary JSON error; once the stream is open, failures arrive as an `error` event. All four take
  * from the caller's rate limit, and every stream holds one of the caller's stream slots while it is open.
  */
 export function chatRoutes(
@@ -78,6 +79,24 @@ export function chatRoutes(
         context.logFields.generation_type = "text";
         context.logFields.chat_id = message.chat_id;
         await withSlot(context, () => chat.follow(context.caller.uid, message, offset, openStream(context)));
+      },
+    },
+    {
+      method: "POST",
+      path: "/chat/approve",
+      access: "chat",
+      rateLimited: true,
+      handle: async (context) => {
+        const startedAt = Date.now();
+        context.logFields.generation_type = "text";
+        const body = await context.readJson();
+        // The slot first: an answer moved back to streaming must have a stream to run in.
+        await withSlot(context, async () => {
+          const approved = await chat.approve(context.caller, body, startedAt);
+          context.logFields.chat_id = approved.message.chat_id;
+          if (approved.message.model !== undefined) context.logFields.model = approved.message.model;
+          await chat.continue(approved, openStream(context));
+        });
       },
     },
     {

@@ -81,6 +81,76 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     });
   });
 
+  it("declares tools as JSON Schema, and yields each function call with its own thought signature", async () => {
+    server.next("streamGenerateContent", reply("gemini-function-calls"));
+    const parameters = { type: "object", properties: { prompt: { type: "string" } }, required: ["prompt"] };
+    const events = await streamEvents(
+      provider.stream(request({ tools: [{ name: "generate_image", description: "Draws.", parameters }] })),
+    );
+    assert.deepEqual(events.slice(0, 3), [
+      { type: "text", text: "Let me draw both." },
+      {
+        type: "tool_call",
+        call: { id: "fc-1", name: "generate_image", arguments: { prompt: "a fox" }, signature: "c2lnLW9uZQ==" },
+      },
+      { type: "tool_call", call: { id: "fc-2", name: "generate_image", arguments: { prompt: "a hare", count: 2 } } },
+    ]);
+    const body = server.requests[0]?.body as { tools: unknown };
+    assert.deepEqual(body.tools, [
+      { functionDeclarations: [{ name: "generate_image", description: "Draws.", parametersJsonSchema: parameters }] },
+    ]);
+  });
+
+  it("sends the calls back exactly as made (signature on its part, ids kept) and the replies as functionResponse parts", async () => {
+    server.next("streamGenerateContent", reply("gemini-ok"));
+    await streamEvents(
+      provider.stream(
+        request({
+          contents: [
+            { role: "user", text: "draw a fox and a hare" },
+            {
+              role: "model",
+              text: "Let me draw both.",
+              toolCalls: [
+                { id: "fc-1", name: "generate_image", arguments: { prompt: "a fox" }, signature: "c2lnLW9uZQ==" },
+                { id: "fc-2", name: "generate_image", arguments: { prompt: "a hare" } },
+              ],
+            },
+            {
+              role: "tool",
+              text: "",
+              toolResults: [
+                { id: "fc-1", name: "generate_image", response: { ok: true, job_id: "job-1" } },
+                { id: "fc-2", name: "generate_image", response: { ok: false, error: "limit" } },
+              ],
+            },
+          ],
+        }),
+      ),
+    );
+    const body = server.requests[0]?.body as { contents: unknown[] };
+    assert.deepEqual(body.contents.slice(1), [
+      {
+        role: "model",
+        parts: [
+          { text: "Let me draw both." },
+          {
+            functionCall: { id: "fc-1", name: "generate_image", args: { prompt: "a fox" } },
+            thoughtSignature: "c2lnLW9uZQ==",
+          },
+          { functionCall: { id: "fc-2", name: "generate_image", args: { prompt: "a hare" } } },
+        ],
+      },
+      {
+        role: "user",
+        parts: [
+          { functionResponse: { id: "fc-1", name: "generate_image", response: { ok: true, job_id: "job-1" } } },
+          { functionResponse: { id: "fc-2", name: "generate_image", response: { ok: false, error: "limit" } } },
+        ],
+      },
+    ]);
+  });
+
   it("sends Gemini 3's request shape: a thinking level, no thinking budget, no sampling parameters", async () => {
     server.next("streamGenerateContent", reply("gemini-ok"));
     await streamEvents(provider.stream(request({ thinkingLevel: "low", includeThoughts: true })));

@@ -1,16 +1,34 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { GenerateContentConfig, GenerateContentResponse, GoogleGenAI, Part, ThinkingConfig } from "@google/genai";
+import type {
+  Content,
+  GenerateContentConfig,
+  GenerateContentResponse,
+  GoogleGenAI,
+  Part,
+  ThinkingConfig,
+} from "@google/genai";
 import { ProgressDeadline } from "../progress-deadline.ts";
 import { ProviderError } from "../provider-error.ts";
 import { lazyGeminiClient, type GeminiClientOptions } from "./google-client.ts";
 import { classifyGeminiError } from "./google-error.ts";
-import type { TextGenerationRequest, TextProvider, TextStreamEvent, TextUsage } from "../text-provider.ts";
+import type {
+  ConversationTurn,
+  TextGenerationRequest,
+  TextProvider,
+  TextStreamEvent,
+  TextUsage,
+  ToolCallRequest,
+} from "../text-provider.ts";
 
 /**
  * Gemini text over `@google/genai` 2.x (`generateContentStream`, API `v1beta`), in the shape Gemini 3 and later
  * expect: a `thinkingLevel` (never the older `thinkingBudget`, which they refuse beside it) and no sampling
  * parameters (deprecated for them since 2026-07-21). What it adds to the SDK:
  * - thought summaries (`includeThoughts`) as `thinking` events, kept apart from the answer's text;
+ * - function calling: tools declared as JSON Schema (`parametersJsonSchema`), each `functionCall` part a
+ *   `tool_call` event carrying the part's `thoughtSignature`, which goes back on that call's part in the next
+ *   request exactly as received (Gemini 3 refuses a history of calls without it); replies as `functionResponse`
+ *   parts of a user turn;
  * - retries (429, 5xx, network, timeouts) only before the first token, honouring the API's `retryDelay` when
  *   it is short; once text has reached the user a retry would repeat it, so later failures are final;
  * - a timeout on progress (first chunk and every gap), on top of the caller's abort signal;
@@ -32,17 +50,55 @@ const BLOCKING_FINISH_REASONS = new Set([
   "NO_IMAGE",
 ]);
 
-/** The answer's text and the thought summary's text in one chunk. */
-function partsOf(chunk: GenerateContentResponse): { text: string; thought: string } {
+/** The answer's text, the thought summary's text and the tool calls in one chunk. */
+function partsOf(chunk: GenerateContentResponse): { text: string; thought: string; calls: ToolCallRequest[] } {
   const parts: Part[] = chunk.candidates?.[0]?.content?.parts ?? [];
   let text = "";
   let thought = "";
+  const calls: ToolCallRequest[] = [];
   for (const part of parts) {
+    if (part.functionCall?.name !== undefined) {
+      const { id, name, args } = part.functionCall;
+      calls.push({
+        ...(id === undefined ? {} : { id }),
+        name,
+        arguments: args ?? {},
+        ...(part.thoughtSignature === undefined ? {} : { signature: part.thoughtSignature }),
+      });
+      continue;
+    }
     if (typeof part.text !== "string") continue;
     if (part.thought === true) thought += part.text;
     else text += part.text;
   }
-  return { text, thought };
+  return { text, thought, calls };
+}
+
+/** A conversation turn as Gemini takes it: a tool turn is the user's, made of `functionResponse` parts. */
+function contentOf(turn: ConversationTurn): Content {
+  if (turn.role === "tool") {
+    return {
+      role: "user",
+      parts: (turn.toolResults ?? []).map((result) => ({
+        functionResponse: {
+          ...(result.id === undefined ? {} : { id: result.id }),
+          name: result.name,
+          response: { ...result.response },
+        },
+      })),
+    };
+  }
+  const parts: Part[] = turn.text === "" && (turn.toolCalls?.length ?? 0) > 0 ? [] : [{ text: turn.text }];
+  for (const image of turn.images ?? []) {
+    parts.push({ inlineData: { mimeType: image.mimeType, data: image.data.toString("base64") } });
+  }
+  for (const call of turn.toolCalls ?? []) {
+    parts.push({
+      functionCall: { ...(call.id === undefined ? {} : { id: call.id }), name: call.name, args: { ...call.arguments } },
+      ...(call.signature === undefined ? {} : { thoughtSignature: call.signature }),
+    });
+  }
+  return { role: turn.role, parts };
 }
 
 function usageOf(metadata: NonNullable<GenerateContentResponse["usageMetadata"]>): TextUsage {
@@ -63,10 +119,24 @@ function configOf(request: TextGenerationRequest, signal: AbortSignal): Generate
     ...(request.includeThoughts === true ? { includeThoughts: true } : {}),
   };
   const thinking = wireThinking as ThinkingConfig;
+  const tools = request.tools ?? [];
   return {
     systemInstruction: request.systemInstruction,
     abortSignal: signal,
     ...(Object.keys(thinking).length === 0 ? {} : { thinkingConfig: thinking }),
+    ...(tools.length === 0
+      ? {}
+      : {
+          tools: [
+            {
+              functionDeclarations: tools.map((tool) => ({
+                name: tool.name,
+                description: tool.description,
+                parametersJsonSchema: tool.parameters,
+              })),
+            },
+          ],
+        }),
   };
 }
 
@@ -105,15 +175,7 @@ export class GeminiTextProvider implements TextProvider {
       try {
         const chunks = await client.models.generateContentStream({
           model: request.model,
-          contents: request.contents.map((turn) => ({
-            role: turn.role,
-            parts: [
-              { text: turn.text },
-              ...(turn.images ?? []).map((image) => ({
-                inlineData: { mimeType: image.mimeType, data: image.data.toString("base64") },
-              })),
-            ],
-          })),
+          contents: request.contents.map(contentOf),
           config: configOf(request, deadline.signal),
         });
         let finishReason: string | undefined;
@@ -125,7 +187,7 @@ export class GeminiTextProvider implements TextProvider {
           if (blockReason !== undefined) {
             throw new ProviderError("gemini", "blocked", "Prompt blocked", { reason: blockReason });
           }
-          const { text, thought } = partsOf(chunk);
+          const { text, thought, calls } = partsOf(chunk);
           if (thought !== "" && request.includeThoughts === true) {
             delivered = true;
             yield { type: "thinking", text: thought };
@@ -133,6 +195,11 @@ export class GeminiTextProvider implements TextProvider {
           if (text !== "") {
             delivered = true;
             yield { type: "text", text };
+          }
+          for (const call of calls) {
+            // A retry could make a different call: once one is out, the attempt is final.
+            delivered = true;
+            yield { type: "tool_call", call };
           }
           modelVersion ??= chunk.modelVersion;
           const reason = chunk.candidates?.[0]?.finishReason;

@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProviderError } from "../provider-error.ts";
-import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "../text-provider.ts";
+import type {
+  TextGenerationRequest,
+  TextProvider,
+  TextStreamEvent,
+  ToolCallRequest,
+  ToolResultReply,
+} from "../text-provider.ts";
 
 /**
  * The offline text provider (labelled `simulated` in /health and on every message it writes). It streams a
@@ -14,6 +20,12 @@ import type { TextGenerationRequest, TextProvider, TextStreamEvent } from "../te
  * chain, and `simulate:slow` streams at `SLOW_TOKEN_DELAY_MS` per word whatever the configured delay, so a
  * person or a browser test has time to stop the answer or reload the page mid-stream. When thoughts are asked
  * for, a short thought summary streams first, as Gemini's does.
+ *
+ * Given tools, it acts them out as a model would, deterministically: a message asking to draw, paint or sketch
+ * calls `generate_image`, one asking for a video, clip or animation calls `generate_video`, one asking for the
+ * latest news calls `web_search` (each after a short sentence saying so, and with a signature, as Gemini 3 sends
+ * one); given the tools' replies, it answers from them. `simulate:tool-loop` calls `generate_image` again after
+ * every reply, so the loop's step limit shows.
  */
 
 interface SimulatedTextProviderOptions {
@@ -69,6 +81,68 @@ function simulatedThoughts(prompt: string): string {
   return `**Understanding the request**\nThe user asks about "${topic}". I will answer briefly and clearly.\n`;
 }
 
+/** The signature the simulation puts on its calls: opaque, as Gemini's are, and checked when sent back. */
+export const SIMULATED_SIGNATURE = Buffer.from("simulated thought").toString("base64");
+
+const TOOL_TRIGGERS: readonly { readonly tool: string; readonly pattern: RegExp; readonly saying: string }[] = [
+  { tool: "generate_video", pattern: /\b(video|clip|animate|animation)\b/i, saying: "I'll make that video." },
+  { tool: "generate_image", pattern: /\b(draw|paint|sketch)\b/i, saying: "I'll draw that for you." },
+  { tool: "web_search", pattern: /\b(latest|news)\b/i, saying: "Let me look that up." },
+];
+
+/** The call a model would make for this request, if any: the tool, what it says first, and the arguments. */
+function simulatedCall(
+  request: TextGenerationRequest,
+): { readonly saying: string; readonly call: ToolCallRequest } | undefined {
+  const offered = new Set((request.tools ?? []).map((tool) => tool.name));
+  const last = request.contents.at(-1);
+  if (last === undefined || offered.size === 0) return undefined;
+  if (last.role === "tool") {
+    if (!request.contents.some((turn) => turn.role === "user" && turn.text.includes("simulate:tool-loop"))) {
+      return undefined;
+    }
+    return offered.has("generate_image")
+      ? {
+          saying: "",
+          call: { name: "generate_image", arguments: { prompt: "another one" }, signature: SIMULATED_SIGNATURE },
+        }
+      : undefined;
+  }
+  const prompt = last.text.trim();
+  for (const trigger of TOOL_TRIGGERS) {
+    if (!offered.has(trigger.tool) || !trigger.pattern.test(prompt)) continue;
+    const argument = trigger.tool === "web_search" ? { query: prompt } : { prompt };
+    return {
+      saying: trigger.saying,
+      call: { name: trigger.tool, arguments: argument, signature: SIMULATED_SIGNATURE },
+    };
+  }
+  return undefined;
+}
+
+/** The answer after the tools replied: what each call came to, in words. */
+function answerFromTools(results: readonly ToolResultReply[]): string {
+  return results
+    .map((result) => {
+      const response = result.response;
+      if (response.declined === true) return "Understood: I won't do that.";
+      if (response.ok !== true) {
+        return `That did not work: ${typeof response.error === "string" ? response.error : "the tool failed"}.`;
+      }
+      if (typeof response.job_id === "string") {
+        const what = result.name === "generate_video" ? "video" : "picture";
+        return `Your ${what} is on its way; it will appear in this chat when it is ready.`;
+      }
+      const found = Array.isArray(response.results) ? (response.results as { index?: number; title?: string }[]) : [];
+      if (found.length === 0) return "I found nothing on that.";
+      return found
+        .slice(0, 2)
+        .map((item) => `${String(item.title)} [${String(item.index)}] has the details.`)
+        .join(" ");
+    })
+    .join(" ");
+}
+
 export class SimulatedTextProvider implements TextProvider {
   readonly run = "simulated" as const;
   readonly #tokenDelayMs: number;
@@ -87,7 +161,25 @@ export class SimulatedTextProvider implements TextProvider {
     if (prompt.includes("simulate:primary-down") && request.fallbackFrom === undefined) {
       throw new ProviderError("gemini", "unavailable", "Simulated outage of the first model", { status: 503 });
     }
-    const tokens = this.#fixedTokens === undefined ? words(simulatedAnswer(request)) : fixedTokens(this.#fixedTokens);
+    // A call made earlier in this answer must come back with its signature intact, as Gemini 3 demands.
+    for (const turn of request.contents) {
+      for (const call of turn.toolCalls ?? []) {
+        if (call.signature !== SIMULATED_SIGNATURE) {
+          throw new ProviderError("gemini", "rejected", "Function call is missing a thought_signature", {
+            status: 400,
+          });
+        }
+      }
+    }
+    const acting = simulatedCall(request);
+    const last = request.contents.at(-1);
+    const answer =
+      acting !== undefined
+        ? acting.saying
+        : last?.role === "tool"
+          ? answerFromTools(last.toolResults ?? [])
+          : simulatedAnswer(request);
+    const tokens = this.#fixedTokens === undefined ? words(answer) : fixedTokens(this.#fixedTokens);
     const tokenDelayMs = prompt.includes("simulate:slow") ? SLOW_TOKEN_DELAY_MS : this.#tokenDelayMs;
     const pause = async () => {
       if (request.signal.aborted) throw new ProviderError("gemini", "aborted", "Cancelled");
@@ -116,6 +208,10 @@ export class SimulatedTextProvider implements TextProvider {
       }
       emitted += 1;
       yield { type: "text", text: token };
+    }
+    if (acting !== undefined) {
+      await pause();
+      yield { type: "tool_call", call: acting.call };
     }
     const inputTokens = request.contents.reduce((total, turn) => total + words(turn.text).length, 0);
     yield {

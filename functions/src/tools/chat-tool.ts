@@ -1,0 +1,34 @@
+import type { z } from "zod";
+import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
+
+/** `always`: the call waits for the user's yes or no (`approval_required`); `never`: it runs at once. */
+export type ToolApproval = "never" | "always";
+
+/** Who asked, and where: what a tool needs to act for the user in the chat the model is answering in. */
+export interface ToolContext {
+  readonly user: AuthenticatedUser;
+  readonly chatId: string;
+  readonly messageId: string;
+  /** The call's id: a tool's side effect is keyed by message and call, so a repeated call changes nothing. */
+  readonly callId: string;
+  /** Aborted when the answer is stopped: a tool still running gives up at once. */
+  readonly signal: AbortSignal;
+}
+
+/** What a tool did: `response` is what the model reads; the rest is what the client sees in `tool_result`. */
+export interface ToolOutcome {
+  readonly ok: boolean;
+  readonly summary?: string;
+  readonly jobId?: string;
+  readonly error?: string;
+  readonly response: Readonly<Record<string, unknown>>;
+}
+
+/** A tool the chat model may call: its arguments' schema (sent to the model as JSON Schema) and its action. */
+export interface ChatTool<Arguments = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: z.ZodType<Arguments>;
+  readonly approval: ToolApproval;
+  run(input: Arguments, context: ToolContext): Promise<ToolOutcome>;
+}
