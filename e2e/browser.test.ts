@@ -273,6 +273,51 @@ describe("web client in Chromium (local stack)", function () {
     assert.equal(await page.evaluate(() => sessionStorage.getItem("atelier.streaming")), null);
   });
 
+  it("draws when asked in the chat: the tool's activity shows, then the picture as its own message", async () => {
+    const user = await newUser();
+    await signIn(user);
+    await send("please draw a lighthouse at night");
+    await page.locator(".tools .tool").getByText("Drawing a picture").waitFor();
+    await waitForImages(1);
+    const answer = page.locator(".message.assistant").filter({ hasText: "I'll draw that for you." });
+    assert.match(String(await answer.locator(".tool-status").textContent()), /started/);
+    const stored = await storedMessages(user);
+    assert.deepEqual(
+      stored.map((message) => [message.role, message.type]),
+      [
+        ["user", "text"],
+        ["assistant", "text"],
+        ["user", "text"],
+        ["assistant", "image"],
+      ],
+    );
+    await saveScreenshot(page, "a tool call in the chat");
+  });
+
+  it("asks before making a video; Approve runs it in the same answer, Decline does not", async () => {
+    const user = await newUser();
+    await signIn(user);
+    await send("make a video of waves");
+    const question = page.getByRole("group", { name: "Approval needed" });
+    await question.waitFor();
+    assert.match(String(await question.textContent()), /wants to make a video: “make a video of waves”/);
+    await status().getByText("Atelier is waiting for your approval.").waitFor();
+    await saveScreenshot(page, "a tool call waiting for approval");
+    await question.getByRole("button", { name: "Approve" }).click();
+    // The answer goes on ("on its way"), then the chat reloads to follow the video's own message.
+    await page.locator(".message video").first().waitFor({ timeout: 60_000 });
+    assert.equal(await question.count(), 0, "the question is gone once answered");
+    assert.match(String(await page.locator(".message.assistant .text").first().textContent()), /on its way/);
+
+    await send("make a video of a storm");
+    await page.getByRole("group", { name: "Approval needed" }).getByRole("button", { name: "Decline" }).click();
+    await page.getByText("Understood: I won't do that.").waitFor({ timeout: 30_000 });
+    await page.locator(".tools .tool.declined").waitFor();
+    const declined = await lastStored(user);
+    assert.equal(declined.tool_calls?.[0]?.status, "declined");
+    assert.match(declined.content, /Understood: I won't do that\./);
+  });
+
   it("generates an image: shows progress while pending, then the image", async () => {
     const user = await newUser();
     await signIn(user);

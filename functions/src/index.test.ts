@@ -127,6 +127,13 @@ describe("the functions entry (functions/src/index.ts)", function () {
     for (const name of on.exported) assert.ok(on.secrets[name]?.includes("API_KEY_HASH_SECRET"), name);
   });
 
+  it("binds the secrets the operator's downstream tools send (TOOL_SECRETS) when deployed", async () => {
+    const loaded = await loadEntry(undefined, { deploy: true, environment: { TOOL_SECRETS: "ORDERS_TOKEN, CRM_KEY" } });
+    for (const name of loaded.exported) {
+      assert.ok(loaded.secrets[name]?.includes("ORDERS_TOKEN") && loaded.secrets[name].includes("CRM_KEY"), name);
+    }
+  });
+
   it("reads TAVILY_ENABLED at deploy time with the same words as the settings schema (OFF, 0, no, ...)", async () => {
     for (const value of ["OFF", "0"]) {
       const loaded = await loadEntry(undefined, { deploy: true, environment: { TAVILY_ENABLED: value } });

@@ -1,5 +1,5 @@
-import type { Citation } from "../../functions/src/contract/chat-events.ts";
-import type { MediaImage } from "../../functions/src/contract/resources.ts";
+import type { Citation, ToolCallEvent, ToolResultEvent } from "../../functions/src/contract/chat-events.ts";
+import type { MediaImage, ToolCallView } from "../../functions/src/contract/resources.ts";
 import { element } from "./dom.ts";
 
 /** A picture that is still there to show (and edit). */
@@ -22,6 +22,7 @@ export class MessageView {
   #thinking: { readonly block: HTMLDetailsElement; readonly text: HTMLParagraphElement } | undefined;
   #content = "";
   #citations: readonly Citation[] = [];
+  readonly #calls = new Map<string, ToolCallView>();
 
   private constructor(role: "user" | "assistant") {
     this.#text = element("div", { class: "text" });
@@ -176,6 +177,75 @@ export class MessageView {
     );
   }
 
+  /** A tool the model just called (again from a replay: the same `call_id` is shown once). */
+  toolCall(call: ToolCallEvent): void {
+    if (!this.#calls.has(call.call_id)) this.#calls.set(call.call_id, { ...call, status: "running" });
+    this.showToolCalls([...this.#calls.values()]);
+  }
+
+  /** What a call came to. */
+  toolResult(result: ToolResultEvent): void {
+    const call = this.#calls.get(result.call_id);
+    if (call === undefined) return;
+    const status = result.ok ? "done" : call.status === "declined" ? "declined" : "error";
+    this.#calls.set(result.call_id, { ...call, ...result, status });
+    this.showToolCalls([...this.#calls.values()]);
+  }
+
+  /** The jobs the answer's tools started (their pictures and videos appear as messages of their own). */
+  get toolJobs(): string[] {
+    return [...this.#calls.values()].flatMap((call) => (call.job_id === undefined ? [] : [call.job_id]));
+  }
+
+  /** The tools the answer called, each with what it came to once known. */
+  showToolCalls(calls: readonly ToolCallView[]): void {
+    for (const call of calls) this.#calls.set(call.call_id, call);
+    if (calls.length === 0) return this.#replace("tools", undefined);
+    this.#replace(
+      "tools",
+      element(
+        "ul",
+        { class: "tools", "aria-label": "Tools used" },
+        ...calls.map((call) =>
+          element(
+            "li",
+            { class: `tool ${call.status}` },
+            element("span", { class: "tool-name" }, TOOL_LABELS[call.name] ?? call.name),
+            " ",
+            element("span", { class: "tool-status" }, toolStatusText(call)),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** A call waiting for the user's yes or no: what it would do, and the two buttons. */
+  askApproval(call: ToolCallEvent, answer: (approved: boolean) => void): void {
+    this.#calls.set(call.call_id, { ...call, ...this.#calls.get(call.call_id), status: "awaiting_approval" });
+    this.showToolCalls([...this.#calls.values()]);
+    const prompt = typeof call.arguments.prompt === "string" ? call.arguments.prompt : JSON.stringify(call.arguments);
+    const approve = element("button", { type: "button", class: "approve" }, "Approve");
+    const decline = element("button", { type: "button", class: "decline secondary" }, "Decline");
+    const box = element(
+      "div",
+      { class: "approval", role: "group", "aria-label": "Approval needed" },
+      element("p", {}, `Atelier wants to ${TOOL_ACTIONS[call.name] ?? `run ${call.name}`}: “${prompt}”`),
+      approve,
+      decline,
+    );
+    const choose = (approved: boolean) => {
+      approve.disabled = decline.disabled = true;
+      this.#replace("approval", undefined);
+      const asked = this.#calls.get(call.call_id);
+      if (asked !== undefined) this.#calls.set(call.call_id, { ...asked, status: approved ? "running" : "declined" });
+      this.showToolCalls([...this.#calls.values()]);
+      answer(approved);
+    };
+    approve.addEventListener("click", () => choose(true));
+    decline.addEventListener("click", () => choose(false));
+    this.#replace("approval", box);
+  }
+
   /** A neutral remark, such as "Stopped." */
   showNote(text: string): void {
     this.#replace("note", element("p", { class: "note" }, text));
@@ -191,11 +261,42 @@ export class MessageView {
     this.#extras.querySelector(`[data-slot="${slot}"]`)?.remove();
     if (node === undefined) return;
     node.dataset.slot = slot;
-    const order = ["sources", "progress", "media", "model", "note"];
+    const order = ["sources", "tools", "progress", "media", "model", "approval", "note"];
     const after = [...this.#extras.children].find(
       (child) => order.indexOf((child as HTMLElement).dataset.slot ?? "") > order.indexOf(slot),
     );
     this.#extras.insertBefore(node, after ?? null);
+  }
+}
+
+/** What each built-in tool is called in the list of tools an answer used. */
+const TOOL_LABELS: Readonly<Record<string, string>> = {
+  generate_image: "Drawing a picture",
+  edit_image: "Editing a picture",
+  generate_video: "Making a video",
+  web_search: "Searching the web",
+};
+
+/** What each built-in tool would do, for the approval question. */
+const TOOL_ACTIONS: Readonly<Record<string, string>> = {
+  generate_image: "draw a picture",
+  edit_image: "edit a picture",
+  generate_video: "make a video",
+  web_search: "search the web",
+};
+
+function toolStatusText(call: ToolCallView): string {
+  switch (call.status) {
+    case "running":
+      return "…";
+    case "awaiting_approval":
+      return "waiting for your approval";
+    case "declined":
+      return "declined";
+    case "done":
+      return call.job_id === undefined ? "done" : "started: it appears below when ready";
+    case "error":
+      return `failed: ${call.error ?? "the tool did not work"}`;
   }
 }
 

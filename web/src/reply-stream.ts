@@ -6,6 +6,8 @@ import type {
   DoneEvent,
   MetaEvent,
   ErrorEvent as StreamErrorEvent,
+  ToolCallEvent,
+  ToolResultEvent,
 } from "../../functions/src/contract/chat-events.ts";
 import { streamMemory, type StreamProgress } from "./stream-memory.ts";
 
@@ -22,7 +24,9 @@ export type StreamOutcome =
   /** The connection ended with no `done` or `error` after every reconnect attempt. */
   | { readonly kind: "interrupted" }
   /** The caller aborted (e.g. the user opened another chat); the answer goes on on the server. */
-  | { readonly kind: "detached" };
+  | { readonly kind: "detached" }
+  /** The answer waits for the user's yes or no to a tool call (`approve` continues it). */
+  | { readonly kind: "approval"; readonly call: ToolCallEvent };
 
 export interface ReplyHandlers {
   meta(meta: MetaEvent): void;
@@ -30,6 +34,9 @@ export interface ReplyHandlers {
   text(content: string): void;
   /** The thought summary so far (a resumed stream from offset 0 sends it again whole). */
   thinking(text: string): void;
+  /** A tool the model called (a replay may send one again: tell them apart by `call_id`). */
+  toolCall(call: ToolCallEvent): void;
+  toolResult(result: ToolResultEvent): void;
 }
 
 const RECONNECT_DELAYS_MS = [500, 1_000, 2_000] as const;
@@ -62,6 +69,25 @@ export class ReplyStream {
     let stream: ReadableStream<Uint8Array>;
     try {
       stream = await this.#api.stream("/chat/stream", { method: "POST", body, signal });
+    } catch (error) {
+      if (signal.aborted) return { kind: "detached" };
+      throw error;
+    }
+    const outcome = await this.#read(stream, signal);
+    return outcome.kind === "interrupted" ? this.resume(signal) : outcome;
+  }
+
+  /** Answers a waiting tool call; the answer goes on on the stream this opens (refusals throw an `ApiError`). */
+  async approve(callId: string, approved: boolean, signal: AbortSignal): Promise<StreamOutcome> {
+    const messageId = this.#messageId;
+    if (messageId === undefined) return { kind: "interrupted" };
+    let stream: ReadableStream<Uint8Array>;
+    try {
+      stream = await this.#api.stream("/chat/approve", {
+        method: "POST",
+        body: { message_id: messageId, call_id: callId, approved },
+        signal,
+      });
     } catch (error) {
       if (signal.aborted) return { kind: "detached" };
       throw error;
@@ -112,6 +138,10 @@ export class ReplyStream {
           } else if (event.event === "done") {
             const { model } = data as DoneEvent;
             ending.outcome = model === undefined ? { kind: "done" } : { kind: "done", model };
+          } else if (event.event === "tool_call") this.#handlers.toolCall(data as ToolCallEvent);
+          else if (event.event === "tool_result") this.#handlers.toolResult(data as ToolResultEvent);
+          else if (event.event === "approval_required") {
+            ending.outcome = { kind: "approval", call: data as ToolCallEvent };
           } else if (event.event === "error") ending.outcome = { kind: "error", ...(data as StreamErrorEvent) };
         },
       });

@@ -12,7 +12,7 @@ import type {
   Message,
   ModelList,
 } from "../../functions/src/contract/resources.ts";
-import type { Citation, MetaEvent } from "../../functions/src/contract/chat-events.ts";
+import type { Citation, MetaEvent, ToolCallEvent, ToolResultEvent } from "../../functions/src/contract/chat-events.ts";
 import { byId, element } from "./dom.ts";
 import { describeError, describeErrorCode } from "./error-messages.ts";
 import { trackJob } from "./job-tracker.ts";
@@ -232,6 +232,7 @@ export class Workspace {
   #showAnswer(view: MessageView, message: Message): void {
     view.showSources(message.citations ?? []);
     view.showThinking(message.thinking ?? "");
+    view.showToolCalls(message.tool_calls ?? []);
     if (message.status === "streaming") {
       const saved = streamMemory.load(message.message_id);
       const reply = new ReplyStream(this.#api, this.#replyHandlers(view), {
@@ -245,6 +246,16 @@ export class Workspace {
       return;
     }
     view.showText(message.content);
+    const waiting = message.tool_calls?.find((call) => call.status === "awaiting_approval");
+    if (message.status === "awaiting_approval" && waiting !== undefined) {
+      const reply = new ReplyStream(this.#api, this.#replyHandlers(view), {
+        chatId: message.chat_id,
+        messageId: message.message_id,
+        offset: message.content.length,
+        content: message.content,
+      });
+      this.#askApproval(view, reply, waiting);
+    }
     if (message.status === "error" || message.status === "aborted") {
       this.#showEnd(view, { kind: "error", code: message.error_code ?? message.status, message: "" });
     }
@@ -305,6 +316,8 @@ export class Workspace {
         view.showThinking(text);
         this.#scrollToEnd();
       },
+      toolCall: (call: ToolCallEvent) => view.toolCall(call),
+      toolResult: (result: ToolResultEvent) => view.toolResult(result),
     };
   }
 
@@ -317,12 +330,17 @@ export class Workspace {
       const outcome = await run();
       if (outcome.kind === "detached") return true;
       this.#showEnd(view, outcome);
+      if (outcome.kind === "approval") this.#askApproval(view, reply, outcome.call);
+      // A picture or video a tool started shows as a message of its own: reload the chat to follow it.
+      else if (outcome.kind === "done" && view.toolJobs.length > 0) void this.#openChat(this.#chatId);
       this.#status.textContent =
         outcome.kind === "done"
           ? "Answer complete."
-          : outcome.kind === "error" && outcome.code === "aborted"
-            ? "Answer stopped."
-            : "";
+          : outcome.kind === "approval"
+            ? "Atelier is waiting for your approval."
+            : outcome.kind === "error" && outcome.code === "aborted"
+              ? "Answer stopped."
+              : "";
       void this.#refreshChats();
       return true;
     } catch (error) {
@@ -342,6 +360,13 @@ export class Workspace {
     else if (outcome.kind === "interrupted") {
       view.showError("The connection was lost before the answer finished. Reload the page to see the rest.");
     }
+  }
+
+  /** Shows a waiting call's question; the answer chosen continues the same message. */
+  #askApproval(view: MessageView, reply: ReplyStream, call: ToolCallEvent): void {
+    view.askApproval(call, (approved) => {
+      void this.#follow(view, reply, () => reply.approve(call.call_id, approved, this.#chatWork.signal));
+    });
   }
 
   #setStreaming(reply: ReplyStream | undefined): void {

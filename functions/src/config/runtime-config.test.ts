@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigurationError, loadRuntimeConfig } from "./runtime-config.ts";
 
 const production = { K_SERVICE: "api", FIREBASE_CONFIG: JSON.stringify({ projectId: "prod-1", storageBucket: "b1" }) };
@@ -270,6 +273,50 @@ describe("runtime configuration", () => {
         OPENAI_COMPATIBLE_MODELS: "gemini-3.8-flash",
       });
       assert.deepEqual(clash.invalid, ["OPENAI_COMPATIBLE_MODELS"]);
+    });
+  });
+
+  describe("the operator's tools file (TOOLS_FILE)", () => {
+    const directory = mkdtempSync(join(tmpdir(), "atelier-tools-file-"));
+    const file = (name: string, tools: unknown): string => {
+      const path = join(directory, name);
+      writeFileSync(path, typeof tools === "string" ? tools : JSON.stringify({ tools }));
+      return path;
+    };
+    const lookup = {
+      name: "lookup_order",
+      description: "Looks up an order.",
+      parameters: { type: "object", properties: { id: { type: "string" } } },
+      url: "https://orders.example.com/lookup",
+      auth: { header: "Authorization", secret: "ORDERS_TOKEN", prefix: "Bearer " },
+    };
+
+    it("reads the tools with their defaults, and the secrets they send by name", () => {
+      const config = loadRuntimeConfig({
+        TOOLS_FILE: file("good.json", [lookup]),
+        TOOL_SECRETS: "ORDERS_TOKEN",
+        ORDERS_TOKEN: "s3cret-value",
+      });
+      assert.deepEqual(
+        config.httpTools.map((tool) => [tool.name, tool.method, tool.approval]),
+        [["lookup_order", "POST", "never"]],
+      );
+      assert.deepEqual(config.toolSecrets, { ORDERS_TOKEN: "s3cret-value" });
+    });
+
+    it("stops start-up on a bad file, naming the problem, and on a secret not listed or not set", () => {
+      const broken = configurationError({ TOOLS_FILE: file("broken.json", "{ not json") });
+      assert.deepEqual(broken.invalid, ["TOOLS_FILE"]);
+      assert.match(String(broken.problems.TOOLS_FILE), /cannot be read as JSON/);
+      const clash = configurationError({
+        TOOLS_FILE: file("clash.json", [{ ...lookup, name: "generate_image", url: "ftp://x" }]),
+      });
+      assert.match(String(clash.problems.TOOLS_FILE), /tools\.0\.name: is a built-in tool's name/);
+      assert.match(String(clash.problems.TOOLS_FILE), /tools\.0\.url/);
+      const unlisted = configurationError({ TOOLS_FILE: file("unlisted.json", [lookup]) });
+      assert.deepEqual(unlisted.problems, { TOOL_SECRETS: "ORDERS_TOKEN named in TOOLS_FILE but not listed" });
+      const unset = configurationError({ TOOLS_FILE: file("unset.json", [lookup]), TOOL_SECRETS: "ORDERS_TOKEN" });
+      assert.deepEqual(unset.missing, ["ORDERS_TOKEN"]);
     });
   });
 });

@@ -4,6 +4,7 @@ import type { ModelEntry } from "../models/model-entry.ts";
 import { reviewModelSettings, type ModelWarning } from "../models/model-review.ts";
 import { openAiCompatibleModels } from "../models/operator-models.ts";
 import { PRODUCTION_REQUIRED_SETTINGS, settingsSchema, type Settings } from "./settings.ts";
+import { readToolsFile, type HttpToolDefinition } from "./tools-file.ts";
 
 /** Firestore's sustained write rate for one document: one per second. */
 const FIRESTORE_DOCUMENT_WRITE_INTERVAL_MS = 1_000;
@@ -30,6 +31,10 @@ export interface RuntimeConfig {
   readonly models: readonly ModelEntry[];
   /** Configured models that are deprecated but still answer: logged at start-up with their date and replacement. */
   readonly modelWarnings: readonly ModelWarning[];
+  /** The operator's downstream HTTP tools (`TOOLS_FILE`), checked. */
+  readonly httpTools: readonly HttpToolDefinition[];
+  /** The values of `TOOL_SECRETS`, by name: sent only in those tools' auth headers, redacted from every log. */
+  readonly toolSecrets: Readonly<Record<string, string>>;
 }
 
 /**
@@ -166,6 +171,24 @@ export function loadRuntimeConfig(
   if (strangers.length > 0) {
     problems.OPENAI_COMPATIBLE_VISION_MODELS = `${strangers.join(", ")} not in OPENAI_COMPATIBLE_MODELS`;
   }
+  let httpTools: HttpToolDefinition[] = [];
+  if (settings.TOOLS_FILE !== undefined) {
+    try {
+      httpTools = readToolsFile(resolve(workingDirectory, settings.TOOLS_FILE));
+    } catch (error) {
+      problems.TOOLS_FILE = error instanceof Error ? error.message : String(error);
+    }
+  }
+  const unlisted = httpTools.flatMap((tool) =>
+    tool.auth === undefined || settings.TOOL_SECRETS.includes(tool.auth.secret) ? [] : [tool.auth.secret],
+  );
+  if (unlisted.length > 0) problems.TOOL_SECRETS = `${unlisted.join(", ")} named in TOOLS_FILE but not listed`;
+  const toolSecrets: Record<string, string> = {};
+  for (const name of settings.TOOL_SECRETS) {
+    const value = env[name]?.trim() ?? "";
+    if (value === "") missing.add(name);
+    else toolSecrets[name] = value;
+  }
   for (const name of Object.keys(problems)) invalid.add(name);
   if (missing.size > 0 || invalid.size > 0) {
     throw new ConfigurationError([...missing].sort(), [...invalid].sort(), problems);
@@ -196,6 +219,8 @@ export function loadRuntimeConfig(
     },
     models,
     modelWarnings: review.warnings,
+    httpTools,
+    toolSecrets,
   };
 }
 

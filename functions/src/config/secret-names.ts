@@ -17,7 +17,8 @@ const PROVIDER_SECRET_NAMES = [
  * The secrets a deployment binds to its functions (read at deploy time from `functions/.env.<project>`): every
  * Google key; Tavily's unless grounding is switched off with `TAVILY_ENABLED=false`, so that a project without a
  * Tavily account can deploy; the OpenAI-compatible server's key only when `OPENAI_COMPATIBLE_BASE_URL` names one;
- * the API-key hash secret only when `API_KEYS_ENABLED` turns service API keys on.
+ * the API-key hash secret only when `API_KEYS_ENABLED` turns service API keys on; and the secrets the operator's
+ * downstream tools send (`TOOL_SECRETS`, comma-separated names).
  */
 export function deployedSecretNames(env: Readonly<Record<string, string | undefined>>): readonly string[] {
   const groundingOff = isSwitchedOff(env.TAVILY_ENABLED);
@@ -26,5 +27,9 @@ export function deployedSecretNames(env: Readonly<Record<string, string | undefi
     (name) =>
       !(groundingOff && name === "TAVILY_API_KEY") && (openAiCompatible || name !== "OPENAI_COMPATIBLE_API_KEY"),
   );
-  return isSwitchedOn(env.API_KEYS_ENABLED) ? [...providers, "API_KEY_HASH_SECRET"] : providers;
+  const tools = (env.TOOL_SECRETS ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  return [...providers, ...(isSwitchedOn(env.API_KEYS_ENABLED) ? ["API_KEY_HASH_SECRET"] : []), ...tools];
 }

@@ -169,6 +169,14 @@ export const settingsSchema = z.object({
   TOOLS_REQUIRING_APPROVAL: list("generate_video").pipe(z.array(z.enum(BUILT_IN_TOOLS))),
   /** How long an answer waits for that yes before the sweep ends it, the call declined. */
   APPROVAL_TIMEOUT_SECONDS: integer(900, 10),
+  /** The operator's downstream HTTP tools: a JSON file (relative to the functions folder), checked at start-up. */
+  TOOLS_FILE: optionalText,
+  /** The secrets those tools send (environment variables; Secret Manager secrets in production), by name. */
+  TOOL_SECRETS: list("").pipe(z.array(z.string().regex(/^[A-Z][A-Z0-9_]{0,99}$/, "upper-case secret names"))),
+  /** How long a downstream tool may take when its definition gives no `timeout_seconds`. */
+  FUNCTION_TIMEOUT_SECONDS: integer(30, 1, 540),
+  /** What the model sees of a downstream tool's answer at most; the rest is cut. */
+  TOOL_RESULT_MAX_BYTES: integer(16 * KIB, 256, MIB),
   /** Streams one user may have open at once, answers and resumes alike, across every instance. */
   MAX_OPEN_STREAMS_PER_USER: integer(10, 1),
   SSE_CONNECTIONS_WARNING: integer(150, 1),

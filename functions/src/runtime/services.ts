@@ -23,7 +23,7 @@ import { configuredProviderOf, type RuntimeConfig } from "../config/runtime-conf
 import { ModelChoices } from "../models/model-choices.ts";
 import type { ModelProvider } from "../models/model-entry.ts";
 import { TextModels } from "../models/text-models.ts";
-import { requestLimits, SECRET_SETTINGS, type Settings } from "../config/settings.ts";
+import { requestLimits, SECRET_SETTINGS } from "../config/settings.ts";
 import type { BuiltInTool } from "../contract/tool-names.ts";
 import type { ToolRegistry } from "../tools/tool-registry.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
@@ -208,28 +208,40 @@ function usesCloudTasks(config: RuntimeConfig): boolean {
 /** The search provider: live Tavily (only ever with a key), the labelled simulation, or none. */
 /** The tools the chat model may call, each waiting for approval when `TOOLS_REQUIRING_APPROVAL` names it. */
 async function chatTools(parts: {
-  settings: Settings;
+  config: RuntimeConfig;
   database: DocumentDatabase;
   blobs: BlobStore;
   jobs: JobService;
   logger: Logger;
 }): Promise<ToolRegistry> {
-  const [{ ToolRegistry }, { mediaTools }] = await Promise.all([
+  const [{ ToolRegistry }, { mediaTools }, { httpTool }] = await Promise.all([
     import("../tools/tool-registry.ts"),
     import("../tools/media-tools.ts"),
+    import("../tools/http-tools.ts"),
   ]);
-  const approval = (name: BuiltInTool) => (parts.settings.TOOLS_REQUIRING_APPROVAL.includes(name) ? "always" : "never");
-  return new ToolRegistry(
-    mediaTools({
-      jobs: parts.jobs,
-      database: parts.database,
-      blobs: parts.blobs,
-      approval: {
-        generate_image: approval("generate_image"),
-        edit_image: approval("edit_image"),
-        generate_video: approval("generate_video"),
-      },
+  const { settings, httpTools, toolSecrets } = parts.config;
+  const approval = (name: BuiltInTool) => (settings.TOOLS_REQUIRING_APPROVAL.includes(name) ? "always" : "never");
+  const downstream = httpTools.map((definition) =>
+    httpTool(definition, {
+      defaultTimeoutSeconds: settings.FUNCTION_TIMEOUT_SECONDS,
+      maxResultBytes: settings.TOOL_RESULT_MAX_BYTES,
+      secret: (name) => toolSecrets[name],
     }),
+  );
+  return new ToolRegistry(
+    [
+      ...mediaTools({
+        jobs: parts.jobs,
+        database: parts.database,
+        blobs: parts.blobs,
+        approval: {
+          generate_image: approval("generate_image"),
+          edit_image: approval("edit_image"),
+          generate_video: approval("generate_video"),
+        },
+      }),
+      ...downstream,
+    ],
     parts.logger,
   );
 }
@@ -252,7 +264,7 @@ async function searchProvider(config: RuntimeConfig): Promise<SearchProvider | u
 }
 
 function createLogger(config: RuntimeConfig, sink?: LogSink): Logger {
-  const secrets = SECRET_SETTINGS.map((name) => config.settings[name]);
+  const secrets = [...SECRET_SETTINGS.map((name) => config.settings[name]), ...Object.values(config.toolSecrets)];
   return new Logger({
     level: config.settings.LOG_LEVEL,
     redactor: new Redactor(secrets),
@@ -425,7 +437,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
-  const tools = settings.TOOLS_ENABLED ? await chatTools({ settings, database, blobs, jobs, logger }) : undefined;
+  const tools = settings.TOOLS_ENABLED ? await chatTools({ config, database, blobs, jobs, logger }) : undefined;
   const chat = new ChatService({
     database,
     blobs,

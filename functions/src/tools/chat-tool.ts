@@ -29,6 +29,8 @@ export interface ChatTool<Arguments = unknown> {
   readonly name: string;
   readonly description: string;
   readonly parameters: z.ZodType<Arguments>;
+  /** The arguments' JSON Schema as the model is told it, when the tool was declared in JSON Schema itself. */
+  readonly declaredParameters?: Readonly<Record<string, unknown>>;
   readonly approval: ToolApproval;
   run(input: Arguments, context: ToolContext): Promise<ToolOutcome>;
 }

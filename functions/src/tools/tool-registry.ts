@@ -31,6 +31,9 @@ export class ToolRegistry {
   /** What the model is told of each tool: name, description and its arguments as JSON Schema. */
   declarations(): ToolDeclaration[] {
     return [...this.#tools.values()].map((tool) => {
+      if (tool.declaredParameters !== undefined) {
+        return { name: tool.name, description: tool.description, parameters: tool.declaredParameters };
+      }
       const { $schema: _dialect, ...parameters } = z.toJSONSchema(tool.parameters, { io: "input" });
       return { name: tool.name, description: tool.description, parameters };
     });

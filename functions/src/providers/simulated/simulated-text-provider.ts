@@ -25,7 +25,8 @@ import type {
  * calls `generate_image`, one asking for a video, clip or animation calls `generate_video`, one asking for the
  * latest news calls `web_search` (each after a short sentence saying so, and with a signature, as Gemini 3 sends
  * one); given the tools' replies, it answers from them. `simulate:tool-loop` calls `generate_image` again after
- * every reply, so the loop's step limit shows.
+ * every reply, so the loop's step limit shows; `simulate:call <tool> {json}` calls any offered tool (an operator's
+ * downstream one) with those arguments.
  */
 
 interface SimulatedTextProviderOptions {
@@ -109,6 +110,11 @@ function simulatedCall(
       : undefined;
   }
   const prompt = last.text.trim();
+  const named = /simulate:call ([a-z][a-z0-9_]*)(?: (\{.*\}))?/.exec(prompt);
+  if (named?.[1] !== undefined && offered.has(named[1])) {
+    const argument = named[2] === undefined ? {} : (JSON.parse(named[2]) as Record<string, unknown>);
+    return { saying: "Let me check.", call: { name: named[1], arguments: argument, signature: SIMULATED_SIGNATURE } };
+  }
   for (const trigger of TOOL_TRIGGERS) {
     if (!offered.has(trigger.tool) || !trigger.pattern.test(prompt)) continue;
     const argument = trigger.tool === "web_search" ? { query: prompt } : { prompt };
@@ -128,6 +134,9 @@ function answerFromTools(results: readonly ToolResultReply[]): string {
       if (response.declined === true) return "Understood: I won't do that.";
       if (response.ok !== true) {
         return `That did not work: ${typeof response.error === "string" ? response.error : "the tool failed"}.`;
+      }
+      if (response.result !== undefined) {
+        return `${result.name} answered: ${JSON.stringify(response.result).slice(0, 200)}`;
       }
       if (typeof response.job_id === "string") {
         const what = result.name === "generate_video" ? "video" : "picture";
