@@ -398,12 +398,15 @@ export class ChatService {
             ...(this.#dependencies.tools === undefined ? {} : { tools: this.#dependencies.tools }),
             maxSteps: options.tools.maxSteps,
             context: { user: prepared.user, chatId: message.chat_id, messageId: message.message_id },
+            sourceCount: plan?.citations.length ?? 0,
           },
           signal,
         ),
       sink,
       startedAt: prepared.startedAt,
-      ...(plan === undefined ? {} : { filter: plan.filter, finalFields: () => plan.finalFields() }),
+      ...(plan === undefined
+        ? {}
+        : { grounded: { citations: plan.citations, grounding: plan.grounding, filter: plan.filter } }),
     }).run();
   }
 
@@ -483,6 +486,7 @@ export class ChatService {
             maxSteps: options.tools.maxSteps,
             context: { user: approved.user, chatId: message.chat_id, messageId: message.message_id },
             earlier: { content: message.content, calls: message.tool_calls ?? [] },
+            sourceCount: message.citations?.length ?? 0,
           },
           signal,
         ),

@@ -8,6 +8,9 @@ import type { JobRecord, MessageRecord } from "../store/records.ts";
 import type { Message } from "../contract/resources.ts";
 import { stepLimitSentence } from "./tool-loop.ts";
 
+/** A text as a literal part of a regular expression. */
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 /**
  * Tools in chat through the real `api` handler, on the offline stack: the simulated text model acts tools out as
  * a model would (a request to draw calls `generate_image`, one for a video `generate_video`), the real tool loop
@@ -91,6 +94,32 @@ describe("tools in chat", function () {
       "status",
       "summary",
     ]);
+  });
+
+  it("searches the web when the model decides to: sources arrive mid-answer and its [n] citations are checked", async () => {
+    const session = await post("/chat/stream", { message: "what is the latest news on fusion power?" });
+    await session.finished;
+    assert.deepEqual(
+      names(session).filter((name) => name !== "token"),
+      ["meta", "tool_call", "sources", "tool_result", "done"],
+    );
+    const call = session.events.find((event) => event.event === "tool_call")?.json();
+    assert.equal(call?.name, "web_search");
+    const { citations } = session.events
+      .find((event) => event.event === "sources")
+      ?.json<{
+        citations: { index: number; title: string }[];
+      }>() ?? { citations: [] };
+    assert.ok(citations.length > 0);
+    assert.deepEqual(
+      citations.map((citation) => citation.index),
+      citations.map((_, position) => position + 1),
+    );
+    assert.match(session.text(), new RegExp(`${escape(citations[0]?.title ?? "")} \\[1\\]`));
+    const answer = await stored(alice, meta(session).message_id);
+    assert.equal(answer?.citations?.[0]?.used, true);
+    assert.equal(answer.citations_removed, 0);
+    assert.equal(answer.grounding?.length, citations.length);
   });
 
   it("replays a repeated request_id with its tool events in place, running nothing again", async () => {

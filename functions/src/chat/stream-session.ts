@@ -7,7 +7,10 @@ import type { TextUsage } from "../providers/text-provider.ts";
 import { paths } from "../store/paths.ts";
 import type { MessageRecord, ToolCallRecord } from "../store/records.ts";
 import type { AnswerEvent, NewToolCall } from "./tool-loop.ts";
-import type { ToolOutcome } from "../tools/chat-tool.ts";
+import type { GroundingSource, ToolOutcome } from "../tools/chat-tool.ts";
+import { CitationFilter } from "../grounding/citation-filter.ts";
+import type { Citation } from "../contract/chat-events.ts";
+import type { GroundingResult } from "../contract/resources.ts";
 import { toolResultOf } from "./tool-call-view.ts";
 import type { ActiveStream, ActiveStreams } from "./active-streams.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
@@ -42,12 +45,6 @@ interface StreamTiming {
   readonly attachTimeoutMs: number;
 }
 
-/** Transforms text on its way out (citation checking); `flush` returns what it still holds at the end. */
-interface TextFilter {
-  push(text: string): string;
-  flush(): string;
-}
-
 interface StreamSessionInput {
   readonly uid: string;
   readonly message: MessageRecord;
@@ -58,9 +55,12 @@ interface StreamSessionInput {
   readonly sink: ChatEventSink;
   /** When the client's request arrived: `latency_ms` counts from here. */
   readonly startedAt: number;
-  readonly filter?: TextFilter;
-  /** Extra fields for the finished message, computed from its final content (citation usage). */
-  readonly finalFields?: (content: string) => Partial<MessageRecord>;
+  /** A grounded request's sources and the filter that checks the answer's `[n]` markers against them. */
+  readonly grounded?: {
+    readonly citations: readonly Citation[];
+    readonly grounding: readonly GroundingResult[];
+    readonly filter: CitationFilter;
+  };
 }
 
 interface StreamSessionDependencies {
@@ -102,6 +102,10 @@ export class StreamSession implements ActiveStream {
   #persistedToolCallVersion = 0;
   /** The call the answer waits on, once the model asked for one that needs approval. */
   #awaiting: string | undefined;
+  /** The answer's web sources (a grounded request's, then any its searches found) and their marker check. */
+  #citations: Citation[] = [];
+  #grounding: GroundingResult[] = [];
+  #filter: CitationFilter | undefined;
   #persistedLength = 0;
   #persistedThinkingLength = 0;
   #aliveWrittenAt: number;
@@ -117,6 +121,10 @@ export class StreamSession implements ActiveStream {
     this.messageId = input.message.message_id;
     this.#lastAttachedAt = dependencies.now();
     this.#aliveWrittenAt = input.message.alive_at?.getTime() ?? dependencies.now();
+    this.#citations = [...(input.grounded?.citations ?? input.message.citations ?? [])];
+    this.#grounding = [...(input.grounded?.grounding ?? input.message.grounding ?? [])];
+    this.#filter =
+      input.grounded?.filter ?? (this.#citations.length > 0 ? new CitationFilter(this.#citations.length) : undefined);
     if (input.continuing === true) {
       this.#content = input.message.content;
       this.#persistedLength = this.#content.length;
@@ -151,7 +159,7 @@ export class StreamSession implements ActiveStream {
     let usage: TextUsage | undefined;
     try {
       for await (const event of this.#input.generate(this.#controller.signal)) {
-        if (event.type === "text") this.#emit(this.#input.filter?.push(event.text) ?? event.text);
+        if (event.type === "text") this.#emit(this.#filter?.push(event.text) ?? event.text);
         else if (event.type === "thinking") this.#think(event.text);
         else if (event.type === "tool_calls") this.#called(event.calls);
         else if (event.type === "tool_result") this.#answered(event.callId, event.outcome);
@@ -178,7 +186,7 @@ export class StreamSession implements ActiveStream {
         }
         if (this.#abortReason !== undefined) break;
       }
-      this.#emit(this.#input.filter?.flush() ?? "");
+      this.#emit(this.#filter?.flush() ?? "");
       outcome =
         this.#abortReason === undefined && this.#awaiting !== undefined
           ? {
@@ -201,7 +209,7 @@ export class StreamSession implements ActiveStream {
                   ...(usage === undefined ? {} : { usage: storedUsage(usage) }),
                   ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
                   ...(this.#toolCalls.length === 0 ? {} : { tool_calls: this.#toolCalls }),
-                  ...this.#input.finalFields?.(this.#content),
+                  ...this.#citationFields(),
                 },
               }
             : this.#abortedOutcome(this.#abortReason);
@@ -297,7 +305,35 @@ export class StreamSession implements ActiveStream {
     this.#toolCallVersion += 1;
   }
 
+  /** The sources' fields of a finished answer: which ones it cites, and how many markers were removed. */
+  #citationFields(): Partial<MessageRecord> {
+    const filter = this.#filter;
+    if (filter === undefined) return {};
+    return {
+      citations: this.#citations.map((citation) => ({
+        ...citation,
+        used: citation.used === true || filter.used.has(citation.index),
+      })),
+      citations_removed: filter.removed,
+      ...(this.#grounding.length === 0 ? {} : { grounding: this.#grounding }),
+    };
+  }
+
+  /** Sources a search of the model's found: citable from now on, shown to the client, stored with the calls. */
+  #found(sources: readonly GroundingSource[]): void {
+    if (sources.length === 0) return;
+    for (const { index, title, url, content, score } of sources) {
+      this.#citations.push({ index, title, url });
+      this.#grounding.push({ title, url, content, score });
+    }
+    this.#filter ??= new CitationFilter(0);
+    this.#filter.extend(this.#citations.length);
+    this.#toolCallVersion += 1;
+    this.#input.sink.send({ event: "sources", data: { citations: this.#citations } }, this.#content.length);
+  }
+
   #answered(callId: string, outcome: ToolOutcome): void {
+    this.#found(outcome.sources ?? []);
     this.#changeCall(callId, {
       status: outcome.ok ? "done" : "error",
       ok: outcome.ok,
@@ -382,7 +418,12 @@ export class StreamSession implements ActiveStream {
       if (control.streaming && !control.stopRequested) {
         transaction.update(path, {
           ...(changed ? { content, ...(thinking === "" ? {} : { thinking }) } : {}),
-          ...(callsChanged ? { tool_calls: toolCalls } : {}),
+          ...(callsChanged
+            ? {
+                tool_calls: toolCalls,
+                ...(this.#citations.length === 0 ? {} : { citations: this.#citations, grounding: this.#grounding }),
+              }
+            : {}),
           ...(aliveDue ? { alive_at: new Date(now) } : {}),
         });
       }

@@ -43,7 +43,9 @@ export interface ToolLoopInput {
   /** Absent or empty: the model answers in words alone. */
   readonly tools?: ToolRegistry;
   readonly maxSteps: number;
-  readonly context: Omit<ToolContext, "callId" | "signal">;
+  readonly context: Omit<ToolContext, "callId" | "signal" | "nextSourceIndex">;
+  /** Web sources the answer already has (a grounded request's): a search's sources are numbered after them. */
+  readonly sourceCount?: number;
   /** Continuing a waiting answer: its content so far and its stored calls (the last round's perhaps unanswered). */
   readonly earlier?: { readonly content: string; readonly calls: readonly ToolCallRecord[] };
 }
@@ -106,6 +108,7 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
   let callNumber = 0;
   let usage: TextUsage | undefined;
   let announced = false;
+  let sources = input.sourceCount ?? 0;
   /** Whether the answer's text so far ends mid-line: a later round's words then start a new paragraph. */
   let endsInText = /\S$/.test(input.earlier?.content ?? "");
 
@@ -124,8 +127,14 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
         return false;
       }
       const outcome = tools
-        ? await tools.run(call.name, call.arguments, { ...input.context, callId: call.call_id, signal })
+        ? await tools.run(call.name, call.arguments, {
+            ...input.context,
+            callId: call.call_id,
+            signal,
+            nextSourceIndex: sources + 1,
+          })
         : { ok: false, error: "Tools are off.", response: { ok: false, error: "Tools are off." } };
+      sources += outcome.sources?.length ?? 0;
       yield { type: "tool_result", callId: call.call_id, outcome };
       responses.push(outcome.response);
     }

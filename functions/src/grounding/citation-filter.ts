@@ -16,7 +16,7 @@ const MAX_MARKER_LENGTH = 24;
 export class CitationFilter {
   readonly used = new Set<number>();
   removed = 0;
-  readonly #sourceCount: number;
+  #sourceCount: number;
   #output = "";
   #whitespace = "";
   #marker = "";
@@ -27,6 +27,11 @@ export class CitationFilter {
 
   constructor(sourceCount: number) {
     this.#sourceCount = sourceCount;
+  }
+
+  /** More sources arrived mid-answer (a web search the model made): markers up to `sourceCount` are now valid. */
+  extend(sourceCount: number): void {
+    this.#sourceCount = Math.max(this.#sourceCount, sourceCount);
   }
 
   push(text: string): string {

@@ -1,6 +1,5 @@
 import type { ConversationTurn } from "../providers/text-provider.ts";
 import type { SearchOptions, SearchProvider } from "../providers/search-provider.ts";
-import type { MessageRecord } from "../store/records.ts";
 import type { Citation } from "../contract/chat-events.ts";
 import type { GroundingResult } from "../contract/resources.ts";
 import { CitationFilter } from "./citation-filter.ts";
@@ -16,7 +15,6 @@ export interface GroundingPlan {
   readonly systemInstruction: string;
   readonly sources: readonly { readonly index: number; readonly title: string; readonly url: string }[];
   readonly filter: CitationFilter;
-  finalFields(): Partial<MessageRecord>;
 }
 
 const MAX_QUERY_CHARACTERS = 400;
@@ -53,6 +51,13 @@ export class Grounder {
     return this.#search !== undefined;
   }
 
+  /** A web search the chat model asked for (its `web_search` tool): the results, best first. */
+  async search(query: string): Promise<GroundingResult[]> {
+    if (this.#search === undefined) throw new Error("Grounding is not configured");
+    const results = await this.#search.search(query.trim().slice(0, MAX_QUERY_CHARACTERS), this.#options);
+    return results.map(({ title, url, content, score }) => ({ title, url, content, score }));
+  }
+
   async plan(
     question: string,
     conversation: readonly ConversationTurn[],
@@ -81,10 +86,6 @@ export class Grounder {
       systemInstruction,
       sources: citations.map(({ index, title, url }) => ({ index, title, url })),
       filter,
-      finalFields: () => ({
-        citations: citations.map((citation) => ({ ...citation, used: filter.used.has(citation.index) })),
-        citations_removed: filter.removed,
-      }),
     };
   }
 }

@@ -26,6 +26,7 @@ import { TextModels } from "../models/text-models.ts";
 import { requestLimits, SECRET_SETTINGS } from "../config/settings.ts";
 import type { BuiltInTool } from "../contract/tool-names.ts";
 import type { ToolRegistry } from "../tools/tool-registry.ts";
+import type { Grounder } from "../grounding/grounder.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { Logger, Redactor, type LogSink } from "../logging/logger.ts";
 import type { CleanupService } from "../cleanup/cleanup-service.ts";
@@ -212,12 +213,15 @@ async function chatTools(parts: {
   database: DocumentDatabase;
   blobs: BlobStore;
   jobs: JobService;
+  grounder: Grounder;
   logger: Logger;
+  now: () => number;
 }): Promise<ToolRegistry> {
-  const [{ ToolRegistry }, { mediaTools }, { httpTool }] = await Promise.all([
+  const [{ ToolRegistry }, { mediaTools }, { httpTool }, { webSearchTool }] = await Promise.all([
     import("../tools/tool-registry.ts"),
     import("../tools/media-tools.ts"),
     import("../tools/http-tools.ts"),
+    import("../tools/web-search-tool.ts"),
   ]);
   const { settings, httpTools, toolSecrets } = parts.config;
   const approval = (name: BuiltInTool) => (settings.TOOLS_REQUIRING_APPROVAL.includes(name) ? "always" : "never");
@@ -240,6 +244,17 @@ async function chatTools(parts: {
           generate_video: approval("generate_video"),
         },
       }),
+      ...(parts.grounder.available
+        ? [
+            webSearchTool({
+              grounder: parts.grounder,
+              database: parts.database,
+              limitPerHour: settings.TAVILY_MAX_QUERIES_PER_HOUR,
+              approval: approval("web_search"),
+              now: parts.now,
+            }),
+          ]
+        : []),
       ...downstream,
     ],
     parts.logger,
@@ -437,7 +452,13 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
-  const tools = settings.TOOLS_ENABLED ? await chatTools({ config, database, blobs, jobs, logger }) : undefined;
+  const grounder = new Grounder(await searchProvider(config), {
+    depth: settings.TAVILY_SEARCH_DEPTH,
+    maxResults: settings.TAVILY_MAX_RESULTS,
+  });
+  const tools = settings.TOOLS_ENABLED
+    ? await chatTools({ config, database, blobs, jobs, grounder, logger, now })
+    : undefined;
   const chat = new ChatService({
     database,
     blobs,
@@ -450,10 +471,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
       thinkingLevel: settings.THINKING_LEVEL,
       logger,
     }),
-    grounder: new Grounder(await searchProvider(config), {
-      depth: settings.TAVILY_SEARCH_DEPTH,
-      maxResults: settings.TAVILY_MAX_RESULTS,
-    }),
+    grounder,
     ...(tools === undefined ? {} : { tools }),
     logger,
     activeStreams,

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
+import type { GroundingResult } from "../contract/resources.ts";
 
 /** `always`: the call waits for the user's yes or no (`approval_required`); `never`: it runs at once. */
 export type ToolApproval = "never" | "always";
@@ -13,6 +14,8 @@ export interface ToolContext {
   readonly callId: string;
   /** Aborted when the answer is stopped: a tool still running gives up at once. */
   readonly signal: AbortSignal;
+  /** The number the answer's next web source gets (sources are numbered across the whole answer, from 1). */
+  readonly nextSourceIndex: number;
 }
 
 /** What a tool did: `response` is what the model reads; the rest is what the client sees in `tool_result`. */
@@ -22,6 +25,13 @@ export interface ToolOutcome {
   readonly jobId?: string;
   readonly error?: string;
   readonly response: Readonly<Record<string, unknown>>;
+  /** Web sources the answer may now cite, numbered from the context's `nextSourceIndex`. */
+  readonly sources?: readonly GroundingSource[];
+}
+
+/** A web source found by a tool: a search result and the `[n]` the answer cites it with. */
+export interface GroundingSource extends GroundingResult {
+  readonly index: number;
 }
 
 /** A tool the chat model may call: its arguments' schema (sent to the model as JSON Schema) and its action. */

@@ -31,6 +31,7 @@ describe("the tool registry", () => {
     messageId: "msg-1",
     callId: "call-1",
     signal,
+    nextSourceIndex: 1,
   });
 
   it("tells the model each tool's arguments as JSON Schema", () => {
