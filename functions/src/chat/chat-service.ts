@@ -108,6 +108,8 @@ export interface ApprovedTurn {
   readonly uid: string;
   readonly user: AuthenticatedUser;
   readonly message: MessageRecord;
+  /** The call the user answered. */
+  readonly callId: string;
   /** The model that was answering, alone: a history of calls is valid only for the model that made it. */
   readonly models: ModelChoice<"text">;
   readonly startedAt: number;
@@ -235,15 +237,18 @@ export class ChatService {
       return found.data.status;
     });
     if (status === "awaiting_approval") {
-      // Nothing runs while an answer waits: stopping it ends it here, the call it waited on declined.
+      // Nothing runs while an answer waits: stopping it ends it here, the call it waited on declined. If an
+      // approval moved it on meanwhile, it is a stream again, and is stopped as one.
       const ended = await finishMessage(
         database,
         uid,
         messageId,
         { status: "aborted", error: { code: "aborted", message: "Stopped by the user." } },
         new Date(now()),
+        undefined,
+        (message) => message.status === "awaiting_approval",
       );
-      return ended?.status ?? "aborted";
+      return ended?.status === "streaming" ? this.stop(uid, messageId) : (ended?.status ?? "aborted");
     }
     if (status !== "streaming") return status;
     const local = activeStreams.get(messageId);
@@ -427,6 +432,9 @@ export class ChatService {
       if (found === null) throw notFound("Message");
       const waiting = found.data.status === "awaiting_approval" ? waitingCall(found.data) : undefined;
       if (waiting === undefined) throw new AppError("conflict", "This answer is not waiting for an approval.");
+      if ((found.data.approval_expires_at?.getTime() ?? Number.POSITIVE_INFINITY) <= now()) {
+        throw new AppError("conflict", "This question has expired: ask again.");
+      }
       if (waiting.call_id !== input.call_id) {
         throw new AppError("conflict", `This answer waits on ${waiting.call_id}, not ${input.call_id}.`, {
           details: { call_id: waiting.call_id },
@@ -435,8 +443,20 @@ export class ChatService {
       const declined = "The user declined this call.";
       const decided: ToolCallRecord = input.approved
         ? { ...waiting, status: "running", approved: true }
-        : { ...waiting, status: "declined", ok: false, error: declined, response: { ok: false, declined: true } };
-      const { approval_expires_at: _answered, ...rest } = found.data;
+        : {
+            ...waiting,
+            status: "declined",
+            ok: false,
+            error: declined,
+            response_json: JSON.stringify({ ok: false, declined: true }),
+          };
+      // A stop or a resumer's heartbeat from before the pause belongs to the stream that paused, not to this one.
+      const {
+        approval_expires_at: _answered,
+        stop_requested_at: _stopped,
+        attached_at: _attached,
+        ...rest
+      } = found.data;
       const continued: MessageRecord = {
         ...rest,
         status: "streaming",
@@ -447,14 +467,14 @@ export class ChatService {
       return continued;
     });
     const entry = text.choose(message.model).model;
-    return { uid: user.uid, user, message, models: { model: entry, chain: [] }, startedAt };
+    return { uid: user.uid, user, message, callId: input.call_id, models: { model: entry, chain: [] }, startedAt };
   }
 
   /** Streams the rest of an approved (or declined) answer. */
   async continue(approved: ApprovedTurn, sink: ChatEventSink): Promise<void> {
-    const { database, text, options } = this.#dependencies;
+    const { database, text, options, logger, now } = this.#dependencies;
     const { uid, message } = approved;
-    const decided = message.tool_calls?.find((call) => call.status === "declined" && call.response !== undefined);
+    const decided = message.tool_calls?.find((call) => call.call_id === approved.callId && call.status === "declined");
     sink.send(
       {
         event: "meta",
@@ -470,7 +490,24 @@ export class ChatService {
       message.content.length,
     );
     if (decided !== undefined) sink.send({ event: "tool_result", data: toolResultOf(decided) }, message.content.length);
-    const conversation = await loadConversation(database, uid, message, [], options.context);
+    let conversation;
+    try {
+      conversation = await loadConversation(database, uid, message, [], options.context);
+    } catch (error) {
+      // Nothing generates this answer yet: end it here rather than leave it streaming until the sweep.
+      const appError = toAppError(error);
+      logger.warn("continuation failed", { message_id: message.message_id, ...describeError(error, false) });
+      await finishMessage(
+        database,
+        uid,
+        message.message_id,
+        { status: "error", error: { code: appError.code, message: appError.message } },
+        new Date(now()),
+      );
+      sink.send({ event: "error", data: { code: appError.code, message: appError.message } }, message.content.length);
+      sink.end();
+      return;
+    }
     await this.#session({
       uid,
       message,

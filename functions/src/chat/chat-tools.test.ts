@@ -235,6 +235,8 @@ describe("tools in chat", function () {
       await server.services.database.update(paths.message(alice.uid, message_id), {
         approval_expires_at: new Date(Date.now() - 1_000),
       });
+      const tooLate = await post("/chat/approve", { message_id, call_id: call.call_id, approved: true });
+      assert.equal(tooLate.status, 409, "a lapsed question cannot be answered, even before the sweep");
       const report = await sweep();
       assert.ok(report.aborted_streams >= 1);
       const ended = await stored(alice, message_id);

@@ -1,6 +1,7 @@
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { ErrorCode } from "../contract/error-codes.ts";
 import { paths } from "../store/paths.ts";
+import { toolCallEventOf } from "./tool-call-view.ts";
 import { lastSignOfLife, type MessageRecord, type RequestRecord, type ToolCallRecord } from "../store/records.ts";
 import type { ChatEvent } from "../contract/chat-events.ts";
 
@@ -25,8 +26,8 @@ export async function finishMessage(
   now: Date,
   /** Only if the message showed no sign of life since this moment (the "still stale" check of sweeps and reads). */
   unchangedSince?: Date,
-  /** Only if the message is still in this state (a sweep ending what its query found, and nothing else). */
-  onlyIf?: MessageRecord["status"],
+  /** Only if this holds of the message as it is now (a sweep ending what its query found, and nothing else). */
+  onlyIf?: (message: MessageRecord) => boolean,
 ): Promise<MessageRecord | null> {
   return database.transaction(async (transaction) => {
     const found = await transaction.get<MessageRecord>(paths.message(uid, messageId));
@@ -35,39 +36,56 @@ export async function finishMessage(
     const waiting = message.status === "awaiting_approval";
     if (message.status !== "streaming" && message.status !== "pending" && !waiting) return message;
     if (waiting && outcome.status === "awaiting_approval") return message;
+    // A stop that came while the answer was pausing for approval ends it instead: nobody asked for a question.
+    const settled: MessageOutcome =
+      outcome.status === "awaiting_approval" && message.stop_requested_at !== undefined
+        ? { ...outcome, status: "aborted", error: { code: "aborted", message: "Stopped by the user." } }
+        : outcome;
     if (unchangedSince !== undefined && lastSignOfLife(message).getTime() > unchangedSince.getTime()) return message;
-    if (onlyIf !== undefined && message.status !== onlyIf) return message;
+    if (onlyIf !== undefined && !onlyIf(message)) return message;
     const request = await transaction.get<RequestRecord>(paths.request(uid, message.request_id));
     const { approval_expires_at: _lapsed, ...current } = message;
-    const finished: MessageRecord = {
-      ...(outcome.status === "awaiting_approval" ? message : current),
-      ...outcome.fields,
-      ...(outcome.content === undefined ? {} : { content: outcome.content }),
-      ...(waiting ? { tool_calls: declineWaiting(message, outcome.error?.message) } : {}),
-      status: outcome.status,
+    const { approval_expires_at: _asked, ...fields } = settled.fields ?? {};
+    const merged: MessageRecord = {
+      ...(settled.status === "awaiting_approval" ? message : current),
+      ...(settled.status === "awaiting_approval" ? settled.fields : fields),
+      ...(settled.content === undefined ? {} : { content: settled.content }),
+      status: settled.status,
       updated_at: now,
-      ...(outcome.error === undefined ? {} : { error: outcome.error.message, error_code: outcome.error.code }),
+      ...(settled.error === undefined ? {} : { error: settled.error.message, error_code: settled.error.code }),
     };
+    const finished: MessageRecord =
+      settled.status === "awaiting_approval" || merged.tool_calls === undefined
+        ? merged
+        : { ...merged, tool_calls: settleCalls(merged.tool_calls, settled.error?.message) };
     transaction.set(paths.message(uid, messageId), finished);
     if (request !== null && request.data.message_id === messageId) {
       transaction.update(request.path, {
-        status: outcome.status,
+        status: settled.status,
         updated_at: now,
-        ...(outcome.error === undefined ? {} : { error: outcome.error.message }),
+        ...(settled.error === undefined ? {} : { error: settled.error.message }),
       });
     }
     return finished;
   });
 }
 
-/** A waiting answer's calls with the one it waited on declined (the answer ended without the user's yes). */
-function declineWaiting(message: MessageRecord, reason: string | undefined): MessageRecord["tool_calls"] {
-  const error = reason ?? "The call was not approved.";
-  return message.tool_calls?.map((call) =>
-    call.status === "awaiting_approval"
-      ? { ...call, status: "declined", ok: false, error, response: { ok: false, declined: true, error } }
-      : call,
-  );
+/**
+ * An ended answer's calls, none left open: the one it waited on is declined (the answer ended without the user's
+ * yes), and any still running or not yet run ended with the answer.
+ */
+function settleCalls(calls: readonly ToolCallRecord[], reason: string | undefined): ToolCallRecord[] {
+  return calls.map((call) => {
+    if (call.status === "awaiting_approval") {
+      const error = reason ?? "The call was not approved.";
+      return { ...call, status: "declined", ok: false, error, response_json: JSON.stringify({ ok: false, error }) };
+    }
+    if (call.status === "running") {
+      const error = "The answer ended before this call finished.";
+      return { ...call, status: "error", ok: false, error, response_json: JSON.stringify({ ok: false, error }) };
+    }
+    return call;
+  });
 }
 
 /** The call a waiting answer waits on. */
@@ -84,7 +102,7 @@ export function terminalEvent(message: MessageRecord): ChatEvent {
   if (waiting !== undefined) {
     return {
       event: "approval_required",
-      data: { call_id: waiting.call_id, name: waiting.name, arguments: waiting.arguments },
+      data: toolCallEventOf(waiting),
     };
   }
   if (message.status === "done") {

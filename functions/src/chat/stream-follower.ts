@@ -4,7 +4,7 @@ import { paths } from "../store/paths.ts";
 import { lastSignOfLife, STREAM_ENDING_STATUSES, type MessageRecord } from "../store/records.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
 import { finishMessage, terminalEvent } from "./finish-message.ts";
-import { toolResultOf } from "./tool-call-view.ts";
+import { toolCallEventOf, toolResultOf } from "./tool-call-view.ts";
 
 /**
  * Replays a message from a content offset and follows it live until it ends, from any instance: the message
@@ -76,9 +76,15 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
     },
     sent,
   );
-  if (input.message.citations !== undefined && input.message.citations.length > 0) {
-    sink.send({ event: "sources", data: { citations: input.message.citations } }, sent);
-  }
+  let citationsSent = 0;
+  const showSources = (message: MessageRecord) => {
+    // A search the model made mid-answer adds sources: the client gets the whole list again, as a live one does.
+    const citations = message.citations ?? [];
+    if (citations.length <= citationsSent) return;
+    citationsSent = citations.length;
+    sink.send({ event: "sources", data: { citations } }, sent);
+  };
+  showSources(input.message);
 
   await new Promise<void>((resolve) => {
     // Mutable state shared by the callbacks below.
@@ -101,6 +107,7 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
         sink.send({ event: "thinking", data: { text: thinking.slice(thoughtsSent) } }, sent);
         thoughtsSent = thinking.length;
       }
+      showSources(message);
       const calls = [...(message.tool_calls ?? [])].sort((a, b) => a.offset - b.offset);
       for (const call of calls) {
         if (call.offset > message.content.length) break;
@@ -110,10 +117,7 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
         }
         if (!callsSent.has(call.call_id)) {
           callsSent.add(call.call_id);
-          sink.send(
-            { event: "tool_call", data: { call_id: call.call_id, name: call.name, arguments: call.arguments } },
-            sent,
-          );
+          sink.send({ event: "tool_call", data: toolCallEventOf(call) }, sent);
         }
         if (call.ok !== undefined && !resultsSent.has(call.call_id)) {
           resultsSent.add(call.call_id);

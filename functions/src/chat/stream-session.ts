@@ -73,6 +73,9 @@ interface StreamSessionDependencies {
   readonly now: () => number;
 }
 
+/** How much of each search result a message keeps (the model read up to this much too). */
+const STORED_SOURCE_CHARACTERS = 1_500;
+
 type AbortReason = "stopped" | "abandoned" | "shutdown" | "gone";
 
 const ABORT_MESSAGES: Readonly<Record<Exclude<AbortReason, "gone">, string>> = {
@@ -290,15 +293,23 @@ export class StreamSession implements ActiveStream {
       latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
       ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
       ...(this.#toolCalls.length === 0 ? {} : { tool_calls: this.#toolCalls }),
+      ...this.#citationFields(),
     };
   }
 
   /** A round of calls: each to the client now and into the message at the next write, at the current offset. */
   #called(calls: readonly NewToolCall[]): void {
-    for (const call of calls) {
-      this.#toolCalls.push({ ...call, offset: this.#content.length, status: "running" });
+    // The round's words are complete: what the marker check still holds goes out before the calls.
+    this.#emit(this.#filter?.flush() ?? "");
+    for (const { arguments: input, ...call } of calls) {
+      this.#toolCalls.push({
+        ...call,
+        arguments_json: JSON.stringify(input),
+        offset: this.#content.length,
+        status: "running",
+      });
       this.#input.sink.send(
-        { event: "tool_call", data: { call_id: call.call_id, name: call.name, arguments: call.arguments } },
+        { event: "tool_call", data: { call_id: call.call_id, name: call.name, arguments: input } },
         this.#content.length,
       );
     }
@@ -324,7 +335,7 @@ export class StreamSession implements ActiveStream {
     if (sources.length === 0) return;
     for (const { index, title, url, content, score } of sources) {
       this.#citations.push({ index, title, url });
-      this.#grounding.push({ title, url, content, score });
+      this.#grounding.push({ title, url, content: content.slice(0, STORED_SOURCE_CHARACTERS), score });
     }
     this.#filter ??= new CitationFilter(0);
     this.#filter.extend(this.#citations.length);
@@ -337,7 +348,7 @@ export class StreamSession implements ActiveStream {
     this.#changeCall(callId, {
       status: outcome.ok ? "done" : "error",
       ok: outcome.ok,
-      response: outcome.response,
+      response_json: JSON.stringify(outcome.response),
       ...(outcome.summary === undefined ? {} : { summary: outcome.summary }),
       ...(outcome.jobId === undefined ? {} : { job_id: outcome.jobId }),
       ...(outcome.error === undefined ? {} : { error: outcome.error }),

@@ -2,8 +2,9 @@ import type { ModelChoice } from "../models/model-choices.ts";
 import type { TextModelEvent, TextModels, TextRequest } from "../models/text-models.ts";
 import type { ConversationTurn, TextUsage, ToolCallRequest } from "../providers/text-provider.ts";
 import type { ToolCallRecord } from "../store/records.ts";
+import { argumentsOf, responseOf } from "./tool-call-view.ts";
 import type { ToolContext, ToolOutcome } from "../tools/chat-tool.ts";
-import type { ToolRegistry } from "../tools/tool-registry.ts";
+import { toolFailure, type ToolRegistry } from "../tools/tool-registry.ts";
 
 /**
  * The model and its tools, taking turns: the model answers (text streams out as it comes); when it calls tools
@@ -49,6 +50,9 @@ export interface ToolLoopInput {
   /** Continuing a waiting answer: its content so far and its stored calls (the last round's perhaps unanswered). */
   readonly earlier?: { readonly content: string; readonly calls: readonly ToolCallRecord[] };
 }
+
+/** Calls run per round; a model asking for more is told so for the rest (each call still gets its reply). */
+export const MAX_CALLS_PER_ROUND = 8;
 
 /** The sentence an answer ends with when the model still wants tools after `maxSteps` rounds. */
 export function stepLimitSentence(maxSteps: number): string {
@@ -114,10 +118,19 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
 
   /** Runs a round's calls in order (reusing the results some already have); false when one waits for approval. */
   async function* runCalls(
-    calls: readonly (NewToolCall & Partial<Pick<ToolCallRecord, "approved" | "response">>)[],
+    calls: readonly (NewToolCall & {
+      readonly approved?: boolean;
+      readonly response?: Readonly<Record<string, unknown>>;
+    })[],
     responses: Readonly<Record<string, unknown>>[],
   ): AsyncGenerator<AnswerEvent, boolean> {
-    for (const call of calls) {
+    for (const [position, call] of calls.entries()) {
+      if (position >= MAX_CALLS_PER_ROUND && call.response === undefined) {
+        const outcome = toolFailure(`Too many calls at once: at most ${String(MAX_CALLS_PER_ROUND)} per round.`);
+        yield { type: "tool_result", callId: call.call_id, outcome };
+        responses.push(outcome.response);
+        continue;
+      }
       if (call.response !== undefined) {
         responses.push(call.response);
         continue;
@@ -147,7 +160,16 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
     const rounds = [...new Set(calls.map((call) => call.step))].sort((a, b) => a - b);
     let from = 0;
     for (const round of rounds) {
-      const roundCalls = calls.filter((call) => call.step === round);
+      const roundCalls = calls
+        .filter((call) => call.step === round)
+        .map(({ arguments_json: _json, response_json: _reply, ...call }) => {
+          const response = responseOf({ response_json: _reply });
+          return {
+            ...call,
+            arguments: argumentsOf({ arguments_json: _json }),
+            ...(response === undefined ? {} : { response }),
+          };
+        });
       const offset = roundCalls[0]?.offset ?? from;
       contents.push(modelTurn(content.slice(from, offset), roundCalls));
       from = offset;

@@ -158,7 +158,8 @@ export class CleanupService {
         { status: "aborted", error: { code: "aborted", message: "No approval came in time." } },
         at,
         undefined,
-        "awaiting_approval",
+        (current) =>
+          current.status === "awaiting_approval" && (current.approval_expires_at?.getTime() ?? 0) <= at.getTime(),
       );
       if (ended !== null && ended.updated_at.getTime() === at.getTime()) changed += 1;
     }

@@ -101,8 +101,14 @@ export interface MessageRecord {
   readonly approval_expires_at?: Date;
 }
 
-/** A tool call of an answer as stored: the client's view, plus what rebuilding the model's history needs. */
-export interface ToolCallRecord extends ToolCallView {
+/**
+ * A tool call of an answer as stored: the client's view, plus what rebuilding the model's history needs. The
+ * model's arguments and what it was told are kept as JSON text: they are anyone's JSON (a downstream service's
+ * answer may hold arrays of arrays, which Firestore refuses as values).
+ */
+export interface ToolCallRecord extends Omit<ToolCallView, "arguments"> {
+  /** The arguments the model gave, as JSON. */
+  readonly arguments_json: string;
   /** Which model step made it (0 first): the calls of one step went back to the model together. */
   readonly step: number;
   /** How much of the content had been written when the model made it: where replays show it. */
@@ -113,8 +119,8 @@ export interface ToolCallRecord extends ToolCallView {
   readonly signature?: string;
   /** The user said yes to it (a call that needed approval). */
   readonly approved?: boolean;
-  /** What the model was told the call came to. */
-  readonly response?: Readonly<Record<string, unknown>>;
+  /** What the model was told the call came to, as JSON. */
+  readonly response_json?: string;
 }
 
 export type RequestKind = "chat" | "image" | "image_edit" | "video";

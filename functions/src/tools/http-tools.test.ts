@@ -9,6 +9,7 @@ import { openSse } from "../test-support/sse-client.ts";
 import { until } from "../test-support/until.ts";
 import { paths } from "../store/paths.ts";
 import type { MessageRecord } from "../store/records.ts";
+import { responseOf } from "../chat/tool-call-view.ts";
 
 /**
  * Downstream HTTP tools from the operator's tools file, called by the real tool loop through the real `api`
@@ -136,6 +137,10 @@ describe("downstream HTTP tools (TOOLS_FILE)", function () {
     assert.equal(resultOf(session)?.ok, false);
     assert.match(String(resultOf(session)?.error), /^Invalid arguments for lookup_order: order_number/);
     assert.equal(session.events.at(-1)?.event, "done", "the model explains; the answer goes on");
+    const extra = await call("lookup_order", { order_number: "12345", refund: true });
+    await extra.finished;
+    assert.match(String(resultOf(extra)?.error), /^Invalid arguments for lookup_order/, "no field the schema lacks");
+    assert.equal(received.length, 0);
   });
 
   it("tells the model an error answer or a timeout in words without the URL, and cuts long answers", async () => {
@@ -159,7 +164,8 @@ describe("downstream HTTP tools (TOOLS_FILE)", function () {
       response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ text: "x".repeat(5_000) }));
     const long = await call("lookup_order", { order_number: "12345" });
     await long.finished;
-    const stored = (await storedCall(long))?.tool_calls?.[0]?.response as { truncated?: boolean; result?: string };
+    const made = (await storedCall(long))?.tool_calls?.[0];
+    const stored = (made === undefined ? {} : responseOf(made)) as { truncated?: boolean; result?: string };
     assert.equal(stored.truncated, true);
     assert.equal(stored.result?.length, 2_000, "cut at TOOL_RESULT_MAX_BYTES");
   });
@@ -188,5 +194,7 @@ describe("downstream HTTP tools (TOOLS_FILE)", function () {
     await session.finished;
     assert.ok(Date.now() - started.at < 5_000, "long before the tool's 20-second timeout");
     assert.equal(session.events.at(-1)?.json<{ code: string }>().code, "aborted");
+    const stopped = await storedCall(session);
+    assert.equal(stopped?.tool_calls?.[0]?.status, "error", "no call is left running");
   });
 });

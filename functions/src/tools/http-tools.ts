@@ -51,10 +51,14 @@ async function readCapped(
 
 export function httpTool(definition: HttpToolDefinition, options: HttpToolOptions): ChatTool {
   const timeoutMs = (definition.timeout_seconds ?? options.defaultTimeoutSeconds) * 1000;
+  // Arguments the schema does not name are refused (unless the file allows them), so the model cannot add a
+  // field the service would act on; nor may it replace a query parameter the configured URL fixes.
+  const closed = z.fromJSONSchema({ additionalProperties: false, ...definition.parameters });
+  const fixedQuery = new Set(new URL(definition.url).searchParams.keys());
   return {
     name: definition.name,
     description: definition.description,
-    parameters: z.fromJSONSchema(definition.parameters),
+    parameters: closed,
     declaredParameters: definition.parameters,
     approval: definition.approval,
     async run(input: unknown, context: ToolContext): Promise<ToolOutcome> {
@@ -67,7 +71,10 @@ export function httpTool(definition: HttpToolDefinition, options: HttpToolOption
       const url = new URL(definition.url);
       let body: string | undefined;
       if (definition.method === "GET" || definition.method === "DELETE") {
-        for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+        const entries = Object.entries(input as Record<string, unknown>);
+        const fixed = entries.find(([key]) => fixedQuery.has(key));
+        if (fixed !== undefined) return toolFailure(`The argument ${fixed[0]} is set by the tool itself.`);
+        for (const [key, value] of entries) {
           url.searchParams.set(key, typeof value === "string" ? value : JSON.stringify(value));
         }
       } else {
