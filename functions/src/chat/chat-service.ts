@@ -16,6 +16,9 @@ import type { RequestLimits } from "../contract/request-bodies.ts";
 import type { ActiveStreams } from "./active-streams.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
 import { parseChatTurn, type ChatTurnRequest } from "./chat-request.ts";
+import { groundedInstruction } from "../grounding/grounder.ts";
+import { queries } from "../store/queries.ts";
+import { usageOf } from "./stream-session.ts";
 import { loadConversation, type ConversationImage, type ConversationLimits } from "./conversation.ts";
 import { finishMessage, waitingCall } from "./finish-message.ts";
 import { toolLoop } from "./tool-loop.ts";
@@ -143,7 +146,7 @@ export class ChatService {
         httpStatus: 503,
       });
     }
-    const images = await this.#readAttachments(user.uid, turn);
+    const images = await this.#readAttachments(user.uid, turn.attachments);
     const at = new Date(now());
     const start = await beginGeneration(database, {
       uid: user.uid,
@@ -297,12 +300,12 @@ export class ChatService {
    * Storage in firebase mode carries whatever content type and metadata its client gave it), and every pixel is
    * decoded, so a truncated or disguised file is refused here, before anything is written.
    */
-  async #readAttachments(uid: string, turn: ChatTurnRequest): Promise<ConversationImage[]> {
+  async #readAttachments(uid: string, attachments: ChatTurnRequest["attachments"]): Promise<ConversationImage[]> {
     const { blobs, options } = this.#dependencies;
     const limits = options.attachmentLimits;
     const uploads = mediaPaths.uploads(uid);
     const images: ConversationImage[] = [];
-    for (const [index, attachment] of turn.attachments.entries()) {
+    for (const [index, attachment] of attachments.entries()) {
       const field = `attachments.${index}.path`;
       try {
         assertBlobPath(attachment.path);
@@ -492,7 +495,12 @@ export class ChatService {
     if (decided !== undefined) sink.send({ event: "tool_result", data: toolResultOf(decided) }, message.content.length);
     let conversation;
     try {
-      conversation = await loadConversation(database, uid, message, [], options.context);
+      // The question's pictures go to the model again (cleaned again: an upload deleted since is left out).
+      const [question] = await database.query<MessageRecord>(
+        queries.recentChatMessages(uid, message.chat_id, message.seq, 1),
+      );
+      const images = await this.#readAttachments(uid, question?.data.attachments ?? []).catch(() => []);
+      conversation = await loadConversation(database, uid, message, images, options.context);
     } catch (error) {
       // Nothing generates this answer yet: end it here rather than leave it streaming until the sweep.
       const appError = toAppError(error);
@@ -517,13 +525,21 @@ export class ChatService {
           {
             text,
             choice: approved.models,
-            request: { systemInstruction: options.systemInstruction, includeThoughts: false },
+            request: {
+              systemInstruction:
+                message.grounding_requested === true && message.grounding !== undefined
+                  ? groundedInstruction(options.systemInstruction, message.grounding)
+                  : options.systemInstruction,
+              ...(message.citations === undefined ? {} : { sources: message.citations }),
+              includeThoughts: message.thinking !== undefined,
+            },
             contents: conversation,
             ...(this.#dependencies.tools === undefined ? {} : { tools: this.#dependencies.tools }),
             maxSteps: options.tools.maxSteps,
             context: { user: approved.user, chatId: message.chat_id, messageId: message.message_id },
             earlier: { content: message.content, calls: message.tool_calls ?? [] },
             sourceCount: message.citations?.length ?? 0,
+            ...(message.usage === undefined ? {} : { usageSoFar: usageOf(message.usage) }),
           },
           signal,
         ),

@@ -166,6 +166,7 @@ describe("tools in chat", function () {
     it("runs the call once approved and goes on in the same message", async () => {
       const before = (await jobsOf(alice)).length;
       const { call, message_id, session } = await askForVideo("tools-video-yes");
+      const paused = await stored(alice, message_id);
       const approved = await post("/chat/approve", { message_id, call_id: call.call_id, approved: true });
       await approved.finished;
       assert.deepEqual(
@@ -180,6 +181,11 @@ describe("tools in chat", function () {
       assert.equal(done.approval_expires_at, undefined);
       assert.equal(done.content, session.text() + approved.text());
       assert.match(approved.text(), /Your video is on its way/);
+      assert.ok(paused?.usage !== undefined, "the tokens used before the pause are kept with the question");
+      assert.ok(
+        (done.usage?.output_tokens ?? 0) > paused.usage.output_tokens,
+        "and the answer's total goes on from them",
+      );
       assert.equal((await jobsOf(alice)).length, before + 1);
       const again = await post("/chat/approve", { message_id, call_id: call.call_id, approved: true });
       assert.equal(again.status, 409, "a second answer");

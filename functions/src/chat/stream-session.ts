@@ -198,6 +198,7 @@ export class StreamSession implements ActiveStream {
               fields: {
                 ...this.#answeredBy,
                 ...this.#partialFields(),
+                ...(usage === undefined ? {} : { usage: storedUsage(usage) }),
                 approval_expires_at: new Date(this.#dependencies.now() + this.#dependencies.approvalTimeoutMs),
               },
             }
@@ -448,6 +449,16 @@ export class StreamSession implements ActiveStream {
     }
     return state;
   }
+}
+
+/** Stored usage as the provider port counts it (to add to it). */
+export function usageOf(usage: NonNullable<MessageRecord["usage"]>): TextUsage {
+  return {
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    ...(usage.thinking_tokens === undefined ? {} : { thinkingTokens: usage.thinking_tokens }),
+    ...(usage.cached_tokens === undefined ? {} : { cachedTokens: usage.cached_tokens }),
+  };
 }
 
 function storedUsage(usage: TextUsage): MessageRecord["usage"] {

@@ -47,6 +47,8 @@ export interface ToolLoopInput {
   readonly context: Omit<ToolContext, "callId" | "signal" | "nextSourceIndex">;
   /** Web sources the answer already has (a grounded request's): a search's sources are numbered after them. */
   readonly sourceCount?: number;
+  /** Tokens the answer used before it paused for approval: the total goes on from there. */
+  readonly usageSoFar?: TextUsage;
   /** Continuing a waiting answer: its content so far and its stored calls (the last round's perhaps unanswered). */
   readonly earlier?: { readonly content: string; readonly calls: readonly ToolCallRecord[] };
 }
@@ -110,7 +112,7 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
   let choice = input.choice;
   let step = 0;
   let callNumber = 0;
-  let usage: TextUsage | undefined;
+  let usage: TextUsage | undefined = input.usageSoFar;
   let announced = false;
   let sources = input.sourceCount ?? 0;
   /** Whether the answer's text so far ends mid-line: a later round's words then start a new paragraph. */
@@ -136,6 +138,8 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
         continue;
       }
       if (tools?.approvalOf(call.name) === "always" && call.approved !== true) {
+        // What the answer used so far is kept with the question, and counted on when it continues.
+        if (usage !== undefined) yield { type: "finish", finishReason: "APPROVAL_REQUIRED", usage };
         yield { type: "approval_required", callId: call.call_id };
         return false;
       }

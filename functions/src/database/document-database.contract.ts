@@ -347,6 +347,14 @@ export function describeDocumentDatabaseContract(
         await database.set(path("things", "_not_reserved_"), { n: 1 });
       });
 
+      it("refuses an array directly inside an array, and writes nothing; maps between them are fine", async () => {
+        await assert.rejects(database.set(path("things", "grid"), { grid: [[1, 2]] }));
+        await assert.rejects(database.set(path("things", "deep"), { rows: [{ cells: [1, [2]] }] }));
+        assert.equal(await database.get(path("things", "grid")), null);
+        await database.set(path("things", "rows"), { rows: [{ cells: [1, 2] }] });
+        assert.deepEqual((await database.get(path("things", "rows")))?.data, { rows: [{ cells: [1, 2] }] });
+      });
+
       it("refuses 'in' with more than 30 values", async () => {
         const values = Array.from({ length: 31 }, (_, index) => `v${String(index)}`);
         await assert.rejects(

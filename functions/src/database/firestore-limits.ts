@@ -78,3 +78,24 @@ export function assertQueryShape(query: Query): void {
     }
   }
 }
+
+/**
+ * The field holding an array directly inside an array, which Firestore refuses as a value ("nested arrays are
+ * not supported"); undefined when there is none. Maps inside arrays, and arrays inside those maps, are fine.
+ */
+export function nestedArrayField(value: unknown, field = ""): string | undefined {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      if (Array.isArray(item)) return `${field}[${String(index)}]`;
+      const inner = nestedArrayField(item, `${field}[${String(index)}]`);
+      if (inner !== undefined) return inner;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== "object" || value instanceof Date || Buffer.isBuffer(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const inner = nestedArrayField(item, field === "" ? key : `${field}.${key}`);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}

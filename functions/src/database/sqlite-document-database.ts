@@ -19,6 +19,7 @@ import {
   assertQueryShape,
   InvalidQueryError,
   MAX_TRANSACTION_ATTEMPTS,
+  nestedArrayField,
   TransactionContentionError,
 } from "./firestore-limits.ts";
 import { missingIndex, type IndexDefinitions } from "./index-coverage.ts";
@@ -34,8 +35,8 @@ import { missingIndex, type IndexDefinitions } from "./index-coverage.ts";
  * - Transaction writes are buffered and applied at commit, as Firestore does: reads inside a transaction never
  *   see its own writes.
  * - It refuses what Firestore refuses (`firestore-limits.ts`): ids such as `.`, `..`, `__x__` or over 1,500 bytes,
- *   a read after a write in a transaction, `in` with more than 30 values, and, given the project's index
- *   definitions, a query no index serves.
+ *   a read after a write in a transaction, `in` with more than 30 values, an array directly inside an array,
+ *   and, given the project's index definitions, a query no index serves.
  * - A transaction's callback may run more than once, as on Firestore: `simulatedContention` makes attempts fail
  *   as if another writer had won, up to Firestore's five, so tests prove every callback is safe to run again.
  * - `watch` polls `PRAGMA data_version` (cheap) and is told at once about commits made by this process.
@@ -487,6 +488,8 @@ class SqliteDocumentDatabase implements DocumentDatabase {
       if (current === null) throw new DocumentMissingError(write.path);
       data = { ...current.data, ...data };
     }
+    const nested = nestedArrayField(data);
+    if (nested !== undefined) throw new Error(`Nested arrays are not supported (${nested}): ${write.path}`);
     const encoded = encode(data);
     if (Buffer.byteLength(encoded) > MAX_DOCUMENT_BYTES) throw new Error(`Document too large: ${write.path}`);
     if (write.kind === "create") {

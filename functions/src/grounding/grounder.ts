@@ -34,6 +34,24 @@ function searchQuery(question: string, conversation: readonly ConversationTurn[]
   return query.length <= MAX_QUERY_CHARACTERS ? query : query.slice(query.length - MAX_QUERY_CHARACTERS);
 }
 
+/** The system instruction of a grounded answer: the base one, and the numbered sources to cite as `[n]`. */
+export function groundedInstruction(baseInstruction: string, grounding: readonly GroundingResult[]): string {
+  if (grounding.length === 0) {
+    return `${baseInstruction}\n\nA web search found nothing relevant. Say so if the question needs current facts.`;
+  }
+  const listing = grounding
+    .map(
+      (result, position) =>
+        `[${position + 1}] ${result.title} (${result.url})\n${result.content.slice(0, MAX_SOURCE_CHARACTERS)}`,
+    )
+    .join("\n\n");
+  return (
+    `${baseInstruction}\n\nAnswer using the numbered web sources below. Cite them inline with their number in ` +
+    `square brackets, like [1] or [2][3], right after the statement they support. Cite only these numbers; ` +
+    `do not add a list of sources at the end (the app shows one).\n\nSources:\n${listing}`
+  );
+}
+
 export class Grounder {
   readonly #search: SearchProvider | undefined;
   readonly #options: SearchOptions;
@@ -67,18 +85,7 @@ export class Grounder {
     const results = await this.#search.search(searchQuery(question, conversation), this.#options);
     const grounding = results.map(({ title, url, content, score }) => ({ title, url, content, score }));
     const citations = grounding.map(({ title, url }, position) => ({ index: position + 1, url, title }));
-    const listing = grounding
-      .map(
-        (result, position) =>
-          `[${position + 1}] ${result.title} (${result.url})\n${result.content.slice(0, MAX_SOURCE_CHARACTERS)}`,
-      )
-      .join("\n\n");
-    const systemInstruction =
-      grounding.length === 0
-        ? `${baseInstruction}\n\nA web search found nothing relevant. Say so if the question needs current facts.`
-        : `${baseInstruction}\n\nAnswer using the numbered web sources below. Cite them inline with their number in ` +
-          `square brackets, like [1] or [2][3], right after the statement they support. Cite only these numbers; ` +
-          `do not add a list of sources at the end (the app shows one).\n\nSources:\n${listing}`;
+    const systemInstruction = groundedInstruction(baseInstruction, grounding);
     const filter = new CitationFilter(citations.length);
     return {
       grounding,

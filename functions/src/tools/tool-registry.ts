@@ -59,6 +59,8 @@ export class ToolRegistry {
         message_id: context.messageId,
         tool: name,
         ok: outcome.ok,
+        arguments_length: JSON.stringify(parsed.data ?? {}).length,
+        result_length: JSON.stringify(outcome.response).length,
         latency_ms: Date.now() - started,
       });
       return outcome;
