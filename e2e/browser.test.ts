@@ -287,9 +287,9 @@ describe("web client in Chromium (local stack)", function () {
       [
         ["user", "text"],
         ["assistant", "text"],
-        ["user", "text"],
         ["assistant", "image"],
       ],
+      "the picture follows the answer, with no second copy of the question",
     );
     await saveScreenshot(page, "a tool call in the chat");
   });

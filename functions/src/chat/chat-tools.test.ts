@@ -84,6 +84,15 @@ describe("tools in chat", function () {
     );
     const image = messages.find((item) => item.type === "image");
     assert.equal(image?.job_id, result.job_id);
+    assert.deepEqual(
+      messages.map((item) => [item.role, item.type]),
+      [
+        ["user", "text"],
+        ["assistant", "text"],
+        ["assistant", "image"],
+      ],
+      "the picture follows the answer as its own message; the question is not repeated",
+    );
     const view = messages.find((item) => item.message_id === message_id)?.tool_calls?.[0];
     assert.deepEqual(Object.keys(view ?? {}).sort(), [
       "arguments",

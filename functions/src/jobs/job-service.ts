@@ -64,7 +64,12 @@ interface PreparedJob {
   /** Job input fields; image paths are filled in once the job id is known. */
   readonly options: Record<string, unknown>;
   readonly images: Readonly<Record<string, ValidatedImage>>;
+  /** `tool`: the chat model asked for it mid-answer, so the chat already holds the ask (no user message). */
+  readonly origin: JobOrigin;
 }
+
+/** Who asks for a job: a client through a route, or the chat model through a tool. */
+export type JobOrigin = "route" | "tool";
 
 const EXTENSIONS: Readonly<Record<string, string>> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 
@@ -82,10 +87,11 @@ export class JobService {
     this.#dependencies = dependencies;
   }
 
-  async submitImage(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
+  async submitImage(user: AuthenticatedUser, body: unknown, origin: JobOrigin = "route"): Promise<JobSubmission> {
     const input = parseInput(imageGenerateSchema(this.#dependencies.options.limits), body);
     const provider = this.#provider("image");
     return this.#submit(user, {
+      origin,
       kind: "image",
       requestKind: "image",
       prompt: input.prompt,
@@ -105,7 +111,7 @@ export class JobService {
     });
   }
 
-  async submitImageEdit(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
+  async submitImageEdit(user: AuthenticatedUser, body: unknown, origin: JobOrigin = "route"): Promise<JobSubmission> {
     const input = parseInput(imageEditSchema(this.#dependencies.options.limits), body);
     const provider = this.#provider("image");
     const models = chooseJobModel(this.#dependencies.models, "image", input.model, {
@@ -120,6 +126,7 @@ export class JobService {
       });
     }
     return this.#submit(user, {
+      origin,
       kind: "image_edit",
       requestKind: "image_edit",
       prompt: input.prompt,
@@ -146,7 +153,7 @@ export class JobService {
     });
   }
 
-  async submitVideo(user: AuthenticatedUser, body: unknown): Promise<JobSubmission> {
+  async submitVideo(user: AuthenticatedUser, body: unknown, origin: JobOrigin = "route"): Promise<JobSubmission> {
     const input = parseInput(videoGenerateSchema(this.#dependencies.options.limits), body);
     const provider = this.#provider("video");
     const previous =
@@ -159,6 +166,7 @@ export class JobService {
     });
     const image = input.image === undefined ? undefined : await this.#image(user.uid, input.image, "image");
     return this.#submit(user, {
+      origin,
       kind: "video",
       requestKind: "video",
       prompt: input.prompt,
@@ -235,7 +243,7 @@ export class JobService {
       payloadHash: payloadHash(prepared.requestKind, prepared.fingerprint),
       chatId: prepared.chatId,
       title: chatTitle(prepared.prompt),
-      userMessage: { content: prepared.prompt },
+      ...(prepared.origin === "tool" ? {} : { userMessage: { content: prepared.prompt } }),
       assistantMessage: {
         type: prepared.kind === "video" ? "video" : "image",
         status: "pending",

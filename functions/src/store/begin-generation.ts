@@ -32,7 +32,11 @@ interface BeginGenerationInput {
   /** An existing chat of the caller's, or undefined for a new chat titled `title`. */
   readonly chatId: string | undefined;
   readonly title: string;
-  readonly userMessage: { readonly content: string; readonly attachments?: readonly Attachment[] };
+  /**
+   * The user's message that asks for the generation; absent when the ask is already in the chat (a tool the
+   * chat model called): then only the assistant's message is added.
+   */
+  readonly userMessage?: { readonly content: string; readonly attachments?: readonly Attachment[] };
   readonly assistantMessage: {
     readonly type: MessageType;
     readonly status: Extract<MessageStatus, "streaming" | "pending">;
@@ -126,29 +130,33 @@ export async function beginGeneration(
 
     const chatId = chat?.chat_id ?? newId("chat");
     const messageCount = chat?.message_count ?? 0;
-    const userMessageId = newId("msg");
     const messageId = newId("msg");
     const jobId = input.job === undefined ? undefined : newId(input.job.idPrefix);
 
-    const userMessage: MessageRecord = {
-      message_id: userMessageId,
-      chat_id: chatId,
-      seq: messageCount + 1,
-      role: "user",
-      type: "text",
-      content: input.userMessage.content,
-      status: "done",
-      request_id: input.requestId,
-      created_at: now,
-      updated_at: now,
-      ...(input.userMessage.attachments === undefined || input.userMessage.attachments.length === 0
-        ? {}
-        : { attachments: input.userMessage.attachments }),
-    };
+    const asked = input.userMessage;
+    const userMessage: MessageRecord | undefined =
+      asked === undefined
+        ? undefined
+        : {
+            message_id: newId("msg"),
+            chat_id: chatId,
+            seq: messageCount + 1,
+            role: "user",
+            type: "text",
+            content: asked.content,
+            status: "done",
+            request_id: input.requestId,
+            created_at: now,
+            updated_at: now,
+            ...(asked.attachments === undefined || asked.attachments.length === 0
+              ? {}
+              : { attachments: asked.attachments }),
+          };
+    const added = userMessage === undefined ? 1 : 2;
     const assistant: MessageRecord = {
       message_id: messageId,
       chat_id: chatId,
-      seq: messageCount + 2,
+      seq: messageCount + added,
       role: "assistant",
       type: input.assistantMessage.type,
       content: "",
@@ -167,7 +175,7 @@ export async function beginGeneration(
       kind: input.kind,
       payload_hash: input.payloadHash,
       chat_id: chatId,
-      user_message_id: userMessageId,
+      ...(userMessage === undefined ? {} : { user_message_id: userMessage.message_id }),
       message_id: messageId,
       status: input.assistantMessage.status === "streaming" ? "streaming" : "queued",
       created_at: now,
@@ -184,10 +192,10 @@ export async function beginGeneration(
       title: chat?.title ?? input.title,
       created_at: chat?.created_at ?? now,
       updated_at: now,
-      message_count: messageCount + 2,
+      message_count: messageCount + added,
     };
     transaction.set(paths.chat(uid, chatId), chatRecord);
-    transaction.create(paths.message(uid, userMessageId), userMessage);
+    if (userMessage !== undefined) transaction.create(paths.message(uid, userMessage.message_id), userMessage);
     transaction.create(paths.message(uid, messageId), assistant);
     transaction.create(paths.request(uid, input.requestId), request);
     if (job !== undefined) transaction.create(paths.job(uid, job.job_id), job);

@@ -133,7 +133,8 @@ export interface RequestRecord {
   /** SHA-256 of the normalised payload: a reuse with another payload is a conflict. */
   readonly payload_hash: string;
   readonly chat_id: string;
-  readonly user_message_id: string;
+  /** Absent for a job a chat tool started: the ask was the chat's own message. */
+  readonly user_message_id?: string;
   readonly message_id: string;
   readonly job_id?: string;
   readonly status: RequestStatus;

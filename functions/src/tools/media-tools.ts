@@ -10,7 +10,8 @@ import { toolFailure } from "./tool-registry.ts";
 
 /**
  * The tools that make pictures and videos. Each creates the same job, chat messages and limits as its route
- * (`POST /image/generate`, `/image/edit`, `/video/generate`), under a request id made of the message and the
+ * (`POST /image/generate`, `/image/edit`, `/video/generate`), except the user's message (the chat holds the
+ * ask already: only the picture's or video's own message is added), under a request id made of the message and the
  * call: a call repeated (a retried delivery, an approval answered twice) finds the job it already made instead
  * of making another. The model is told the job is queued; the picture or video appears in the chat as its own
  * message when the job ends.
@@ -83,11 +84,11 @@ export function mediaTools(dependencies: MediaToolDependencies): ChatTool[] {
     parameters: generateImageParameters,
     approval: approval.generate_image,
     async run(input, context) {
-      const submission = await jobs.submitImage(context.user, {
-        ...input,
-        chat_id: context.chatId,
-        request_id: toolRequestId(context),
-      });
+      const submission = await jobs.submitImage(
+        context.user,
+        { ...input, chat_id: context.chatId, request_id: toolRequestId(context) },
+        "tool",
+      );
       return queued("Image", submission);
     },
   };
@@ -109,12 +110,16 @@ export function mediaTools(dependencies: MediaToolDependencies): ChatTool[] {
       }
       const blob = await blobs.get(source.path);
       if (blob === null) return toolFailure("That picture is no longer stored.");
-      const submission = await jobs.submitImageEdit(context.user, {
-        prompt: input.prompt,
-        chat_id: context.chatId,
-        request_id: toolRequestId(context),
-        image: { data: blob.bytes.toString("base64"), mime_type: source.mime_type },
-      });
+      const submission = await jobs.submitImageEdit(
+        context.user,
+        {
+          prompt: input.prompt,
+          chat_id: context.chatId,
+          request_id: toolRequestId(context),
+          image: { data: blob.bytes.toString("base64"), mime_type: source.mime_type },
+        },
+        "tool",
+      );
       return queued("Edit", submission);
     },
   };
@@ -125,11 +130,11 @@ export function mediaTools(dependencies: MediaToolDependencies): ChatTool[] {
     parameters: generateVideoParameters,
     approval: approval.generate_video,
     async run(input, context) {
-      const submission = await jobs.submitVideo(context.user, {
-        ...input,
-        chat_id: context.chatId,
-        request_id: toolRequestId(context),
-      });
+      const submission = await jobs.submitVideo(
+        context.user,
+        { ...input, chat_id: context.chatId, request_id: toolRequestId(context) },
+        "tool",
+      );
       return queued("Video", submission);
     },
   };
