@@ -239,18 +239,20 @@ export class ChatService {
       }
       return found.data.status;
     });
-    if (status === "awaiting_approval") {
-      // Nothing runs while an answer waits: stopping it ends it here, the call it waited on declined. If an
-      // approval moved it on meanwhile, it is a stream again, and is stopped as one.
-      const ended = await finishMessage(
+    const endHere = (onlyIf?: (message: MessageRecord) => boolean) =>
+      finishMessage(
         database,
         uid,
         messageId,
         { status: "aborted", error: { code: "aborted", message: "Stopped by the user." } },
         new Date(now()),
         undefined,
-        (message) => message.status === "awaiting_approval",
+        onlyIf,
       );
+    if (status === "awaiting_approval") {
+      // Nothing runs while an answer waits: stopping it ends it here, the call it waited on declined. If an
+      // approval moved it on meanwhile, it is a stream again, and is stopped as one.
+      const ended = await endHere((message) => message.status === "awaiting_approval");
       return ended?.status === "streaming" ? this.stop(uid, messageId) : (ended?.status ?? "aborted");
     }
     if (status !== "streaming") return status;
@@ -261,13 +263,7 @@ export class ChatService {
     }
     const settled = await this.#waitUntilFinished(uid, messageId, options.timing.updateIntervalMs * 3 + 2_000);
     if (settled !== undefined) return settled;
-    const forced = await finishMessage(
-      database,
-      uid,
-      messageId,
-      { status: "aborted", error: { code: "aborted", message: "Stopped by the user." } },
-      new Date(now()),
-    );
+    const forced = await endHere();
     return forced?.status ?? "aborted";
   }
 
