@@ -200,6 +200,23 @@ describe("GeminiTextProvider (real @google/genai SDK against a local Gemini wire
     assert.deepEqual(events[0], { type: "text", text: "fine" });
   });
 
+  it("tries again when the model makes a malformed function call, rather than end with an empty answer", async () => {
+    server
+      .next("streamGenerateContent", reply("gemini-malformed-function-call"))
+      .next("streamGenerateContent", reply("gemini-fine"));
+    const events = await streamEvents(provider.stream(request()));
+    assert.equal(server.count("streamGenerateContent"), 2);
+    assert.deepEqual(events[0], { type: "text", text: "fine" });
+    // Three times malformed (the first try and both retries): the answer fails, with the reason.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      server.next("streamGenerateContent", reply("gemini-malformed-function-call"));
+    }
+    await assert.rejects(
+      streamEvents(provider.stream(request())),
+      (error: unknown) => error instanceof ProviderError && error.reason === "MALFORMED_FUNCTION_CALL",
+    );
+  });
+
   it("gives up on a 429 whose suggested delay is too long, with the delay attached", async () => {
     server.next("streamGenerateContent", reply("gemini-429-quota-naming-key", { vars: { apiKey: API_KEY } }));
     const { error } = await streamFailure(provider.stream(request()), API_KEY);

@@ -32,7 +32,8 @@ import type {
  * - retries (429, 5xx, network, timeouts) only before the first token, honouring the API's `retryDelay` when
  *   it is short; once text has reached the user a retry would repeat it, so later failures are final;
  * - a timeout on progress (first chunk and every gap), on top of the caller's abort signal;
- * - safety outcomes as `blocked` (a prompt block, or a finish reason that withholds the output);
+ * - safety outcomes as `blocked` (a prompt block, or a finish reason that withholds the output); a malformed
+ *   function call as a failure (retried before any output), never an empty answer;
  * - errors classified into `ProviderError`s whose messages never carry the key.
  */
 
@@ -49,6 +50,9 @@ const BLOCKING_FINISH_REASONS = new Set([
   "IMAGE_OTHER",
   "NO_IMAGE",
 ]);
+
+/** Finish reasons that mean the model's tool call was unusable: a glitch to try again, not an answer. */
+const FAILED_CALL_FINISH_REASONS: ReadonlySet<string> = new Set(["MALFORMED_FUNCTION_CALL"]);
 
 /** The answer's text, the thought summary's text and the tool calls in one chunk. */
 function partsOf(chunk: GenerateContentResponse): { text: string; thought: string; calls: ToolCallRequest[] } {
@@ -206,6 +210,11 @@ export class GeminiTextProvider implements TextProvider {
           if (reason !== undefined) {
             if (BLOCKING_FINISH_REASONS.has(reason)) {
               throw new ProviderError("gemini", "blocked", "Output blocked", { reason });
+            }
+            // A tool call the model got wrong is a glitch, not an answer: tried again while nothing reached the
+            // user, a failure after that (never an empty "done").
+            if (FAILED_CALL_FINISH_REASONS.has(reason)) {
+              throw new ProviderError("gemini", "unavailable", "Malformed function call", { reason });
             }
             finishReason = reason;
           }
