@@ -20,8 +20,8 @@ import { groundedInstruction } from "../grounding/grounder.ts";
 import { queries } from "../store/queries.ts";
 import { usageOf } from "./stream-session.ts";
 import { loadConversation, type ConversationImage, type ConversationLimits } from "./conversation.ts";
-import { finishMessage, waitingCall } from "./finish-message.ts";
-import { toolLoop } from "./tool-loop.ts";
+import { finishMessage, metaEvent, waitingCall } from "./finish-message.ts";
+import { toolLoop, type AnswerEvent, type ToolLoopInput } from "./tool-loop.ts";
 import type { ToolRegistry } from "../tools/tool-registry.ts";
 import type { ModelChoice } from "../models/model-choices.ts";
 import { parseInput } from "../errors/parse-input.ts";
@@ -327,22 +327,9 @@ export class ChatService {
   }
 
   async #generate(prepared: Extract<PreparedTurn, { kind: "new" }>, sink: ChatEventSink): Promise<void> {
-    const { database, text, grounder, logger, options, now } = this.#dependencies;
+    const { database, grounder, logger, options, now } = this.#dependencies;
     const { uid, turn, message } = prepared;
-    sink.send(
-      {
-        event: "meta",
-        data: {
-          chat_id: message.chat_id,
-          message_id: message.message_id,
-          request_id: message.request_id,
-          model: turn.models.model.id,
-          grounding: turn.grounding,
-          resumed: false,
-        },
-      },
-      0,
-    );
+    sink.send(metaEvent(message, false), 0);
     logger.info("start_stream", {
       request_id: message.request_id,
       chat_id: message.chat_id,
@@ -371,41 +358,23 @@ export class ChatService {
         sink.send({ event: "sources", data: { citations: plan.citations } }, 0);
       }
     } catch (error) {
-      const appError = isProviderError(error) ? error.toAppError() : toAppError(error);
-      logger.warn("stream preparation failed", { message_id: message.message_id, ...describeError(error, false) });
-      const finished = await finishMessage(
-        database,
-        uid,
-        message.message_id,
-        { status: "error", error: { code: appError.code, message: appError.message } },
-        new Date(now()),
-      );
-      sink.send({ event: "error", data: { code: appError.code, message: finished?.error ?? appError.message } }, 0);
-      sink.end();
+      await this.#failBeforeStream(uid, message, error, sink);
       return;
     }
 
     await this.#session({
       uid,
       message,
-      generate: (signal) =>
-        toolLoop(
-          {
-            text,
-            choice: turn.models,
-            request: {
-              systemInstruction: plan?.systemInstruction ?? options.systemInstruction,
-              ...(plan === undefined ? {} : { sources: plan.sources }),
-              includeThoughts: turn.thinking,
-            },
-            contents: conversation,
-            ...(this.#dependencies.tools === undefined ? {} : { tools: this.#dependencies.tools }),
-            maxSteps: options.tools.maxSteps,
-            context: { user: prepared.user, chatId: message.chat_id, messageId: message.message_id },
-            sourceCount: plan?.citations.length ?? 0,
-          },
-          signal,
-        ),
+      generate: this.#answer(prepared.user, message, {
+        choice: turn.models,
+        request: {
+          systemInstruction: plan?.systemInstruction ?? options.systemInstruction,
+          ...(plan === undefined ? {} : { sources: plan.sources }),
+          includeThoughts: turn.thinking,
+        },
+        contents: conversation,
+        sourceCount: plan?.citations.length ?? 0,
+      }),
       sink,
       startedAt: prepared.startedAt,
       ...(plan === undefined
@@ -471,23 +440,10 @@ export class ChatService {
 
   /** Streams the rest of an approved (or declined) answer. */
   async continue(approved: ApprovedTurn, sink: ChatEventSink): Promise<void> {
-    const { database, text, options, logger, now } = this.#dependencies;
+    const { database, options } = this.#dependencies;
     const { uid, message } = approved;
     const decided = message.tool_calls?.find((call) => call.call_id === approved.callId && call.status === "declined");
-    sink.send(
-      {
-        event: "meta",
-        data: {
-          chat_id: message.chat_id,
-          message_id: message.message_id,
-          request_id: message.request_id,
-          model: message.model ?? approved.models.model.id,
-          grounding: message.grounding_requested === true,
-          resumed: true,
-        },
-      },
-      message.content.length,
-    );
+    sink.send(metaEvent(message, true), message.content.length);
     if (decided !== undefined) sink.send({ event: "tool_result", data: toolResultOf(decided) }, message.content.length);
     let conversation;
     try {
@@ -498,50 +454,74 @@ export class ChatService {
       const images = await this.#readAttachments(uid, question?.data.attachments ?? []).catch(() => []);
       conversation = await loadConversation(database, uid, message, images, options.context);
     } catch (error) {
-      // Nothing generates this answer yet: end it here rather than leave it streaming until the sweep.
-      const appError = toAppError(error);
-      logger.warn("continuation failed", { message_id: message.message_id, ...describeError(error, false) });
-      await finishMessage(
-        database,
-        uid,
-        message.message_id,
-        { status: "error", error: { code: appError.code, message: appError.message } },
-        new Date(now()),
-      );
-      sink.send({ event: "error", data: { code: appError.code, message: appError.message } }, message.content.length);
-      sink.end();
+      await this.#failBeforeStream(uid, message, error, sink);
       return;
     }
     await this.#session({
       uid,
       message,
       continuing: true,
-      generate: (signal) =>
-        toolLoop(
-          {
-            text,
-            choice: approved.models,
-            request: {
-              systemInstruction:
-                message.grounding_requested === true && message.grounding !== undefined
-                  ? groundedInstruction(options.systemInstruction, message.grounding)
-                  : options.systemInstruction,
-              ...(message.citations === undefined ? {} : { sources: message.citations }),
-              includeThoughts: message.thinking !== undefined,
-            },
-            contents: conversation,
-            ...(this.#dependencies.tools === undefined ? {} : { tools: this.#dependencies.tools }),
-            maxSteps: options.tools.maxSteps,
-            context: { user: approved.user, chatId: message.chat_id, messageId: message.message_id },
-            earlier: { content: message.content, calls: message.tool_calls ?? [] },
-            sourceCount: message.citations?.length ?? 0,
-            ...(message.usage === undefined ? {} : { usageSoFar: usageOf(message.usage) }),
-          },
-          signal,
-        ),
+      generate: this.#answer(approved.user, message, {
+        choice: approved.models,
+        request: {
+          systemInstruction:
+            message.grounding_requested === true && message.grounding !== undefined
+              ? groundedInstruction(options.systemInstruction, message.grounding)
+              : options.systemInstruction,
+          ...(message.citations === undefined ? {} : { sources: message.citations }),
+          includeThoughts: message.thinking !== undefined,
+        },
+        contents: conversation,
+        earlier: { content: message.content, calls: message.tool_calls ?? [] },
+        sourceCount: message.citations?.length ?? 0,
+        ...(message.usage === undefined ? {} : { usageSoFar: usageOf(message.usage) }),
+      }),
       sink,
       startedAt: approved.startedAt,
     }).run();
+  }
+
+  /** An answer's model and tools taking turns, for this user in this message's chat, with this server's tools. */
+  #answer(
+    user: AuthenticatedUser,
+    message: MessageRecord,
+    turn: Omit<ToolLoopInput, "text" | "tools" | "maxSteps" | "context">,
+  ): (signal: AbortSignal) => AsyncIterable<AnswerEvent> {
+    const { text, tools, options } = this.#dependencies;
+    return (signal) =>
+      toolLoop(
+        {
+          ...turn,
+          text,
+          ...(tools === undefined ? {} : { tools }),
+          maxSteps: options.tools.maxSteps,
+          context: { user, chatId: message.chat_id, messageId: message.message_id },
+        },
+        signal,
+      );
+  }
+
+  /**
+   * A failure after the start (or an approval) but before the answer's session runs (reading the conversation,
+   * the grounding search): nothing generates this answer yet, so it ends `error` here, and the stream with it,
+   * rather than stay `streaming` until the sweep.
+   */
+  async #failBeforeStream(uid: string, message: MessageRecord, error: unknown, sink: ChatEventSink): Promise<void> {
+    const { database, logger, now } = this.#dependencies;
+    const appError = isProviderError(error) ? error.toAppError() : toAppError(error);
+    logger.warn("stream preparation failed", { message_id: message.message_id, ...describeError(error, false) });
+    const finished = await finishMessage(
+      database,
+      uid,
+      message.message_id,
+      { status: "error", error: { code: appError.code, message: appError.message } },
+      new Date(now()),
+    );
+    sink.send(
+      { event: "error", data: { code: appError.code, message: finished?.error ?? appError.message } },
+      message.content.length,
+    );
+    sink.end();
   }
 
   #session(input: ConstructorParameters<typeof StreamSession>[1]): StreamSession {

@@ -94,6 +94,24 @@ export function waitingCall(message: MessageRecord): ToolCallRecord | undefined 
 }
 
 /**
+ * The event that opens every stream of a message: a new answer (`resumed: false`), or a replay, resume or
+ * continuation of one an earlier request started. Its model is the one asked for, as the start stored it.
+ */
+export function metaEvent(message: MessageRecord, resumed: boolean): ChatEvent {
+  return {
+    event: "meta",
+    data: {
+      chat_id: message.chat_id,
+      message_id: message.message_id,
+      request_id: message.request_id,
+      model: message.model ?? "",
+      grounding: message.grounding_requested === true,
+      resumed,
+    },
+  };
+}
+
+/**
  * The event that ends a stream for a message in a final state, or waiting for approval (live, replayed or
  * resumed alike).
  */

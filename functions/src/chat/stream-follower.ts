@@ -3,7 +3,7 @@ import { describeError, type Logger } from "../logging/logger.ts";
 import { paths } from "../store/paths.ts";
 import { lastSignOfLife, STREAM_ENDING_STATUSES, type MessageRecord } from "../store/records.ts";
 import type { ChatEventSink } from "./chat-event-sink.ts";
-import { finishMessage, terminalEvent } from "./finish-message.ts";
+import { finishMessage, metaEvent, terminalEvent } from "./finish-message.ts";
 import { toolCallEventOf, toolResultOf } from "./tool-call-view.ts";
 
 /**
@@ -62,20 +62,7 @@ export async function followMessage(dependencies: FollowDependencies, input: Fol
   }
   let latest = input.message;
 
-  sink.send(
-    {
-      event: "meta",
-      data: {
-        chat_id: input.message.chat_id,
-        message_id: input.message.message_id,
-        request_id: input.message.request_id,
-        model: input.message.model ?? "",
-        grounding: input.message.grounding_requested === true,
-        resumed: true,
-      },
-    },
-    sent,
-  );
+  sink.send(metaEvent(input.message, true), sent);
   let citationsSent = 0;
   const showSources = (message: MessageRecord) => {
     // A search the model made mid-answer adds sources: the client gets the whole list again, as a live one does.
