@@ -1,3 +1,4 @@
+import { formatUsd } from "../web/src/message-view.ts";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -171,6 +172,14 @@ describe("web client in Chromium (local stack)", function () {
     assert.equal(stored.status, "done");
     assert.equal(stored.content, final, "the page shows exactly the stored answer");
     assert.ok(await page.getByRole("button", { name: "Stop" }).isDisabled());
+    // The answer's receipt, and what is left of the month's budget (the simulation's ledger, labelled).
+    const cost = stored.usage?.cost_usd ?? 0;
+    assert.ok(cost > 0);
+    assert.equal(await lastAnswer().locator(".cost").textContent(), `Cost: ${formatUsd(cost)} (simulated)`);
+    await page
+      .locator("#budget")
+      .getByText(new RegExp(`^This month: \\${formatUsd(cost)} of \\$5\\.00, \\$[0-9.]+ left \\(simulated\\)$`))
+      .waitFor();
   });
 
   it("lists the user's chats, most recent first, and reopens one with its history", async () => {

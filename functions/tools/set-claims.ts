@@ -1,7 +1,8 @@
 /**
  * `npm run set-claims -- --email someone@example.com --admin` (or `--uid <uid>`, `--tier paid|free`,
- * `--no-admin`): sets a user's custom claims with firebase-admin. This is how an operator makes the first admin
- * (admin routes need `admin: true`) or moves a user between tiers. Against production it uses Application
+ * `--no-admin`, `--budget-usd <dollars>|none`): sets a user's custom claims with firebase-admin. This is how an
+ * operator makes the first admin (admin routes need `admin: true`), moves a user between tiers, or gives one
+ * user a monthly budget of their own (`budget_usd`, which wins over the tier's and the admin API's). Against production it uses Application
  * Default Credentials (`gcloud auth application-default login`, or GOOGLE_APPLICATION_CREDENTIALS) and
  * FIREBASE_PROJECT_ID; with FIREBASE_AUTH_EMULATOR_HOST set it talks to the Auth emulator instead. The user signs
  * in again (or refreshes their token) to pick up the change.
@@ -23,7 +24,7 @@ const email = argument("--email");
 const uid = argument("--uid");
 if ((email === undefined) === (uid === undefined)) {
   console.error(
-    "usage: npm run set-claims -- (--email <email> | --uid <uid>) [--admin | --no-admin] [--tier paid|free]",
+    "usage: npm run set-claims -- (--email <email> | --uid <uid>) [--admin | --no-admin] [--tier paid|free] [--budget-usd <dollars>|none]",
   );
   process.exit(2);
 }
@@ -38,6 +39,16 @@ if (tier !== undefined) {
     process.exit(2);
   }
   claims.tier = tier;
+}
+const budget = argument("--budget-usd");
+if (budget === "none") delete claims.budget_usd;
+else if (budget !== undefined) {
+  const dollars = Number(budget);
+  if (budget.trim() === "" || !Number.isFinite(dollars) || dollars < 0 || dollars > 100_000) {
+    console.error("--budget-usd must be an amount from 0 to 100000 (US dollars), or none");
+    process.exit(2);
+  }
+  claims.budget_usd = dollars;
 }
 await auth.setCustomUserClaims(user.uid, claims);
 console.log(`claims for ${user.uid}: ${JSON.stringify(claims)} (the user's next ID token carries them)`);

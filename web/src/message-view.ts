@@ -1,5 +1,5 @@
-import type { Citation, ToolCallEvent, ToolResultEvent } from "../../functions/src/contract/chat-events.ts";
-import type { MediaImage, ToolCallView } from "../../functions/src/contract/resources.ts";
+import type { Citation, ToolCallEvent, ToolResultEvent, Usage } from "../../functions/src/contract/chat-events.ts";
+import type { MediaImage, ProviderRun, ToolCallView } from "../../functions/src/contract/resources.ts";
 import { element } from "./dom.ts";
 
 /** A picture that is still there to show (and edit). */
@@ -68,6 +68,20 @@ export class MessageView {
       this.#thinking = { block, text: paragraph };
     }
     this.#thinking.text.textContent = text;
+  }
+
+  /** What the answer or job cost, with what it used in the tooltip; a simulation's cost is labelled as such. */
+  showCost(usage: Usage | undefined, provider: ProviderRun | undefined): void {
+    if (usage === undefined) return;
+    const used = [
+      `${String(usage.input_tokens)} tokens in`,
+      `${String(usage.output_tokens + (usage.thinking_tokens ?? 0))} out`,
+      ...(usage.images === undefined ? [] : [`${String(usage.images)} pictures`]),
+      ...(usage.video_seconds === undefined ? [] : [`${String(usage.video_seconds)} s of video`]),
+      ...(usage.search_queries === undefined ? [] : [`${String(usage.search_queries)} web searches`]),
+    ].join(", ");
+    const label = `${formatUsd(usage.cost_usd)}${provider === "simulated" ? " (simulated)" : ""}`;
+    this.#replace("cost", element("p", { class: "cost", title: used }, `Cost: ${label}`));
   }
 
   /** Says so when another model answered than the one asked for. */
@@ -261,12 +275,19 @@ export class MessageView {
     this.#extras.querySelector(`[data-slot="${slot}"]`)?.remove();
     if (node === undefined) return;
     node.dataset.slot = slot;
-    const order = ["sources", "tools", "progress", "media", "model", "approval", "note"];
+    const order = ["sources", "tools", "progress", "media", "model", "cost", "approval", "note"];
     const after = [...this.#extras.children].find(
       (child) => order.indexOf((child as HTMLElement).dataset.slot ?? "") > order.indexOf(slot),
     );
     this.#extras.insertBefore(node, after ?? null);
   }
+}
+
+/** Dollars as a price: cents when it is that much, else the first significant fractions of a cent. */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return "$0";
+  if (usd >= 0.01) return `$${usd.toFixed(2)}`;
+  return `$${usd.toPrecision(2).replace(/0+$/, "")}`;
 }
 
 /** What each built-in tool is called in the list of tools an answer used. */

@@ -1,5 +1,6 @@
 import { parseSse } from "../../functions/src/contract/sse-parser.ts";
 import type { ChatBody } from "../../functions/src/contract/request-bodies.ts";
+import type { ProviderRun } from "../../functions/src/contract/resources.ts";
 import { ApiError, type ApiClient } from "./api-client.ts";
 import type {
   Citation,
@@ -8,6 +9,7 @@ import type {
   ErrorEvent as StreamErrorEvent,
   ToolCallEvent,
   ToolResultEvent,
+  Usage,
 } from "../../functions/src/contract/chat-events.ts";
 import { streamMemory, type StreamProgress } from "./stream-memory.ts";
 
@@ -19,7 +21,12 @@ import { streamMemory, type StreamProgress } from "./stream-memory.ts";
  */
 
 export type StreamOutcome =
-  | { readonly kind: "done"; readonly model?: string }
+  | {
+      readonly kind: "done";
+      readonly model?: string;
+      readonly provider?: ProviderRun;
+      readonly usage?: Usage;
+    }
   | { readonly kind: "error"; readonly code: string; readonly message: string }
   /** The connection ended with no `done` or `error` after every reconnect attempt. */
   | { readonly kind: "interrupted" }
@@ -136,8 +143,13 @@ export class ReplyStream {
             this.#thinking += (data as { text: string }).text;
             this.#handlers.thinking(this.#thinking);
           } else if (event.event === "done") {
-            const { model } = data as DoneEvent;
-            ending.outcome = model === undefined ? { kind: "done" } : { kind: "done", model };
+            const { model, provider, usage } = data as DoneEvent;
+            ending.outcome = {
+              kind: "done",
+              ...(model === undefined ? {} : { model }),
+              ...(provider === undefined ? {} : { provider }),
+              ...(usage === undefined ? {} : { usage }),
+            };
           } else if (event.event === "tool_call") this.#handlers.toolCall(data as ToolCallEvent);
           else if (event.event === "tool_result") this.#handlers.toolResult(data as ToolResultEvent);
           else if (event.event === "approval_required") {

@@ -6,6 +6,7 @@ import type {
   VideoGenerateBody,
 } from "../../functions/src/contract/request-bodies.ts";
 import type {
+  AccountUsage,
   ChatHistory,
   ChatList,
   JobSubmission,
@@ -17,7 +18,7 @@ import { byId, element } from "./dom.ts";
 import { describeError, describeErrorCode } from "./error-messages.ts";
 import { trackJob } from "./job-tracker.ts";
 import type { MaskEditor } from "./mask-editor.ts";
-import { MessageView, type ShownImage } from "./message-view.ts";
+import { formatUsd, MessageView, type ShownImage } from "./message-view.ts";
 import { ReplyStream, type StreamOutcome } from "./reply-stream.ts";
 import { streamMemory } from "./stream-memory.ts";
 
@@ -38,6 +39,7 @@ export class Workspace {
   readonly #editor: MaskEditor;
   readonly #panel = byId("workspace", HTMLDivElement);
   readonly #chatList = byId("chat-list", HTMLUListElement);
+  readonly #budget = byId("budget", HTMLParagraphElement);
   readonly #title = byId("chat-title", HTMLHeadingElement);
   readonly #messages = byId("messages", HTMLOListElement);
   readonly #log = byId("conversation-log", HTMLDivElement);
@@ -90,7 +92,23 @@ export class Workspace {
     this.#panel.hidden = false;
     this.#input.focus();
     const chatId = streamMemory.chatId() ?? (location.hash.startsWith("#chat-") ? location.hash.slice(1) : undefined);
-    await Promise.all([this.#refreshChats(), this.#openChat(chatId), this.#loadModels()]);
+    await Promise.all([this.#refreshChats(), this.#openChat(chatId), this.#loadModels(), this.#refreshBudget()]);
+  }
+
+  /** The month's spending and what is left of the budget, under the chat list. */
+  async #refreshBudget(): Promise<void> {
+    try {
+      const { month, provider } = await this.#api.get<AccountUsage>("/account/usage");
+      const spent = `This month: ${formatUsd(month.cost_usd)}`;
+      const left =
+        month.budget_usd === null
+          ? " (no budget limit)"
+          : ` of ${formatUsd(month.budget_usd)}, ${formatUsd(month.remaining_usd ?? 0)} left`;
+      this.#budget.textContent = `${spent}${left}${provider === "simulated" ? " (simulated)" : ""}`;
+    } catch {
+      // Spending is a courtesy here: the chat works without it.
+      this.#budget.textContent = "";
+    }
   }
 
   async #loadModels(): Promise<void> {
@@ -138,6 +156,7 @@ export class Workspace {
     this.#setChat(undefined, "New chat");
     this.#messages.replaceChildren();
     this.#chatList.replaceChildren();
+    this.#budget.textContent = "";
   }
 
   async #refreshChats(): Promise<void> {
@@ -214,6 +233,7 @@ export class Workspace {
     const view = this.#append(MessageView.assistant());
     view.messageId = message.message_id;
     view.showFallback(message.model, message.fallback_from);
+    view.showCost(message.usage, message.provider);
     if (message.type === "text") this.#showAnswer(view, message);
     else if (message.media_expired === true) view.showNote(`This ${message.type} has expired.`);
     else if (message.status === "pending" && message.job_id !== undefined) {
@@ -342,6 +362,7 @@ export class Workspace {
               ? "Answer stopped."
               : "";
       void this.#refreshChats();
+      void this.#refreshBudget();
       return true;
     } catch (error) {
       this.#status.textContent = "";
@@ -355,6 +376,7 @@ export class Workspace {
 
   #showEnd(view: MessageView, outcome: StreamOutcome): void {
     if (outcome.kind === "done" && outcome.model !== view.askedModel) view.showFallback(outcome.model, view.askedModel);
+    if (outcome.kind === "done") view.showCost(outcome.usage, outcome.provider);
     if (outcome.kind === "error" && outcome.code === "aborted") view.showNote("Stopped.");
     else if (outcome.kind === "error") view.showError(describeErrorCode(outcome.code, outcome.message));
     else if (outcome.kind === "interrupted") {
@@ -433,12 +455,14 @@ export class Workspace {
         this.#status.textContent = "";
       } else {
         view.showFallback(job.model, job.fallback_from);
+        view.showCost(job.usage, job.provider);
         if (kind === "image") view.showImages(job.images ?? [], prompt, (image) => void this.#edit(image));
         else if (job.video_url !== undefined) view.showVideo({ url: job.video_url, poster: job.poster_url }, prompt);
         this.#status.textContent = `${kind === "image" ? "Image" : "Video"} ready.`;
         this.#scrollWhenLoaded(view);
       }
       this.#scrollToEnd();
+      void this.#refreshBudget();
     } catch (error) {
       view.showError(describeError(error));
     }

@@ -6,6 +6,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { Logger } from "../logging/logger.ts";
 import { paths } from "../store/paths.ts";
+import type { UsageMonthRecord } from "../store/usage-ledger.ts";
 import { queries } from "../store/queries.ts";
 import type { ChatRecord, DeletedAccountRecord, JobRecord, MessageRecord } from "../store/records.ts";
 
@@ -109,6 +110,16 @@ export class AccountService {
       if (page.length < batchSize || last === undefined) break;
       chatCursor = [last.data.updated_at, last.id];
     }
-    return { ok: true, uid, exported_at: new Date(now()).toISOString(), chats };
+    // Two ledgers a month at most (real and simulated spending): a few hundred cover decades.
+    const months = await database.query<UsageMonthRecord>(queries.usageMonthsOfUser(uid, 1_000));
+    const usage = months
+      .map(({ data }) => ({
+        month: data.month,
+        provider: data.provider,
+        cost_usd: data.spent_micros / 1_000_000,
+        requests: data.requests,
+      }))
+      .sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
+    return { ok: true, uid, exported_at: new Date(now()).toISOString(), chats, usage };
   }
 }

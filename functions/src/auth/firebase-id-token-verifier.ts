@@ -1,3 +1,4 @@
+import { MAX_MONTHLY_BUDGET_USD } from "../contract/request-bodies.ts";
 import type { Auth, DecodedIdToken } from "firebase-admin/auth";
 import { AppError } from "../errors/app-error.ts";
 import type { AccountDirectory, AuthenticatedUser, IdTokenVerifier } from "./id-token-verifier.ts";
@@ -31,10 +32,12 @@ export class FirebaseIdTokenVerifier implements IdTokenVerifier {
     }
     if (this.#checkRevoked) await this.#assertStillValid(decoded);
     const tier: unknown = decoded.tier;
+    const budget: unknown = decoded.budget_usd;
     return {
       uid: decoded.uid,
       admin: decoded.admin === true,
       tier: tier === "paid" || tier === "free" ? tier : undefined,
+      ...(typeof budget === "number" && budget >= 0 && budget <= MAX_MONTHLY_BUDGET_USD ? { budgetUsd: budget } : {}),
     };
   }
 

@@ -5,6 +5,8 @@ export interface AuthenticatedUser {
   readonly admin: boolean;
   /** Custom claim `tier`, when set; otherwise the store's user document decides (free by default). */
   readonly tier: "free" | "paid" | undefined;
+  /** Custom claim `budget_usd` (set by `npm run set-claims -- --budget-usd`): this user's monthly budget. */
+  readonly budgetUsd?: number;
 }
 
 /** The auth port. Throws an `unauthenticated` AppError for anything but a valid, unrevoked token. */

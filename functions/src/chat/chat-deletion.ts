@@ -2,6 +2,7 @@ import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase, StoredDocument } from "../database/document-database.ts";
 import { notFound } from "../errors/app-error.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
+import { finishMessage } from "./finish-message.ts";
 import { deleteJobMedia } from "../store/media-paths.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
@@ -13,7 +14,7 @@ import { isFinishedJob, type ChatRecord, type JobRecord, type MessageRecord } fr
  * 1. the chat is marked `deleting_since` (hidden from listings, refusing new turns and jobs);
  * 2. its jobs are cancelled: one nobody works on ends at once; one a worker holds is marked, and that worker stores
  *    nothing and ends it at its next write (until then it still counts against the active-job limits);
- * 3. its messages, request mappings, finished jobs, their media and the uploads the chat used are deleted, in
+ * 3. its messages (an answer still running ended first, settling its budget reservation), request mappings, finished jobs, their media and the uploads the chat used are deleted, in
  *    batches;
  * 4. the chat document goes last, once no job of it is still running.
  *
@@ -56,6 +57,17 @@ export class ChatDeletion {
     let media = jobs.media;
     // Each batch's uploads go before the batch's documents: a run cut short between the two finds them again.
     const messages = await this.#deleteAll<MessageRecord>(paths.messages(uid), chatId, async (batch) => {
+      // An answer still running holds a budget reservation: ending it settles that, before its record goes.
+      for (const { data } of batch) {
+        if (data.charge === undefined) continue;
+        await finishMessage(
+          database,
+          uid,
+          data.message_id,
+          { status: "aborted", error: { code: "aborted", message: "Its chat was deleted." } },
+          new Date(now()),
+        );
+      }
       media += await this.#deleteUploads(
         batch.flatMap(({ data }) => (data.attachments ?? []).map((item) => item.path)),
       );

@@ -101,7 +101,15 @@ describe("chat with current models: thoughts, model choice and fallback", functi
       );
       const done = session.events.at(-1)?.json();
       assert.equal(done?.model, "gemini-3.8-flash");
-      assert.deepEqual(done.usage, { input_tokens: 30, output_tokens: 3, thinking_tokens: 11, cached_tokens: 24 });
+      // Gemini 3.8 Flash: 6 fresh in at $0.75/M, 24 cached at $0.075/M, 3 out and 11 thinking at $3.75/M:
+      // 4.5 + 1.8 + 52.5 = 58.8 micro-dollars, rounded up once.
+      assert.deepEqual(done.usage, {
+        input_tokens: 30,
+        output_tokens: 3,
+        thinking_tokens: 11,
+        cached_tokens: 24,
+        cost_usd: 0.000059,
+      });
       const body = gemini.requests[0]?.body as { generationConfig?: { thinkingConfig?: unknown } };
       assert.deepEqual(body.generationConfig?.thinkingConfig, { thinkingLevel: "LOW", includeThoughts: true });
     });

@@ -6,6 +6,11 @@ import { toAppError } from "../errors/error-mapping.ts";
 import type { Grounder, GroundingPlan } from "../grounding/grounder.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { hourlyGroundingCheck, monthlyQuotaCheck } from "../ops/usage-quotas.ts";
+import { budgetCheck, extendWithinBudget, type TierBudgets } from "../ops/budget-check.ts";
+import { ledgerPeriod, type ChargeRecord } from "../store/usage-ledger.ts";
+import type { TextModelEntry } from "../models/model-entry.ts";
+import type { ConversationTurn } from "../providers/text-provider.ts";
+import { AnswerCost, estimatedInputTokens, firstRoundInputTokens } from "./answer-cost.ts";
 import type { TextModels } from "../models/text-models.ts";
 import { isProviderError } from "../providers/provider-error.ts";
 import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generation.ts";
@@ -59,6 +64,8 @@ export interface ChatOptions {
   readonly quotas: {
     /** Generations per user per calendar month, by tier; 0 is unlimited. */
     readonly monthly: { readonly free: number; readonly paid: number };
+    /** Money per user per calendar month, by tier, in micro-dollars; 0 is unlimited. */
+    readonly budgets: TierBudgets;
     /** Grounded (web-searching) requests per user per hour. */
     readonly groundingPerHour: number;
   };
@@ -84,6 +91,8 @@ interface ChatServiceDependencies {
   /** The text models this server runs; `available` is false when none is configured. */
   readonly text: TextModels;
   readonly grounder: Grounder;
+  /** What answers may cost and did cost. */
+  readonly cost: AnswerCost;
   /** The tools the model may call; absent or empty when tools are off. */
   readonly tools?: ToolRegistry;
   readonly logger: Logger;
@@ -148,6 +157,27 @@ export class ChatService {
     }
     const images = await this.#readAttachments(user.uid, turn.attachments);
     const at = new Date(now());
+    const provider = text.runOf(model);
+    const { month, day } = ledgerPeriod(at);
+    const charge: ChargeRecord = {
+      month,
+      day,
+      provider,
+      kind: "text",
+      reserved_micros: this.#dependencies.cost.reservation(
+        [model, ...turn.models.chain],
+        (entry) => text.outputCap(entry),
+        firstRoundInputTokens({
+          systemInstruction: options.systemInstruction,
+          message: turn.message,
+          historyCharacters: options.context.maxCharacters,
+          images: images.length,
+          grounded: turn.grounding,
+        }),
+        turn.grounding ? 1 : 0,
+        at,
+      ),
+    };
     const start = await beginGeneration(database, {
       uid: user.uid,
       requestId: turn.requestId,
@@ -169,19 +199,20 @@ export class ChatService {
         type: "text",
         status: "streaming",
         model: model.id,
-        provider: text.runOf(model),
-        ...(turn.grounding ? { fields: { grounding_requested: true } } : {}),
+        provider,
+        fields: { charge, ...(turn.grounding ? { grounding_requested: true } : {}) },
       },
       checks: [
         monthlyQuotaCheck({
           uid: user.uid,
-          claimTier: user.tier,
+          claims: user,
           limits: options.quotas.monthly,
           now: at,
         }),
         ...(turn.grounding
           ? [hourlyGroundingCheck({ uid: user.uid, limit: options.quotas.groundingPerHour, now: at })]
           : []),
+        budgetCheck({ uid: user.uid, claims: user, budgets: options.quotas.budgets, charge, now: at }),
       ],
       now: at,
       requestRetentionDays: options.requestRetentionDays,
@@ -377,6 +408,11 @@ export class ChatService {
       }),
       sink,
       startedAt: prepared.startedAt,
+      receipt: this.#dependencies.cost.receipt(
+        message.created_at,
+        estimatedInputTokens(plan?.systemInstruction ?? options.systemInstruction, conversation),
+      ),
+      searchesSoFar: plan === undefined ? 0 : 1,
       ...(plan === undefined
         ? {}
         : { grounded: { citations: plan.citations, grounding: plan.grounding, filter: plan.filter } }),
@@ -478,6 +514,11 @@ export class ChatService {
       }),
       sink,
       startedAt: approved.startedAt,
+      receipt: this.#dependencies.cost.receipt(
+        message.created_at,
+        (message.usage?.input_tokens ?? 0) + estimatedInputTokens(options.systemInstruction, conversation),
+      ),
+      searchesSoFar: message.usage?.search_queries ?? 0,
     }).run();
   }
 
@@ -487,12 +528,29 @@ export class ChatService {
     message: MessageRecord,
     turn: Omit<ToolLoopInput, "text" | "tools" | "maxSteps" | "context">,
   ): (signal: AbortSignal) => AsyncIterable<AnswerEvent> {
-    const { text, tools, options } = this.#dependencies;
+    const { text, tools, options, database, cost, now } = this.#dependencies;
+    const systemInstruction = turn.request.systemInstruction;
+    const affordRound = async (model: TextModelEntry, contents: readonly ConversationTurn[]) =>
+      extendWithinBudget(database, {
+        uid: user.uid,
+        claims: user,
+        budgets: options.quotas.budgets,
+        recordPath: paths.message(user.uid, message.message_id),
+        micros: cost.reservation(
+          [model],
+          (entry) => text.outputCap(entry),
+          estimatedInputTokens(systemInstruction, contents),
+          0,
+          message.created_at,
+        ),
+        now: new Date(now()),
+      });
     return (signal) =>
       toolLoop(
         {
           ...turn,
           text,
+          affordRound,
           ...(tools === undefined ? {} : { tools }),
           maxSteps: options.tools.maxSteps,
           context: { user, chatId: message.chat_id, messageId: message.message_id },

@@ -101,7 +101,8 @@ describe("chat streaming", function () {
       assert.equal(session.text(), "You said: hello there. That is all.");
       const done = session.events.at(-1)?.json();
       assert.equal(done?.status, "done");
-      assert.deepEqual(done.usage, { input_tokens: 7, output_tokens: 6 });
+      // The receipt: 7 in at $0.75/M and 6 out at $3.75/M is 27.75 micro-dollars, rounded up once.
+      assert.deepEqual(done.usage, { input_tokens: 7, output_tokens: 6, cost_usd: 0.000028 });
       assert.equal(session.events.at(-1)?.id, String(delivered));
     });
 
@@ -349,7 +350,7 @@ describe("chat streaming", function () {
       assert.equal(answer.model, "gemini-3.8-flash");
       assert.equal(answer.provider, "live");
       assert.equal(answer.finish_reason, "STOP");
-      assert.deepEqual(answer.usage, { input_tokens: 7, output_tokens: 6 });
+      assert.deepEqual(answer.usage, { input_tokens: 7, output_tokens: 6, cost_usd: 0.000028 });
       assert.equal(typeof answer.latency_ms, "number");
       assert.match(String(answer.created_at), /^\d{4}-\d\d-\d\dT/);
       for (const internal of ["seq", "stop_requested_at", "attached_at", "request_id"])

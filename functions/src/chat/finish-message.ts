@@ -4,12 +4,16 @@ import { paths } from "../store/paths.ts";
 import { toolCallEventOf } from "./tool-call-view.ts";
 import { lastSignOfLife, type MessageRecord, type RequestRecord, type ToolCallRecord } from "../store/records.ts";
 import type { ChatEvent } from "../contract/chat-events.ts";
+import { freeOfCharge, settleCharge, usageView } from "../store/usage-ledger.ts";
 
 /**
  * Moves a message that is still `streaming` (or `pending`, or `awaiting_approval`) to its final state, and its
  * request mapping with it, in one transaction. A message that already reached a final state is left alone,
  * whoever tries: the first writer wins and nobody moves a finished message back. A streaming answer may also
  * stop to wait for the user (`awaiting_approval`); ending one that waits declines the call it waited on.
+ *
+ * Ending a message settles its budget reservation in the same transaction (see `store/usage-ledger.ts`): the
+ * receipt in `usage` is spent (an `error` costs nothing) and the reservation released, exactly once.
  */
 export interface MessageOutcome {
   readonly status: "done" | "error" | "aborted" | "awaiting_approval";
@@ -54,10 +58,18 @@ export async function finishMessage(
       updated_at: now,
       ...(settled.error === undefined ? {} : { error: settled.error.message, error_code: settled.error.code }),
     };
-    const finished: MessageRecord =
+    const ended: MessageRecord =
       settled.status === "awaiting_approval" || merged.tool_calls === undefined
         ? merged
         : { ...merged, tool_calls: settleCalls(merged.tool_calls, settled.error?.message) };
+    let finished = ended;
+    if (settled.status !== "awaiting_approval" && ended.charge !== undefined) {
+      const { charge, usage, ...rest } = ended;
+      const receipt = settled.status === "error" ? freeOfCharge(usage) : usage;
+      const settle = await settleCharge(transaction, uid, charge, receipt, now);
+      settle(transaction);
+      finished = { ...rest, ...(receipt === undefined ? {} : { usage: receipt }) };
+    }
     transaction.set(paths.message(uid, messageId), finished);
     if (request !== null && request.data.message_id === messageId) {
       transaction.update(request.path, {
@@ -132,7 +144,8 @@ export function terminalEvent(message: MessageRecord): ChatEvent {
         finish_reason: message.finish_reason ?? "STOP",
         latency_ms: message.latency_ms ?? 0,
         ...(message.model === undefined ? {} : { model: message.model }),
-        ...(message.usage === undefined ? {} : { usage: message.usage }),
+        ...(message.provider === undefined ? {} : { provider: message.provider }),
+        ...(message.usage === undefined ? {} : { usage: usageView(message.usage) }),
       },
     };
   }

@@ -9,6 +9,7 @@ import { lastSignOfLife, type ChatRecord, type MessageRecord } from "../store/re
 import { servedMedia } from "../store/served-media.ts";
 import { finishMessage } from "./finish-message.ts";
 import { toolCallView } from "./tool-call-view.ts";
+import { usageView } from "../store/usage-ledger.ts";
 
 const INTERNAL_FIELDS = new Set([
   "seq",
@@ -22,6 +23,7 @@ const INTERNAL_FIELDS = new Set([
   "images",
   "request_id",
   "alive_at",
+  "charge",
 ]);
 
 /**
@@ -35,6 +37,7 @@ export async function toApiMessage(record: MessageRecord, blobs: BlobStore): Pro
     message[key] = value instanceof Date ? value.toISOString() : value;
   }
   if (record.tool_calls !== undefined) message.tool_calls = record.tool_calls.map(toolCallView);
+  if (record.usage !== undefined) message.usage = usageView(record.usage);
   return { ...message, ...(await servedMedia(record, blobs)) } as Message;
 }
 

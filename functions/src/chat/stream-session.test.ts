@@ -123,7 +123,7 @@ describe("an answer being generated", function () {
       assert.equal(done.data.finish_reason, "STOP");
       assert.equal(done.data.model, "gemini-3.8-flash");
       assert.equal(typeof done.data.latency_ms, "number");
-      assert.deepEqual(done.data.usage, { input_tokens: 7, output_tokens: 6 });
+      assert.deepEqual(done.data.usage, { input_tokens: 7, output_tokens: 6, cost_usd: 0.000028 });
     });
 
     it("stores the chat, the question and the finished answer with its model, usage and latency", async () => {
@@ -141,7 +141,9 @@ describe("an answer being generated", function () {
       assert.equal(reply.model, "gemini-3.8-flash");
       assert.equal(reply.provider, "live");
       assert.equal(reply.finish_reason, "STOP");
-      assert.deepEqual(reply.usage, { input_tokens: 7, output_tokens: 6 });
+      // Stored in micro-dollars, and the reservation it held gone (settled when the answer ended).
+      assert.deepEqual(reply.usage, { input_tokens: 7, output_tokens: 6, cost_micros: 28 });
+      assert.equal(reply.charge, undefined);
       assert.equal(typeof reply.latency_ms, "number");
       const request = (await core.database.get<RequestRecord>(paths.request(alice.uid, "session-store-1")))?.data;
       assert.equal(request?.status, "done");
@@ -316,7 +318,12 @@ describe("an answer being generated", function () {
         sink.of("token").map((event) => event.offset),
         [5, 10],
       );
-      assert.deepEqual(sink.of("done")[0]?.data.usage, { input_tokens: 30, output_tokens: 3, thinking_tokens: 11 });
+      assert.deepEqual(sink.of("done")[0]?.data.usage, {
+        input_tokens: 30,
+        output_tokens: 3,
+        thinking_tokens: 11,
+        cost_usd: 0.000075,
+      });
       const message = await stored(answer.messageId);
       assert.equal(message?.content, "Forty-two.");
       assert.equal(message.thinking, "Considering the question.");

@@ -6,6 +6,7 @@ import { isProviderError } from "../providers/provider-error.ts";
 import type { TextUsage } from "../providers/text-provider.ts";
 import { paths } from "../store/paths.ts";
 import type { MessageRecord, ToolCallRecord } from "../store/records.ts";
+import type { UsageRecord } from "../store/usage-ledger.ts";
 import type { AnswerEvent, NewToolCall } from "./tool-loop.ts";
 import type { GroundingSource, ToolOutcome } from "../tools/chat-tool.ts";
 import { CitationFilter } from "../grounding/citation-filter.ts";
@@ -55,6 +56,13 @@ interface StreamSessionInput {
   readonly sink: ChatEventSink;
   /** When the client's request arrived: `latency_ms` counts from here. */
   readonly startedAt: number;
+  /**
+   * The answer's receipt so far: what `model` used (`usage`, unknown when the provider never said, as when the
+   * answer was stopped) and the web searches made for it, priced. `content` is what was written.
+   */
+  readonly receipt: (model: string, usage: TextUsage | undefined, searches: number, content: string) => UsageRecord;
+  /** Web searches the answer had already made when this session started (its grounding, or before a pause). */
+  readonly searchesSoFar: number;
   /** A grounded request's sources and the filter that checks the answer's `[n]` markers against them. */
   readonly grounded?: {
     readonly citations: readonly Citation[];
@@ -114,6 +122,9 @@ export class StreamSession implements ActiveStream {
   #aliveWrittenAt: number;
   /** Who answers, once the model has produced its first output. */
   #answeredBy: Partial<MessageRecord> = {};
+  /** Tokens used, as the provider last reported them (for every round so far), and web searches made. */
+  #usage: TextUsage | undefined;
+  #searches: number;
   #lastAttachedAt: number;
   #tick: Promise<void> | undefined;
   #finished: Promise<void> | undefined;
@@ -122,6 +133,7 @@ export class StreamSession implements ActiveStream {
     this.#dependencies = dependencies;
     this.#input = input;
     this.messageId = input.message.message_id;
+    this.#searches = input.searchesSoFar;
     this.#lastAttachedAt = dependencies.now();
     this.#aliveWrittenAt = input.message.alive_at?.getTime() ?? dependencies.now();
     this.#citations = [...(input.grounded?.citations ?? input.message.citations ?? [])];
@@ -159,7 +171,6 @@ export class StreamSession implements ActiveStream {
     }, timing.updateIntervalMs);
     let outcome: MessageOutcome;
     let finishReason = "STOP";
-    let usage: TextUsage | undefined;
     try {
       for await (const event of this.#input.generate(this.#controller.signal)) {
         if (event.type === "text") this.#emit(this.#filter?.push(event.text) ?? event.text);
@@ -177,7 +188,7 @@ export class StreamSession implements ActiveStream {
           };
         } else {
           finishReason = event.finishReason;
-          usage = event.usage;
+          this.#usage = event.usage ?? this.#usage;
           if (event.modelVersion !== undefined && !event.modelVersion.startsWith(this.#answeredBy.model ?? "")) {
             // A deprecated model silently re-routed by the provider answers under another name.
             logger.warn("model answered as another version", {
@@ -198,7 +209,6 @@ export class StreamSession implements ActiveStream {
               fields: {
                 ...this.#answeredBy,
                 ...this.#partialFields(),
-                ...(usage === undefined ? {} : { usage: storedUsage(usage) }),
                 approval_expires_at: new Date(this.#dependencies.now() + this.#dependencies.approvalTimeoutMs),
               },
             }
@@ -210,7 +220,7 @@ export class StreamSession implements ActiveStream {
                   ...this.#answeredBy,
                   finish_reason: finishReason,
                   latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
-                  ...(usage === undefined ? {} : { usage: storedUsage(usage) }),
+                  usage: this.#receipt(),
                   ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
                   ...(this.#toolCalls.length === 0 ? {} : { tool_calls: this.#toolCalls }),
                   ...this.#citationFields(),
@@ -288,10 +298,17 @@ export class StreamSession implements ActiveStream {
     this.#input.sink.send({ event: "thinking", data: { text } }, this.#content.length);
   }
 
+  /** The answer's receipt as it stands (`finishMessage` makes a failed answer's free). */
+  #receipt(): UsageRecord {
+    const model = this.#answeredBy.model ?? this.#input.message.model ?? "";
+    return this.#input.receipt(model, this.#usage, this.#searches, this.#content);
+  }
+
   /** What an unfinished answer keeps besides its content. */
   #partialFields(): Partial<MessageRecord> {
     return {
       latency_ms: Math.round(this.#dependencies.now() - this.#input.startedAt),
+      usage: this.#receipt(),
       ...(this.#thinking === "" ? {} : { thinking: this.#thinking }),
       ...(this.#toolCalls.length === 0 ? {} : { tool_calls: this.#toolCalls }),
       ...this.#citationFields(),
@@ -346,6 +363,7 @@ export class StreamSession implements ActiveStream {
 
   #answered(callId: string, outcome: ToolOutcome): void {
     this.#found(outcome.sources ?? []);
+    this.#searches += outcome.searchQueries ?? 0;
     this.#changeCall(callId, {
       status: outcome.ok ? "done" : "error",
       ok: outcome.ok,
@@ -452,21 +470,12 @@ export class StreamSession implements ActiveStream {
 }
 
 /** Stored usage as the provider port counts it (to add to it). */
-export function usageOf(usage: NonNullable<MessageRecord["usage"]>): TextUsage {
+export function usageOf(usage: UsageRecord): TextUsage {
   return {
     inputTokens: usage.input_tokens,
     outputTokens: usage.output_tokens,
     ...(usage.thinking_tokens === undefined ? {} : { thinkingTokens: usage.thinking_tokens }),
     ...(usage.cached_tokens === undefined ? {} : { cachedTokens: usage.cached_tokens }),
-  };
-}
-
-function storedUsage(usage: TextUsage): MessageRecord["usage"] {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    ...(usage.thinkingTokens === undefined ? {} : { thinking_tokens: usage.thinkingTokens }),
-    ...(usage.cachedTokens === undefined ? {} : { cached_tokens: usage.cachedTokens }),
   };
 }
 

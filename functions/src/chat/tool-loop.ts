@@ -1,4 +1,5 @@
 import type { ModelChoice } from "../models/model-choices.ts";
+import type { TextModelEntry } from "../models/model-entry.ts";
 import type { TextModelEvent, TextModels, TextRequest } from "../models/text-models.ts";
 import type { ConversationTurn, TextUsage, ToolCallRequest } from "../providers/text-provider.ts";
 import type { ToolCallRecord } from "../store/records.ts";
@@ -49,12 +50,20 @@ export interface ToolLoopInput {
   readonly sourceCount?: number;
   /** Tokens the answer used before it paused for approval: the total goes on from there. */
   readonly usageSoFar?: TextUsage;
+  /**
+   * Asked before every model call after the answer's first (a round after tool calls, or a continuation):
+   * reserves that call's cost against the user's budget; false ends the answer there with a sentence saying so.
+   */
+  readonly affordRound?: (model: TextModelEntry, contents: readonly ConversationTurn[]) => Promise<boolean>;
   /** Continuing a waiting answer: its content so far and its stored calls (the last round's perhaps unanswered). */
   readonly earlier?: { readonly content: string; readonly calls: readonly ToolCallRecord[] };
 }
 
 /** Calls run per round; a model asking for more is told so for the rest (each call still gets its reply). */
 export const MAX_CALLS_PER_ROUND = 8;
+
+/** The sentence an answer ends with when the user's budget does not cover another round. */
+export const BUDGET_SENTENCE = "\n\nI stopped here: your monthly budget does not cover another step of this answer.";
 
 /** The sentence an answer ends with when the model still wants tools after `maxSteps` rounds. */
 export function stepLimitSentence(maxSteps: number): string {
@@ -185,6 +194,11 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
   }
 
   for (;;) {
+    if (step > 0 && input.affordRound !== undefined && !(await input.affordRound(choice.model, contents))) {
+      yield { type: "text", text: BUDGET_SENTENCE };
+      yield { type: "finish", finishReason: "BUDGET_LIMIT", ...(usage === undefined ? {} : { usage }) };
+      return;
+    }
     const calls: ToolCallRequest[] = [];
     let words = "";
     let finish: Extract<TextModelEvent, { type: "finish" }> | undefined;

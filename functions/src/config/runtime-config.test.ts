@@ -319,4 +319,48 @@ describe("runtime configuration", () => {
       assert.deepEqual(unset.missing, ["ORDERS_TOKEN"]);
     });
   });
+
+  describe("prices (PRICES_FILE) and budgets", () => {
+    const directory = mkdtempSync(join(tmpdir(), "atelier-prices-file-"));
+    const file = (name: string, content: unknown): string => {
+      const path = join(directory, name);
+      writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+      return path;
+    };
+    const local = {
+      model: "llama-local",
+      text: { input: 0.1, output: 0.2 },
+      source: { url: "https://example.com/our-costs", read: "2026-12-01", official: false },
+    };
+
+    it("adds the operator's prices to the built-in ones", () => {
+      const config = loadRuntimeConfig({ PRICES_FILE: file("good.json", { models: [local] }) });
+      assert.ok(config.prices.models.some((entry) => entry.model === "llama-local"));
+      assert.ok(config.prices.models.some((entry) => entry.model === "gemini-3.8-flash"));
+      assert.equal(config.settings.BUDGET_FREE_USD, 5);
+      assert.equal(config.settings.MAX_OUTPUT_TOKENS, 16_384);
+    });
+
+    it("stops start-up on a bad prices file, naming the problem", () => {
+      assert.match(
+        String(configurationError({ PRICES_FILE: file("broken.json", "[") }).problems.PRICES_FILE),
+        /cannot be read as JSON/,
+      );
+      const negative = configurationError({
+        PRICES_FILE: file("negative.json", { models: [{ ...local, text: { input: -1, output: 0 } }] }),
+      });
+      assert.match(String(negative.problems.PRICES_FILE), /models\.0\.text\.input/);
+      const unknown = configurationError({ PRICES_FILE: file("unknown.json", { model: [local] }) });
+      assert.deepEqual(unknown.invalid, ["PRICES_FILE"]);
+    });
+
+    it("refuses a model it could not price, and a negative or absurd budget", () => {
+      const unpriced = configurationError({
+        PRICES_FILE: file("unpriced.json", { models: [{ model: "gemini-3.8-flash", source: local.source }] }),
+      });
+      assert.match(String(unpriced.problems.PRICES_FILE), /no price for gemini-3\.8-flash/);
+      assert.deepEqual(configurationError({ BUDGET_FREE_USD: "-1" }).invalid, ["BUDGET_FREE_USD"]);
+      assert.deepEqual(configurationError({ BUDGET_PAID_USD: "1e12" }).invalid, ["BUDGET_PAID_USD"]);
+    });
+  });
 });

@@ -5,6 +5,9 @@ import { reviewModelSettings, type ModelWarning } from "../models/model-review.t
 import { openAiCompatibleModels } from "../models/operator-models.ts";
 import { PRODUCTION_REQUIRED_SETTINGS, settingsSchema, type Settings } from "./settings.ts";
 import { readToolsFile, type HttpToolDefinition } from "./tools-file.ts";
+import { readPricesFile } from "./prices-file.ts";
+import { BUILT_IN_PRICES, type PriceTable } from "../models/price-table.ts";
+import { Pricing, withOverrides } from "../models/pricing.ts";
 
 /** Firestore's sustained write rate for one document: one per second. */
 const FIRESTORE_DOCUMENT_WRITE_INTERVAL_MS = 1_000;
@@ -31,6 +34,8 @@ export interface RuntimeConfig {
   readonly models: readonly ModelEntry[];
   /** Configured models that are deprecated but still answer: logged at start-up with their date and replacement. */
   readonly modelWarnings: readonly ModelWarning[];
+  /** The price table: the built-in prices with the operator's (`PRICES_FILE`) in place of theirs. */
+  readonly prices: PriceTable;
   /** The operator's downstream HTTP tools (`TOOLS_FILE`), checked. */
   readonly httpTools: readonly HttpToolDefinition[];
   /** The values of `TOOL_SECRETS`, by name: sent only in those tools' auth headers, redacted from every log. */
@@ -171,6 +176,23 @@ export function loadRuntimeConfig(
   if (strangers.length > 0) {
     problems.OPENAI_COMPATIBLE_VISION_MODELS = `${strangers.join(", ")} not in OPENAI_COMPATIBLE_MODELS`;
   }
+  let prices = BUILT_IN_PRICES;
+  if (settings.PRICES_FILE !== undefined) {
+    try {
+      prices = withOverrides(BUILT_IN_PRICES, readPricesFile(resolve(workingDirectory, settings.PRICES_FILE)));
+    } catch (error) {
+      problems.PRICES_FILE = error instanceof Error ? error.message : String(error);
+    }
+  }
+  // A model without a price could not be reserved for: every catalogue model this server may run needs one.
+  const unpriced = new Pricing(prices).unpriced(
+    servingModels(models, settings).filter(
+      // Retired models are refused above; an operator's own server has no published price (it may be free).
+      (entry) => entry.provider !== "openai-compatible" && (entry.shutdownDate ?? "9999") > today(now),
+    ),
+    new Date(now),
+  );
+  if (unpriced.length > 0) problems.PRICES_FILE = `no price for ${unpriced.join(", ")}: add them to PRICES_FILE`;
   let httpTools: HttpToolDefinition[] = [];
   if (settings.TOOLS_FILE !== undefined) {
     try {
@@ -219,6 +241,7 @@ export function loadRuntimeConfig(
     },
     models,
     modelWarnings: review.warnings,
+    prices,
     httpTools,
     toolSecrets,
   };
@@ -229,6 +252,12 @@ export function configuredProviderOf(entry: Pick<ModelEntry, "kind" | "provider"
   if (entry.provider === "openai-compatible") return "openai_compatible";
   if (entry.kind === "video") return "veo";
   return entry.kind === "image" ? "nano_banana" : "gemini";
+}
+
+/** The catalogue entries the settings name (the defaults, the allowed models, the fallbacks). */
+function servingModels(models: readonly ModelEntry[], settings: Settings): ModelEntry[] {
+  const named = new Set(modelSettings(settings).flatMap((setting) => setting.ids));
+  return models.filter((entry) => named.has(entry.id));
 }
 
 /** The models each setting names, and what they must be. */

@@ -30,6 +30,8 @@ const list = (defaultValue: string) =>
         .map((item) => item.trim())
         .filter((item) => item.length > 0),
     );
+/** An amount of US dollars up to a million, as a setting. */
+const usdAmount = (defaultValue: number) => z.coerce.number().min(0).max(1_000_000).default(defaultValue);
 const flag = (defaultValue: boolean) =>
   z.stringbool({ truthy: [...TRUE_WORDS], falsy: [...FALSE_WORDS] }).default(defaultValue);
 
@@ -189,6 +191,18 @@ export const settingsSchema = z.object({
   RATE_LIMIT_BURST: integer(20, 1),
   RATE_LIMIT_FREE: integer(50, 0),
   RATE_LIMIT_PAID: integer(500, 0),
+  /**
+   * Monthly budgets in US dollars by tier: every generation reserves its most expensive outcome against the
+   * budget before a provider is called, and a request that does not fit is refused (0: no money limit). An
+   * admin can set one user's budget (`POST /admin/users/{uid}/budget`).
+   */
+  // Five dollars is one 8-second Veo 3.1 video, or some thousands of Flash answers.
+  BUDGET_FREE_USD: usdAmount(5),
+  BUDGET_PAID_USD: usdAmount(100),
+  /** The operator's prices (a JSON file in the price table's shape), replacing built-in ones per model. */
+  PRICES_FILE: optionalText,
+  /** The most tokens one answer (one model call) may write, thinking included: the cap a reservation is sized by. */
+  MAX_OUTPUT_TOKENS: integer(16_384, 256, 65_536),
   RATE_LIMIT_GLOBAL_TASKS: integer(15, 1),
   RATE_LIMIT_CONVERSATION_TASKS: integer(5, 1),
   RATE_LIMIT_USER_ACTIVE_JOBS: integer(10, 1),

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { BUILT_IN_TOOLS } from "../contract/tool-names.ts";
+import { readJsonFile } from "./json-file.ts";
 
 /**
  * The operator's downstream HTTP tools (`TOOLS_FILE`): one JSON file, checked against {@link toolsFileSchema}
@@ -48,17 +48,5 @@ export type HttpToolDefinition = z.output<typeof toolsFileSchema>["tools"][numbe
 
 /** Reads and checks the tools file; the problem (never a secret: the file holds only names) is the error. */
 export function readToolsFile(path: string): HttpToolDefinition[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new Error(`cannot be read as JSON (${error instanceof Error ? error.message : String(error)})`, {
-      cause: error,
-    });
-  }
-  const result = toolsFileSchema.safeParse(parsed);
-  if (!result.success) {
-    throw new Error(result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
-  }
-  return result.data.tools;
+  return readJsonFile(path, toolsFileSchema).tools;
 }

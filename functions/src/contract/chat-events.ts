@@ -9,7 +9,11 @@ export interface Citation {
   readonly used?: boolean;
 }
 
-/** Tokens a generation used, as the provider counted them. */
+/**
+ * A generation's receipt: what it used, as the provider counted it, and what that cost at the prices in force
+ * when it started. A failed or blocked generation costs nothing. A simulated one (`provider: "simulated"`) is
+ * priced as the live model would be, and counted apart from real spending.
+ */
 export interface Usage {
   readonly input_tokens: number;
   readonly output_tokens: number;
@@ -17,6 +21,14 @@ export interface Usage {
   readonly thinking_tokens?: number;
   /** Input tokens served from the provider's cache (part of `input_tokens`). */
   readonly cached_tokens?: number;
+  /** Pictures generated. */
+  readonly images?: number;
+  /** Seconds of video generated. */
+  readonly video_seconds?: number;
+  /** Web searches made for the answer. */
+  readonly search_queries?: number;
+  /** In US dollars (exact to the micro-dollar). */
+  readonly cost_usd: number;
 }
 
 /** Always the first event of a stream. */
@@ -47,6 +59,8 @@ export interface DoneEvent {
   readonly latency_ms: number;
   /** The model that answered (a fallback's id when the requested one failed before answering). */
   readonly model?: string;
+  /** How it ran: a simulated answer's receipt is the simulation's, counted apart from real spending. */
+  readonly provider?: "live" | "simulated";
   readonly usage?: Usage;
 }
 

@@ -124,6 +124,20 @@ export type ImageGenerateBody = z.input<ReturnType<typeof imageGenerateSchema>>;
 export type ImageEditBody = z.input<ReturnType<typeof imageEditSchema>>;
 export type VideoGenerateBody = z.input<ReturnType<typeof videoGenerateSchema>>;
 
+/** The largest monthly budget an admin may set for one user, in US dollars: anything above is a typo. */
+export const MAX_MONTHLY_BUDGET_USD = 100_000;
+
+/** `POST /admin/users/{uid}/budget`: a monthly budget in US dollars (0 stops all spending), or null for the tier's. */
+export const budgetBodySchema = z
+  .object({
+    monthly_usd: z
+      .number({ error: "Required: a budget in US dollars, or null for the tier's" })
+      .min(0, "Must not be negative")
+      .max(MAX_MONTHLY_BUDGET_USD, `At most ${String(MAX_MONTHLY_BUDGET_USD)}`)
+      .nullable(),
+  })
+  .strict();
+
 /** `POST /admin/api-keys`. */
 export const apiKeyCreateSchema = z.object({
   name: z

@@ -149,6 +149,8 @@ export interface Job extends ServedMedia {
   readonly duration_seconds?: number;
   readonly width?: number;
   readonly height?: number;
+  /** The receipt, once the job has ended (a failed job costs nothing). */
+  readonly usage?: Usage;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -242,12 +244,66 @@ export interface Account {
   readonly tier: "free" | "paid";
 }
 
+/** A user's spending in one calendar month (UTC), in US dollars. */
+export interface UsageMonth {
+  /** The month's first moment (ISO 8601). */
+  readonly start: string;
+  /** Spent by finished generations: the sum of their receipts. */
+  readonly cost_usd: number;
+  /** Held by generations still running (released, less what they cost, when they end). */
+  readonly reserved_usd: number;
+  /** null: no money limit. */
+  readonly budget_usd: number | null;
+  /** What a new request may still reserve; null with no limit. */
+  readonly remaining_usd: number | null;
+  /** Generations started this month. */
+  readonly requests: number;
+  readonly by_kind: { readonly text: number; readonly image: number; readonly video: number; readonly search: number };
+}
+
+/** `GET /account/usage`: this month, and the last 30 days day by day. */
+export interface AccountUsage {
+  readonly ok: true;
+  /** Whose spending: real (`live`) or the labelled simulations', which are counted apart. */
+  readonly provider: ProviderRun;
+  readonly month: UsageMonth;
+  readonly days: readonly { readonly date: string; readonly cost_usd: number; readonly requests: number }[];
+}
+
+/** `GET /admin/usage?month=YYYY-MM`: users by spend, biggest first. */
+export interface AdminUsage {
+  readonly ok: true;
+  readonly month: string;
+  readonly provider: ProviderRun;
+  readonly users: readonly {
+    readonly uid: string;
+    readonly cost_usd: number;
+    readonly reserved_usd: number;
+    readonly requests: number;
+  }[];
+  readonly next_cursor: string | null;
+}
+
+/** `POST /admin/users/{uid}/budget`. */
+export interface BudgetSet {
+  readonly ok: true;
+  readonly uid: string;
+  readonly monthly_usd: number | null;
+}
+
 /** `GET /account/export`: everything the user has, chats with their messages. */
 export interface AccountExport {
   readonly ok: true;
   readonly uid: string;
   readonly exported_at: string;
   readonly chats: readonly (Chat & { readonly messages: readonly Message[] })[];
+  /** Spending by month (each message's own receipt is in its `usage`). */
+  readonly usage: readonly {
+    readonly month: string;
+    readonly provider: ProviderRun;
+    readonly cost_usd: number;
+    readonly requests: number;
+  }[];
 }
 
 /** `DELETE /account`. */

@@ -1,4 +1,5 @@
-import type { DocumentDatabase } from "../database/document-database.ts";
+import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
+import { freeOfCharge, settleCharge } from "../store/usage-ledger.ts";
 import type { ErrorCode } from "../contract/error-codes.ts";
 import type { TaskDelivery } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
@@ -34,6 +35,19 @@ interface JobLedgerOptions {
   readonly delivery: DeliveryBudget;
   readonly now: () => number;
   readonly afterWrite?: (uid: string, job: JobRecord) => Promise<void>;
+}
+
+/**
+ * A job as it is stored after a change: when the change finishes it, its budget reservation is settled in the
+ * same transaction (its receipt spent, nothing for a failure) and the charge leaves the record.
+ */
+async function settled(transaction: Transaction, uid: string, before: JobRecord, next: JobRecord): Promise<JobRecord> {
+  if (isFinishedJob(before) || !isFinishedJob(next) || next.charge === undefined) return next;
+  const { charge, usage, ...rest } = next;
+  const receipt = next.status === "error" ? freeOfCharge(usage) : usage;
+  const settle = await settleCharge(transaction, uid, charge, receipt, next.updated_at);
+  settle(transaction);
+  return { ...rest, ...(receipt === undefined ? {} : { usage: receipt }) };
 }
 
 export class JobLedger {
@@ -74,7 +88,12 @@ export class JobLedger {
       if (job.status === "running" && !leaseExpired && job.lease_owner !== owner) return { outcome: "busy", job };
       if (job.cancel_requested_at !== undefined) {
         // Cancelled while its worker held it, and that worker is gone: end it here rather than start again.
-        const ended: JobRecord = { ...job, ...CANCELLED, completed_at: new Date(now), updated_at: new Date(now) };
+        const ended = await settled(transaction, uid, job, {
+          ...job,
+          ...CANCELLED,
+          completed_at: new Date(now),
+          updated_at: new Date(now),
+        });
         transaction.set(path, ended);
         return { outcome: "finished", job: ended };
       }
@@ -207,7 +226,11 @@ export class JobLedger {
       if (job === undefined) return undefined;
       const fields = change(job);
       if (fields === undefined) return undefined;
-      const next: JobRecord = { ...job, ...fields, updated_at: new Date(this.#options.now()) };
+      const next = await settled(transaction, uid, job, {
+        ...job,
+        ...fields,
+        updated_at: new Date(this.#options.now()),
+      });
       transaction.set(path, next);
       return next;
     });

@@ -1,3 +1,5 @@
+import { Pricing } from "../models/pricing.ts";
+import { BUILT_IN_PRICES } from "../models/price-table.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FileBlobStore } from "../blobs/file-blob-store.ts";
@@ -35,7 +37,12 @@ describe("submitting a job", function () {
       imageMaxCount: 2,
       videoMaxDurationSeconds: 8,
     },
-    quotas: { monthly: { free: 0, paid: 0 }, activeJobsPerUser: 3, activeJobsPerChat: 2 },
+    quotas: {
+      monthly: { free: 0, paid: 0 },
+      budgets: { free: 0, paid: 0 },
+      activeJobsPerUser: 3,
+      activeJobsPerChat: 2,
+    },
     inputImage: { maxBytes: 4_000, maxDimension: 16 },
     requestRetentionDays: 3,
   };
@@ -72,6 +79,7 @@ describe("submitting a job", function () {
       now: Date.now,
       // Embedded mode without keys: the catalogue's models, run by the labelled simulations.
       models: modelChoices(loadRuntimeConfig({})),
+      pricing: new Pricing(BUILT_IN_PRICES),
       providers: { image: "simulated", video: "simulated" },
     });
   });

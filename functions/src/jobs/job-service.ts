@@ -4,6 +4,10 @@ import type { DocumentDatabase, Transaction } from "../database/document-databas
 import { AppError, invalidArgument, notFound, resourceExhausted, unavailable } from "../errors/app-error.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { monthlyQuotaCheck } from "../ops/usage-quotas.ts";
+import { budgetCheck, type TierBudgets } from "../ops/budget-check.ts";
+import type { Pricing } from "../models/pricing.ts";
+import { ledgerPeriod, type ChargeRecord } from "../store/usage-ledger.ts";
+import { jobAsk, jobReservation } from "./job-cost.ts";
 import { parseInput } from "../errors/parse-input.ts";
 import type { QueueName, TaskQueue } from "../queue/task-queue.ts";
 import { beginGeneration, chatTitle, payloadHash, type GenerationCheck } from "../store/begin-generation.ts";
@@ -30,6 +34,8 @@ export interface JobServiceOptions {
     readonly activeJobsPerUser: number;
     /** Unfinished jobs one chat may have at once. */
     readonly activeJobsPerChat: number;
+    /** Money per user per calendar month, by tier, in micro-dollars; 0 is unlimited. */
+    readonly budgets: TierBudgets;
   };
   /** Limits on an input image (to edit, to animate), checked before anything is written. */
   readonly inputImage: ImageLimits;
@@ -47,6 +53,8 @@ interface JobServiceDependencies {
   readonly now: () => number;
   /** The models a caller may pick, with their fallback chains. */
   readonly models: ModelChoices;
+  /** What jobs may cost, for their budget reservations. */
+  readonly pricing: Pricing;
   /** How each kind of job runs: live, simulated, or undefined when not configured. */
   readonly providers: { readonly image: ProviderRun | undefined; readonly video: ProviderRun | undefined };
 }
@@ -226,9 +234,23 @@ export class JobService {
   }
 
   async #submit(user: AuthenticatedUser, prepared: PreparedJob): Promise<JobSubmission> {
-    const { database, ledger, options, now } = this.#dependencies;
+    const { database, ledger, options, now, pricing } = this.#dependencies;
     const at = new Date(now());
     const requestId = prepared.requestId ?? newId("req");
+    const { month, day } = ledgerPeriod(at);
+    const inputImages = Object.keys(prepared.images).filter((name) => name !== "mask").length;
+    const charge: ChargeRecord = {
+      month,
+      day,
+      provider: prepared.provider,
+      kind: prepared.kind === "video" ? "video" : "image",
+      reserved_micros: jobReservation(
+        pricing,
+        [prepared.models.model, ...prepared.models.chain],
+        jobAsk(prepared.kind, prepared.prompt, prepared.options, inputImages),
+        at,
+      ),
+    };
     const inputPaths = (jobId: string): Record<string, string> =>
       Object.fromEntries(
         Object.entries(prepared.images).map(([name, image]) => [
@@ -272,6 +294,7 @@ export class JobService {
           abandon_at: ledger.deadline({ at }),
           progress: 0,
           media_deleted: false,
+          charge,
           created_at: at,
           updated_at: at,
         }),
@@ -279,11 +302,12 @@ export class JobService {
       checks: [
         monthlyQuotaCheck({
           uid: user.uid,
-          claimTier: user.tier,
+          claims: user,
           limits: options.quotas.monthly,
           now: at,
         }),
         this.#activeJobsCheck(user.uid, prepared.chatId),
+        budgetCheck({ uid: user.uid, claims: user, budgets: options.quotas.budgets, charge, now: at }),
       ],
       now: at,
       requestRetentionDays: options.requestRetentionDays,

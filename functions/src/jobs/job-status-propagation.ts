@@ -46,6 +46,7 @@ export async function propagateJobStatus(
           progress: 1,
           updated_at: now,
           model: job.model,
+          ...(job.usage === undefined ? {} : { usage: job.usage }),
           ...(job.fallback_from === undefined ? {} : { fallback_from: job.fallback_from }),
           ...(job.images === undefined ? {} : { images: job.images }),
           ...(job.mask_applied === true ? { mask_applied: true } : {}),
@@ -67,6 +68,7 @@ export async function propagateJobStatus(
           updated_at: now,
           error: job.error ?? "The job failed.",
           error_code: job.error_code ?? "internal",
+          ...(job.usage === undefined ? {} : { usage: job.usage }),
         });
         messageChanged = true;
       } else if ((job.progress ?? 0) > (message.progress ?? 0)) {

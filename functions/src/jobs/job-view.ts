@@ -2,6 +2,7 @@ import type { Job } from "../contract/resources.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { JobRecord } from "../store/records.ts";
 import { servedMedia } from "../store/served-media.ts";
+import { usageView } from "../store/usage-ledger.ts";
 
 /**
  * A job as clients see it (`GET /jobs/{job_id}`, `GET /video/status/{job_id}`): its media as `servedMedia` shows
@@ -26,6 +27,7 @@ export async function toApiJob(job: JobRecord, blobs: BlobStore): Promise<Job> {
       ? { duration_seconds: job.duration_seconds, width: job.width, height: job.height }
       : {}),
     ...(job.status === "error" ? { error: job.error ?? "The job failed.", error_code: job.error_code } : {}),
+    ...(job.usage === undefined ? {} : { usage: usageView(job.usage) }),
     created_at: job.created_at.toISOString(),
     updated_at: job.updated_at.toISOString(),
   };

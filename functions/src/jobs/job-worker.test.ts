@@ -1,3 +1,5 @@
+import { Pricing } from "../models/pricing.ts";
+import { BUILT_IN_PRICES } from "../models/price-table.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -87,6 +89,7 @@ describe("job workers", function () {
       images: new NanoBananaImageProvider({ apiKey: "AIzaWorkerTest", baseUrl: server.url }),
       videos: videoProviders(),
       models,
+      pricing: new Pricing(BUILT_IN_PRICES),
       options,
       logger: new Logger({ sink: () => undefined }),
       now: Date.now,
@@ -289,6 +292,7 @@ describe("job workers", function () {
         images: undefined,
         videos: videoProviders(),
         models,
+        pricing: new Pricing(BUILT_IN_PRICES),
         options,
         logger: new Logger({ sink: () => undefined }),
         now: Date.now,
@@ -474,6 +478,7 @@ describe("job workers", function () {
         images: undefined,
         videos: videoProviders(),
         models,
+        pricing: new Pricing(BUILT_IN_PRICES),
         options,
         logger: new Logger({ sink: () => undefined }),
         now: () => clock,

@@ -1,3 +1,6 @@
+import type { Pricing } from "../models/pricing.ts";
+import type { UsageRecord } from "../store/usage-ledger.ts";
+import { jobAsk, jobReceipt } from "./job-cost.ts";
 import { randomUUID } from "node:crypto";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import { AppError } from "../errors/app-error.ts";
@@ -68,6 +71,8 @@ interface JobWorkerDependencies {
   readonly videos: Partial<Readonly<Record<"veo" | "omni", VideoProvider>>>;
   /** The catalogue, to find each job model's vendor and capabilities. */
   readonly models: ModelChoices;
+  /** What finished jobs cost (their receipts). */
+  readonly pricing: Pricing;
   readonly options: JobWorkerOptions;
   readonly logger: Logger;
   readonly now: () => number;
@@ -143,6 +148,13 @@ export class JobWorker {
     return { mimeType: blob.contentType, data: blob.bytes };
   }
 
+  /** A finished job's receipt, at the prices of the day it was submitted. */
+  #receipt(job: JobRecord, entry: ModelEntry | undefined, made: Parameters<typeof jobReceipt>[3]): UsageRecord {
+    const ask = jobAsk(job.kind, job.prompt, job.input, typeof job.input.image_path === "string" ? 1 : 0);
+    if (entry === undefined) return { input_tokens: 0, output_tokens: 0, cost_micros: 0 };
+    return jobReceipt(this.#dependencies.pricing, entry, ask, made, job.created_at);
+  }
+
   /** The job's model and the fallbacks fixed when it was submitted, as catalogue entries. */
   #chain<Kind extends ModelKind>(job: JobRecord, kind: Kind): ModelEntryOf<Kind>[] {
     const { models } = this.#dependencies;
@@ -193,6 +205,7 @@ export class JobWorker {
     }
     const completed = await ledger.complete(uid, job.job_id, owner, {
       images: stored,
+      usage: this.#receipt(job, answer.entry, { images: stored.length }),
       ...(mask === undefined ? {} : { mask_applied: true }),
       model: answer.entry.id,
       ...(answer.fallbackFrom === undefined ? {} : { fallback_from: answer.fallbackFrom }),
@@ -352,6 +365,7 @@ export class JobWorker {
       duration_seconds: facts.durationSeconds,
       width: facts.width,
       height: facts.height,
+      usage: this.#receipt(job, this.#chain(job, "video")[0], { videoSeconds: facts.durationSeconds }),
     });
     if (completed === undefined) await this.#discardMedia(task.uid, job);
   }

@@ -29,6 +29,8 @@ describe("image and video jobs", function () {
       MAX_IMAGE_SIZE_BYTES: "60000",
       MAX_IMAGE_DIMENSION: "256",
       RATE_LIMIT_FREE: "0",
+      // Budgets have their own suite (account/usage-api.test.ts); these jobs would outspend a free month.
+      BUDGET_FREE_USD: "0",
       RATE_LIMIT_BURST: "1000",
       RATE_LIMIT_RPM: "6000",
     });

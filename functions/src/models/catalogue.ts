@@ -544,8 +544,9 @@ export const DEFAULT_MODELS = {
 export const DEFAULT_ALLOWED_MODELS = ["gemini-4-hydrogen", "gemini-3.5-flash-lite", "gemini-3-pro-image"] as const;
 
 /**
- * The fallback chains (`*_FALLBACK_MODELS`): models that cost no more than the default they stand in for, and for
- * video another vendor, so one provider's outage does not take the feature down.
+ * The fallback chains (`*_FALLBACK_MODELS`): for text and pictures, cheaper models than the defaults they stand
+ * in for; for video another vendor, so one provider's outage does not take the feature down (Veo 3.1 Fast costs
+ * more a second than Omni Flash, and a video request reserves budget for its dearest fallback).
  */
 export const DEFAULT_FALLBACK_MODELS = {
   text: ["gemini-3.5-flash-lite"],

@@ -17,7 +17,13 @@ describe("text models: choosing a model and walking its fallback chain", () => {
     TEXT_FALLBACK_MODELS: "gemini-3.5-flash-lite",
   });
   const models = (provider: TextProvider, thinkingLevel: ThinkingLevel = "low") =>
-    new TextModels({ choices: modelChoices(config), providers: { gemini: provider }, thinkingLevel, logger });
+    new TextModels({
+      choices: modelChoices(config),
+      providers: { gemini: provider },
+      thinkingLevel,
+      maxOutputTokens: config.settings.MAX_OUTPUT_TOKENS,
+      logger,
+    });
   const request = (text: string, includeThoughts = false) => ({
     systemInstruction: "",
     contents: [{ role: "user" as const, text }],

@@ -16,6 +16,8 @@ interface TextModelsOptions {
   readonly providers: Partial<Readonly<Record<ModelProvider, TextProvider>>>;
   /** The level asked of models that accept one (`THINKING_LEVEL`). */
   readonly thinkingLevel: ThinkingLevel;
+  /** The most tokens one call may write, thinking included (`MAX_OUTPUT_TOKENS`). */
+  readonly maxOutputTokens: number;
   readonly logger: Logger;
 }
 
@@ -31,7 +33,7 @@ interface AnsweringEvent {
 export type TextModelEvent = TextStreamEvent | AnsweringEvent;
 
 /** What a chat asks of the text models, beyond the model itself. */
-export type TextRequest = Omit<TextGenerationRequest, "model" | "thinkingLevel" | "fallbackFrom">;
+export type TextRequest = Omit<TextGenerationRequest, "model" | "thinkingLevel" | "fallbackFrom" | "maxOutputTokens">;
 
 /**
  * The text models a chat can use: choosing one for a request, and streaming from it with its fallback chain. A
@@ -56,6 +58,11 @@ export class TextModels {
     return this.#options.choices.choose("text", requested, accepts);
   }
 
+  /** The most tokens one call to `entry` may write, thinking included. */
+  outputCap(entry: TextModelEntry): number {
+    return Math.min(this.#options.maxOutputTokens, entry.capabilities.maxOutputTokens ?? this.#options.maxOutputTokens);
+  }
+
   /** How a model runs here (`live` or `simulated`). */
   runOf(entry: TextModelEntry): ProviderRun {
     return this.#provider(entry).run;
@@ -77,6 +84,7 @@ export class TextModels {
       // A model without function calling answers in words alone.
       ...(tools !== undefined && functionCalling ? { tools } : {}),
       model: entry.id,
+      maxOutputTokens: this.outputCap(entry),
       ...(thinkingLevels.includes(thinkingLevel) ? { thinkingLevel } : {}),
       includeThoughts: request.includeThoughts === true && thoughtSummaries,
       ...(fallbackFrom === undefined ? {} : { fallbackFrom }),

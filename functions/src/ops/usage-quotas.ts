@@ -1,4 +1,4 @@
-import type { Transaction } from "../database/document-database.ts";
+import { readUserPlan, type PlanClaims, type Tier } from "./user-plan.ts";
 import { resourceExhausted } from "../errors/app-error.ts";
 import type { GenerationCheck } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
@@ -8,15 +8,6 @@ import { paths } from "../store/paths.ts";
  * are written together or not at all, so a refused or failed start costs nothing and parallel requests cannot
  * overshoot.
  */
-
-type Tier = "free" | "paid";
-
-/** The user's tier: the `tier` custom claim when present, else the `tier` field of `users/{uid}`, else free. */
-async function tierOf(transaction: Transaction, uid: string, claimTier: Tier | undefined): Promise<Tier> {
-  if (claimTier !== undefined) return claimTier;
-  const user = await transaction.get<{ tier?: unknown }>(paths.user(uid));
-  return user?.data.tier === "paid" ? "paid" : "free";
-}
 
 function monthKey(now: Date): { key: string; resetsAt: Date } {
   const year = now.getUTCFullYear();
@@ -33,12 +24,12 @@ function monthKey(now: Date): { key: string; resetsAt: Date } {
  */
 export function monthlyQuotaCheck(options: {
   readonly uid: string;
-  readonly claimTier: Tier | undefined;
+  readonly claims: PlanClaims;
   readonly limits: Readonly<Record<Tier, number>>;
   readonly now: Date;
 }): GenerationCheck {
   return async (transaction) => {
-    const tier = await tierOf(transaction, options.uid, options.claimTier);
+    const { tier } = await readUserPlan(transaction, options.uid, options.claims);
     const limit = options.limits[tier];
     if (limit === 0) return undefined;
     const { key, resetsAt } = monthKey(options.now);

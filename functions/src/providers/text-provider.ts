@@ -57,6 +57,8 @@ export interface TextGenerationRequest {
   readonly thinkingLevel?: ThinkingLevel;
   /** Stream the model's thought summaries as `thinking` events. */
   readonly includeThoughts?: boolean;
+  /** The most tokens the model may write, thinking included (what a budget reservation is sized by). */
+  readonly maxOutputTokens?: number;
   /** Tools the model may call; a call comes back as a `tool_call` event and ends the step. */
   readonly tools?: readonly ToolDeclaration[];
   /**

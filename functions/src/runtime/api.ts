@@ -12,6 +12,7 @@ import { healthRoutes } from "../http/routes/health-routes.ts";
 import { mediaRoutes } from "../http/routes/media-routes.ts";
 import { modelRoutes } from "../http/routes/model-routes.ts";
 import { uploadRoutes } from "../http/routes/upload-routes.ts";
+import { usageRoutes } from "../http/routes/usage-routes.ts";
 
 /** Every route of the `api` function. */
 function apiRoutes(services: Services): Route[] {
@@ -29,6 +30,7 @@ function apiRoutes(services: Services): Route[] {
     ...jobRoutes(services.jobs, services.blobs),
     ...uploadRoutes(services.uploads),
     ...adminRoutes(services.cleanup),
+    ...usageRoutes(services.usage, services.config.providers.gemini === "simulated" ? "simulated" : "live"),
     ...apiKeyRoutes(services.apiKeys),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
   ];

@@ -9,6 +9,7 @@ import type { ChatDeletion } from "../chat/chat-deletion.ts";
 import type { UploadService } from "../uploads/upload-service.ts";
 import type { StreamSlots } from "../ops/stream-slots.ts";
 import type { AccountService } from "../account/account-service.ts";
+import type { UsageReport } from "../account/usage-report.ts";
 import { deliveryBudget } from "../jobs/delivery-budget.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -23,6 +24,9 @@ import { configuredProviderOf, type RuntimeConfig } from "../config/runtime-conf
 import { ModelChoices } from "../models/model-choices.ts";
 import type { ModelProvider } from "../models/model-entry.ts";
 import { TextModels } from "../models/text-models.ts";
+import { MICROS_PER_USD, Pricing } from "../models/pricing.ts";
+import type { TierBudgets } from "../ops/budget-check.ts";
+import { AnswerCost } from "../chat/answer-cost.ts";
 import { requestLimits, SECRET_SETTINGS } from "../config/settings.ts";
 import type { BuiltInTool } from "../contract/tool-names.ts";
 import type { ToolRegistry } from "../tools/tool-registry.ts";
@@ -64,6 +68,8 @@ export interface Services {
   readonly history: HistoryService;
   /** Account deletion and export. */
   readonly accounts: AccountService;
+  /** Spending reports and per-user budgets. */
+  readonly usage: UsageReport;
   /** Each user's open streams, capped across instances. */
   readonly streamSlots: StreamSlots;
   /** Users' uploads, counted against the daily limits. */
@@ -372,6 +378,11 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   const callers = new CallerAuthorization({ verifier, apiKeys, appCheck, logger });
   for (const warning of config.modelWarnings) logger.warn("configured model is deprecated", { ...warning });
   const choices = modelChoices(config);
+  const pricing = new Pricing(config.prices);
+  const budgets: TierBudgets = {
+    free: Math.round(settings.BUDGET_FREE_USD * MICROS_PER_USD),
+    paid: Math.round(settings.BUDGET_PAID_USD * MICROS_PER_USD),
+  };
   const activeStreams = new ActiveStreams();
   const [{ ChatService }, { HistoryService }, { Grounder }, { RateLimiter }] = await Promise.all([
     import("../chat/chat-service.ts"),
@@ -416,6 +427,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     images,
     videos,
     models: choices,
+    pricing,
     options: {
       image: { maskFeatherPx: settings.EDIT_MASK_FEATHER_PX, thumbnailMaxPx: settings.THUMBNAIL_MAX_PX },
       video: {
@@ -442,6 +454,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
         monthly: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
         activeJobsPerUser: settings.RATE_LIMIT_USER_ACTIVE_JOBS,
         activeJobsPerChat: settings.RATE_LIMIT_CONVERSATION_TASKS,
+        budgets,
       },
       inputImage: { maxBytes: settings.MAX_IMAGE_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION },
       requestRetentionDays: settings.REQUEST_RETENTION_DAYS,
@@ -449,6 +462,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     logger,
     now,
     models: choices,
+    pricing,
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
@@ -469,9 +483,11 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
           ? await textProviders(config)
           : { gemini: options.textProvider, "openai-compatible": options.textProvider },
       thinkingLevel: settings.THINKING_LEVEL,
+      maxOutputTokens: settings.MAX_OUTPUT_TOKENS,
       logger,
     }),
     grounder,
+    cost: new AnswerCost(pricing, settings.TAVILY_SEARCH_DEPTH),
     ...(tools === undefined ? {} : { tools }),
     logger,
     activeStreams,
@@ -479,6 +495,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
       limits: requestLimits(settings),
       quotas: {
         monthly: { free: settings.RATE_LIMIT_FREE, paid: settings.RATE_LIMIT_PAID },
+        budgets,
         groundingPerHour: settings.TAVILY_MAX_QUERIES_PER_HOUR,
       },
       attachmentLimits: { maxBytes: settings.MAX_ATTACHMENT_SIZE_BYTES, maxDimension: settings.MAX_IMAGE_DIMENSION },
@@ -496,12 +513,15 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     now,
   });
 
-  const [{ ChatDeletion }, { UploadService }, { StreamSlots }, { AccountService }] = await Promise.all([
-    import("../chat/chat-deletion.ts"),
-    import("../uploads/upload-service.ts"),
-    import("../ops/stream-slots.ts"),
-    import("../account/account-service.ts"),
-  ]);
+  const [{ ChatDeletion }, { UploadService }, { StreamSlots }, { AccountService }, { UsageReport }] = await Promise.all(
+    [
+      import("../chat/chat-deletion.ts"),
+      import("../uploads/upload-service.ts"),
+      import("../ops/stream-slots.ts"),
+      import("../account/account-service.ts"),
+      import("../account/usage-report.ts"),
+    ],
+  );
   const uploads = new UploadService({
     database,
     blobs,
@@ -552,6 +572,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     chatDeletion,
     uploads,
     accounts,
+    usage: new UsageReport({ database, budgets, now }),
     // A lease long enough that renewals (every half) stay rare; a dead instance's slots free within it.
     streamSlots: new StreamSlots(database, { max: settings.MAX_OPEN_STREAMS_PER_USER, leaseMs: 60_000, now }),
     cleanup: new CleanupService({

@@ -22,6 +22,10 @@ export const paths = {
   request: (uid: string, requestId: string) => `users/${segment(uid)}/requests/${segment(requestId)}`,
   jobs: (uid: string) => `users/${segment(uid)}/jobs`,
   job: (uid: string, jobId: string) => `users/${segment(uid)}/jobs/${segment(jobId)}`,
+  usage: (uid: string) => `users/${segment(uid)}/usage`,
+  /** A month's spending ledger (`YYYY-MM`); the labelled simulations keep theirs apart. */
+  usageMonth: (uid: string, month: string, provider: "live" | "simulated") =>
+    `users/${segment(uid)}/usage/${segment(provider === "live" ? month : `${month}-simulated`)}`,
   counter: (uid: string, name: string) => `users/${segment(uid)}/counters/${segment(name)}`,
   /**
    * A deleted account's tombstone: refuses work from its still-valid tokens, and tells the sweep to purge once

@@ -162,6 +162,30 @@ export const queries = {
     orderBy: [{ field: "completed_at", direction: "asc" }],
     limit,
   }),
+
+  /** A user's spending ledgers, every month (the account export). */
+  usageMonthsOfUser: (uid: string, limit: number): Query => ({ collection: paths.usage(uid), limit }),
+
+  /** Every user's spending ledger for one month and provider run, biggest spender first (the admin report). */
+  usageByMonth: (
+    month: string,
+    provider: "live" | "simulated",
+    limit: number,
+    startAfter?: readonly unknown[],
+  ): Query => ({
+    collection: "usage",
+    group: true,
+    where: [
+      { field: "month", op: "==", value: month },
+      { field: "provider", op: "==", value: provider },
+    ],
+    orderBy: [
+      { field: "spent_micros", direction: "desc" },
+      { field: "uid", direction: "asc" },
+    ],
+    limit,
+    ...(startAfter === undefined ? {} : { startAfter }),
+  }),
 } as const;
 
 type QueryName = keyof typeof queries;
@@ -185,4 +209,6 @@ export const QUERY_EXAMPLES: Readonly<Record<QueryName, Query>> = {
   accountsToPurgeAgain: queries.accountsToPurgeAgain(when, 10),
   jobsWithExpiredMedia: queries.jobsWithExpiredMedia(when, 10),
   apiKeysNewestFirst: queries.apiKeysNewestFirst(10),
+  usageMonthsOfUser: queries.usageMonthsOfUser("u", 10),
+  usageByMonth: queries.usageByMonth("2026-12", "live", 10, [0, "u"]),
 };

@@ -1,4 +1,5 @@
-import type { Citation, Usage } from "../contract/chat-events.ts";
+import type { Citation } from "../contract/chat-events.ts";
+import type { ChargeRecord, UsageRecord } from "./usage-ledger.ts";
 import type {
   ApiKeyScope,
   Attachment,
@@ -79,7 +80,10 @@ export interface MessageRecord {
   readonly progress?: number;
   readonly error?: string;
   readonly error_code?: string;
-  readonly usage?: Usage;
+  /** The receipt (for a media message, copied from its job). */
+  readonly usage?: UsageRecord;
+  /** A chat answer's budget reservation, until the answer ends and settles it. */
+  readonly charge?: ChargeRecord;
   readonly latency_ms?: number;
   readonly finish_reason?: string;
   /**
@@ -193,6 +197,10 @@ export interface JobRecord {
   readonly error?: string;
   readonly error_code?: string;
   readonly media_deleted?: boolean;
+  /** The receipt, once done (a failed job costs nothing). */
+  readonly usage?: UsageRecord;
+  /** The budget reservation, until the job ends and settles it. */
+  readonly charge?: ChargeRecord;
   /** A masked edit whose result was put back through the mask: outside it the input's pixels are kept. */
   readonly mask_applied?: boolean;
   /**

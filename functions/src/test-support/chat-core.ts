@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import { FileBlobStore } from "../blobs/file-blob-store.ts";
+import { AnswerCost } from "../chat/answer-cost.ts";
+import { Pricing } from "../models/pricing.ts";
 import { ActiveStreams } from "../chat/active-streams.ts";
 import { ChatService, type ChatOptions } from "../chat/chat-service.ts";
 import { loadRuntimeConfig } from "../config/runtime-config.ts";
@@ -33,7 +35,7 @@ export const TEST_CHAT_OPTIONS: ChatOptions = {
     imageMaxCount: 4,
     videoMaxDurationSeconds: 8,
   },
-  quotas: { monthly: { free: 0, paid: 0 }, groundingPerHour: 20 },
+  quotas: { monthly: { free: 0, paid: 0 }, budgets: { free: 0, paid: 0 }, groundingPerHour: 20 },
   attachmentLimits: { maxBytes: 4_000, maxDimension: 4_096 },
   requestRetentionDays: 7,
   context: { maxMessages: 20, maxCharacters: 24_000 },
@@ -124,9 +126,11 @@ export async function openChatCore(setup: ChatCoreSetup): Promise<ChatCore> {
         }),
       },
       thinkingLevel: "low",
+      maxOutputTokens: config.settings.MAX_OUTPUT_TOKENS,
       logger,
     }),
     grounder: new Grounder(new SimulatedSearchProvider(), { depth: "advanced", maxResults: 5 }),
+    cost: new AnswerCost(new Pricing(config.prices), "advanced"),
     logger,
     activeStreams,
     options,

@@ -27,6 +27,8 @@ export interface ToolOutcome {
   readonly response: Readonly<Record<string, unknown>>;
   /** Web sources the answer may now cite, numbered from the context's `nextSourceIndex`. */
   readonly sources?: readonly GroundingSource[];
+  /** Web searches the call made (priced on the answer's receipt). */
+  readonly searchQueries?: number;
 }
 
 /** A web source found by a tool: a search result and the `[n]` the answer cites it with. */

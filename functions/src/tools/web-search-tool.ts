@@ -48,6 +48,7 @@ export function webSearchTool(dependencies: WebSearchToolDependencies): ChatTool
         ok: true,
         summary: `${String(sources.length)} web sources found`,
         sources,
+        searchQueries: 1,
         response: {
           ok: true,
           results: sources.map((source) => ({

@@ -1,5 +1,6 @@
 import type { ChatDeletion } from "../../chat/chat-deletion.ts";
-import type { HistoryService, Page } from "../../chat/history-service.ts";
+import type { HistoryService } from "../../chat/history-service.ts";
+import { pageOf } from "./page-query.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
 import type { RequestContext } from "../request-context.ts";
@@ -14,7 +15,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
       path: "/history/chats",
       access: "history:read",
       handle: async (context) => {
-        const result = await history.listChats(context.caller.uid, page(context, 20, 100));
+        const result = await history.listChats(context.caller.uid, pageOf(context, 20, 100));
         context.sendJson(200, { ok: true, ...result } satisfies ChatList);
       },
     },
@@ -25,7 +26,7 @@ export function historyRoutes(history: HistoryService, deletion: ChatDeletion): 
       handle: async (context) => {
         const chatId = chatIdOf(context);
         context.logFields.chat_id = chatId;
-        const result = await history.getChat(context.caller.uid, chatId, page(context, 50, 200));
+        const result = await history.getChat(context.caller.uid, chatId, pageOf(context, 50, 200));
         context.sendJson(200, { ok: true, ...result } satisfies ChatHistory);
       },
     },
@@ -53,14 +54,4 @@ function chatIdOf(context: RequestContext): string {
   const chatId = context.params.chatId ?? "";
   if (!CLIENT_ID_PATTERN.test(chatId)) throw invalidArgument("Invalid chat_id.", { chat_id: "Not a chat id" });
   return chatId;
-}
-
-function page(context: RequestContext, defaultLimit: number, maximum: number): Page {
-  const rawLimit = context.query.get("limit");
-  const limit = rawLimit === null ? defaultLimit : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maximum) {
-    throw invalidArgument("Invalid limit.", { limit: `A whole number from 1 to ${maximum}` });
-  }
-  const cursor = context.query.get("cursor");
-  return { limit, cursor: cursor === null || cursor === "" ? undefined : cursor };
 }

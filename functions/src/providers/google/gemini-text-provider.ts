@@ -127,6 +127,8 @@ function configOf(request: TextGenerationRequest, signal: AbortSignal): Generate
   return {
     systemInstruction: request.systemInstruction,
     abortSignal: signal,
+    // On Gemini 3 the cap covers thinking and answer together.
+    ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
     ...(Object.keys(thinking).length === 0 ? {} : { thinkingConfig: thinking }),
     ...(tools.length === 0
       ? {}

@@ -129,6 +129,10 @@ export class OpenAiCompatibleTextProvider implements TextProvider {
           messages: messagesOf(request),
           stream: true,
           stream_options: { include_usage: true },
+          // `max_tokens`, though OpenAI's own API prefers `max_completion_tokens`: every compatible server
+          // (Ollama, vLLM, OpenRouter) takes the older name, and not all of them the newer one.
+          // eslint-disable-next-line @typescript-eslint/no-deprecated
+          ...(request.maxOutputTokens === undefined ? {} : { max_tokens: request.maxOutputTokens }),
         },
         { signal: deadline.signal },
       );

@@ -1,0 +1,100 @@
+import { resourceExhausted } from "../errors/app-error.ts";
+import type { GenerationCheck } from "../store/begin-generation.ts";
+import { paths } from "../store/paths.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import {
+  extendCharge,
+  ledgerPeriod,
+  readUsageMonth,
+  withReservation,
+  type ChargeRecord,
+} from "../store/usage-ledger.ts";
+import { readUserPlan, type PlanClaims, type Tier } from "./user-plan.ts";
+
+/** Monthly budgets by tier, in micro-dollars; 0 is no money limit. */
+export interface TierBudgets {
+  readonly free: number;
+  readonly paid: number;
+}
+
+/** The user's monthly budget in micro-dollars (their own, else their tier's), or undefined for none. */
+export function budgetOf(plan: { readonly tier: Tier; readonly budgetMicros?: number }, budgets: TierBudgets) {
+  if (plan.budgetMicros !== undefined) return plan.budgetMicros;
+  const tierBudget = budgets[plan.tier];
+  return tierBudget === 0 ? undefined : tierBudget;
+}
+
+const dollars = (micros: number) => micros / 1_000_000;
+
+/**
+ * Reserves a generation's most expensive outcome (`charge`) against the user's monthly budget, inside the
+ * transaction that starts it: the reservation and the generation's documents are written together or not at
+ * all, and concurrent requests of one user serialise on the month's ledger document, so they cannot overspend.
+ * A request that does not fit is refused with `429` and `details.reason: "budget"` before anything is written.
+ */
+export function budgetCheck(options: {
+  readonly uid: string;
+  readonly claims: PlanClaims;
+  readonly budgets: TierBudgets;
+  readonly charge: ChargeRecord;
+  readonly now: Date;
+}): GenerationCheck {
+  const { uid, charge, now } = options;
+  return async (transaction) => {
+    const plan = await readUserPlan(transaction, uid, options.claims);
+    const ledger = await readUsageMonth(transaction, uid, charge.month, charge.provider, now);
+    const budget = budgetOf(plan, options.budgets);
+    const committed = ledger.spent_micros + ledger.reserved_micros;
+    if (budget !== undefined && committed + charge.reserved_micros > budget) {
+      const { end } = ledgerPeriod(now);
+      const remaining = Math.max(0, budget - committed);
+      throw resourceExhausted(
+        `This request may cost up to $${dollars(charge.reserved_micros).toFixed(4)}, more than the ` +
+          `$${dollars(remaining).toFixed(4)} left of your monthly budget of $${dollars(budget).toFixed(2)}. ` +
+          `The budget renews at ${end.toISOString()}.`,
+        (end.getTime() - now.getTime()) / 1000,
+        {
+          reason: "budget",
+          budget_usd: dollars(budget),
+          remaining_usd: dollars(remaining),
+          needed_usd: dollars(charge.reserved_micros),
+          resets_at: end.toISOString(),
+        },
+      );
+    }
+    const reserved = withReservation(ledger, charge, now);
+    return (writer) => writer.set(paths.usageMonth(uid, charge.month, charge.provider), reserved);
+  };
+}
+
+/**
+ * Reserves `micros` more for a generation already running (another round of tool calls), if the user's budget
+ * still has room: the ledger and the record's `charge` move together. False when it does not fit (the caller
+ * ends the generation there, keeping what it made); true also for a record that holds no charge (nothing to
+ * extend: it predates budgets, or it has already been settled).
+ */
+export async function extendWithinBudget(
+  database: DocumentDatabase,
+  options: {
+    readonly uid: string;
+    readonly claims: PlanClaims;
+    readonly budgets: TierBudgets;
+    /** The message or job that holds the charge. */
+    readonly recordPath: string;
+    readonly micros: number;
+    readonly now: Date;
+  },
+): Promise<boolean> {
+  const { uid, recordPath, micros, now } = options;
+  return database.transaction(async (transaction) => {
+    const charge = (await transaction.get<{ charge?: ChargeRecord }>(recordPath))?.data.charge;
+    if (charge === undefined) return true;
+    const plan = await readUserPlan(transaction, uid, options.claims);
+    const { ledger, write } = await extendCharge(transaction, uid, charge, micros, now);
+    const budget = budgetOf(plan, options.budgets);
+    if (budget !== undefined && ledger.spent_micros + ledger.reserved_micros + micros > budget) return false;
+    write(transaction);
+    transaction.update(recordPath, { charge: { ...charge, reserved_micros: charge.reserved_micros + micros } });
+    return true;
+  });
+}

@@ -1,0 +1,163 @@
+import type { Transaction } from "../database/document-database.ts";
+import type { Usage } from "../contract/chat-events.ts";
+import type { ProviderRun } from "../contract/resources.ts";
+import { paths } from "./paths.ts";
+
+/**
+ * The money side of a generation. Each generation **reserves** its most expensive outcome in the transaction
+ * that starts it (the reservation is kept on its message or job as a {@link ChargeRecord}), and is **settled**
+ * in the transaction that ends it: the reservation is released and the real cost spent. Whoever ends it (the
+ * generator, a stop, the sweep, a cancellation) settles it, once: the charge leaves the record in the same
+ * write. A failed generation costs nothing.
+ *
+ * The ledger is one document per user, month and provider run (`users/{uid}/usage/2026-12`, and
+ * `2026-12-simulated` for the labelled offline simulations, which never mix with real spending). Amounts are
+ * integer micro-dollars, so a month's total is exactly the sum of its receipts.
+ */
+
+export type UsageKind = "text" | "image" | "video" | "search";
+
+/** A reservation held by an unfinished generation. */
+export interface ChargeRecord {
+  /** The ledger month (`YYYY-MM`, UTC) and day (`YYYY-MM-DD`) the generation started in: it is settled there. */
+  readonly month: string;
+  readonly day: string;
+  readonly provider: ProviderRun;
+  readonly kind: Exclude<UsageKind, "search">;
+  readonly reserved_micros: number;
+}
+
+/** A receipt as stored: the usage and its cost in micro-dollars (the search part of it apart). */
+export interface UsageRecord extends Omit<Usage, "cost_usd"> {
+  readonly cost_micros: number;
+  /** The part of `cost_micros` that paid for web searches. */
+  readonly search_micros?: number;
+}
+
+interface DayTotals {
+  readonly cost_micros: number;
+  readonly requests: number;
+}
+
+/** `users/{uid}/usage/{month}[-simulated]`. */
+export interface UsageMonthRecord {
+  readonly uid: string;
+  readonly month: string;
+  readonly provider: ProviderRun;
+  /** Held by generations still running. */
+  readonly reserved_micros: number;
+  /** Spent by finished ones: the sum of their receipts. */
+  readonly spent_micros: number;
+  /** Generations started. */
+  readonly requests: number;
+  readonly by_kind: Readonly<Record<UsageKind, number>>;
+  /** By day of the month (`YYYY-MM-DD`). */
+  readonly days: Readonly<Record<string, DayTotals>>;
+  readonly updated_at: Date;
+}
+
+/** The ledger month and day of a moment (UTC), and when that month ends. */
+export function ledgerPeriod(at: Date): { month: string; day: string; start: Date; end: Date } {
+  const year = at.getUTCFullYear();
+  const month = at.getUTCMonth();
+  return {
+    month: `${String(year)}-${String(month + 1).padStart(2, "0")}`,
+    day: at.toISOString().slice(0, 10),
+    start: new Date(Date.UTC(year, month, 1)),
+    end: new Date(Date.UTC(year, month + 1, 1)),
+  };
+}
+
+export function emptyMonth(uid: string, month: string, provider: ProviderRun, now: Date): UsageMonthRecord {
+  return {
+    uid,
+    month,
+    provider,
+    reserved_micros: 0,
+    spent_micros: 0,
+    requests: 0,
+    by_kind: { text: 0, image: 0, video: 0, search: 0 },
+    days: {},
+    updated_at: now,
+  };
+}
+
+export async function readUsageMonth(
+  transaction: Pick<Transaction, "get">,
+  uid: string,
+  month: string,
+  provider: ProviderRun,
+  now: Date,
+): Promise<UsageMonthRecord> {
+  const found = await transaction.get<UsageMonthRecord>(paths.usageMonth(uid, month, provider));
+  return found?.data ?? emptyMonth(uid, month, provider, now);
+}
+
+/** The ledger with `charge` reserved and one more request counted on its day. */
+export function withReservation(ledger: UsageMonthRecord, charge: ChargeRecord, now: Date): UsageMonthRecord {
+  const day = ledger.days[charge.day] ?? { cost_micros: 0, requests: 0 };
+  return {
+    ...ledger,
+    reserved_micros: ledger.reserved_micros + charge.reserved_micros,
+    requests: ledger.requests + 1,
+    days: { ...ledger.days, [charge.day]: { ...day, requests: day.requests + 1 } },
+    updated_at: now,
+  };
+}
+
+/**
+ * Reads the ledger a charge was reserved in and returns the write that settles it: the reservation released,
+ * `usage` (nothing when undefined: a failure) spent on the charge's day and kinds. Reads first, as Firestore
+ * transactions require; the caller removes the charge from its record in the same transaction.
+ */
+export async function settleCharge(
+  transaction: Transaction,
+  uid: string,
+  charge: ChargeRecord,
+  usage: UsageRecord | undefined,
+  now: Date,
+): Promise<(transaction: Transaction) => void> {
+  const ledger = await readUsageMonth(transaction, uid, charge.month, charge.provider, now);
+  const cost = usage?.cost_micros ?? 0;
+  const search = Math.min(usage?.search_micros ?? 0, cost);
+  const day = ledger.days[charge.day] ?? { cost_micros: 0, requests: 0 };
+  const settled: UsageMonthRecord = {
+    ...ledger,
+    reserved_micros: Math.max(0, ledger.reserved_micros - charge.reserved_micros),
+    spent_micros: ledger.spent_micros + cost,
+    by_kind: {
+      ...ledger.by_kind,
+      [charge.kind]: ledger.by_kind[charge.kind] + cost - search,
+      search: ledger.by_kind.search + search,
+    },
+    days: { ...ledger.days, [charge.day]: { ...day, cost_micros: day.cost_micros + cost } },
+    updated_at: now,
+  };
+  return (writer) => writer.set(paths.usageMonth(uid, charge.month, charge.provider), settled);
+}
+
+/** Moves more of a running generation's expected cost into its reservation (a further round of tool calls). */
+export async function extendCharge(
+  transaction: Transaction,
+  uid: string,
+  charge: ChargeRecord,
+  micros: number,
+  now: Date,
+): Promise<{ ledger: UsageMonthRecord; write: (transaction: Transaction) => void }> {
+  const ledger = await readUsageMonth(transaction, uid, charge.month, charge.provider, now);
+  const extended: UsageMonthRecord = { ...ledger, reserved_micros: ledger.reserved_micros + micros, updated_at: now };
+  return { ledger, write: (writer) => writer.set(paths.usageMonth(uid, charge.month, charge.provider), extended) };
+}
+
+/** A failed generation's receipt: what it used, at no cost. */
+export function freeOfCharge(usage: UsageRecord | undefined): UsageRecord | undefined {
+  if (usage === undefined) return undefined;
+  const { search_micros: _search, ...rest } = usage;
+  return { ...rest, cost_micros: 0 };
+}
+
+/** A receipt as clients see it: dollars, not micro-dollars. */
+export function usageView(usage: UsageRecord): Usage {
+  const { cost_micros, search_micros: _search, ...counts } = usage;
+  return { ...counts, cost_usd: cost_micros / 1_000_000 };
+}
