@@ -31,10 +31,19 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
     "floor-batched": await startContender("floor-batched", environment),
     peer: await startContender("peer", environment),
     ours: await startContender("ours", { ...environment, ...context.oursEnvironment() }),
+    // The same server with no trace recorded: the per-token cost of tracing is the difference.
+    "ours-untraced": await startContender("ours", {
+      ...environment,
+      ...context.oursEnvironment(),
+      TRACE_SAMPLE_RATIO: "0",
+    }),
   };
   const request = (kind: string, index: number) => ({
     url: `${contenders[kind]?.url ?? ""}${kind === "peer" ? "/api/chat" : "/chat/stream"}`,
-    headers: (kind === "ours" ? { Authorization: `Bearer ${context.idToken(index)}` } : {}) as Record<string, string>,
+    headers: (kind.startsWith("ours") ? { Authorization: `Bearer ${context.idToken(index)}` } : {}) as Record<
+      string,
+      string
+    >,
     body: { message: "Relay a long answer, please.", request_id: `bench-${randomUUID()}` },
   });
 
@@ -68,7 +77,7 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
 
   try {
     for (const kind of Object.keys(contenders)) await measure(kind, 10);
-    const kinds = ["floor", "floor-batched", "peer", "ours"];
+    const kinds = ["floor", "floor-batched", "peer", "ours", "ours-untraced"];
     const measured: Record<string, Record<number, RoundMeasure[]>> = {};
     for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
       for (const concurrency of concurrencies) {
@@ -98,6 +107,8 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
       const batched = summary("floor-batched", concurrency);
       const peer = summary("peer", concurrency);
       const ours = summary("ours", concurrency);
+      const untraced = summary("ours-untraced", concurrency);
+      const tracing = round(ours.cpuPerThousandTokensMs / untraced.cpuPerThousandTokensMs);
       const versusFloor = round(ours.cpuPerThousandTokensMs / floor.cpuPerThousandTokensMs);
       const versusBatched = round(ours.cpuPerThousandTokensMs / batched.cpuPerThousandTokensMs);
       const versusPeer = round(ours.cpuPerThousandTokensMs / peer.cpuPerThousandTokensMs);
@@ -106,6 +117,7 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
         ["floor, batched per tick", batched],
         ["peer (AI SDK)", peer],
         ["ours", ours],
+        ["ours, tracing off", untraced],
       ] as const) {
         rows.push([
           concurrency,
@@ -115,7 +127,11 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
           value.firstEventP99Ms,
           value.doneP50Ms,
           value.failures,
-          kind === "ours" ? `${String(versusFloor)} / ${String(versusBatched)} / ${String(versusPeer)}` : "",
+          kind === "ours"
+            ? `${String(versusFloor)} / ${String(versusBatched)} / ${String(versusPeer)}`
+            : kind === "ours, tracing off"
+              ? `tracing on ÷ off: ${String(tracing)}`
+              : "",
         ]);
       }
       data[`concurrency_${String(concurrency)}`] = {
@@ -126,13 +142,15 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
         ours_over_floor: versusFloor,
         ours_over_floor_batched: versusBatched,
         ours_over_peer: versusPeer,
+        ours_untraced: untraced,
+        tracing_on_over_off: tracing,
       };
       budgets.push(
         { name: `CPU per token, ours/floor, ${String(concurrency)} streams`, value: versusFloor, limit: 1.5 },
         { name: `CPU per token, ours/peer, ${String(concurrency)} streams`, value: versusPeer, limit: 1.0 },
         {
           name: `failed streams, ${String(concurrency)} streams`,
-          value: floor.failures + peer.failures + ours.failures,
+          value: floor.failures + peer.failures + ours.failures + untraced.failures,
           limit: 0,
         },
       );

@@ -12,6 +12,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["contract"],
   ["errors"],
   ["logging"],
+  ["telemetry"],
   ["database", "blobs", "queue", "media"],
   ["providers"],
   ["store"],

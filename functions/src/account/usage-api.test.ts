@@ -310,6 +310,28 @@ describe("usage, receipts and budgets", function () {
     assert.ok((ledger?.spent_micros ?? 0) <= 150_000);
   });
 
+  it("charges what an answer had used when its chat is deleted mid-answer, releasing the rest", async () => {
+    const user = await newUser();
+    const stream = await openSse(`${server.url}/chat/stream`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ message: "tell me a long story simulate:slow" }),
+    });
+    const meta = await stream.waitFor((event) => event.event === "meta");
+    const { chat_id, message_id } = JSON.parse(meta.data) as { chat_id: string; message_id: string };
+    // The answer's receipt so far is written with its content.
+    await until(
+      async () => (await server.services.database.get<{ usage?: unknown }>(paths.message(user.uid, message_id)))?.data,
+      (message) => message?.usage !== undefined,
+      { timeoutMs: 10_000, what: "the receipt so far" },
+    );
+    assert.equal((await call(user, "DELETE", `/history/chats/${chat_id}`)).status, 200);
+    await stream.finished;
+    const ledger = await ledgerOf(user.uid);
+    assert.equal(ledger?.reserved_micros, 0);
+    assert.ok(ledger.spent_micros > 0, "what was streamed is paid for");
+  });
+
   it("settles the reservation of an answer whose server died, when the sweep ends it", async () => {
     const user = await newUser();
     const { database } = server.services;
@@ -348,15 +370,17 @@ describe("usage, receipts and budgets", function () {
       model: "gemini-3.8-flash",
       provider: "simulated",
       charge,
+      // The receipt its generator had written with its content, before it died.
+      usage: { input_tokens: 40, output_tokens: 3, cost_micros: 42 },
     });
     await server.services.cleanup.sweep();
     const message = (await database.get<Record<string, unknown>>(paths.message(user.uid, "msg-crashed")))?.data;
-    // Ended as the sweep ends any silent answer, with nothing reported by a provider: nothing spent.
+    // Ended as the sweep ends any silent answer: what it had used is spent, the rest released.
     assert.equal(message?.status, "aborted");
     assert.equal(message.charge, undefined);
     const ledger = await ledgerOf(user.uid);
     assert.equal(ledger?.reserved_micros, 0);
-    assert.equal(ledger.spent_micros, 0);
+    assert.equal(ledger.spent_micros, 42);
   });
 
   it("refuses negative, absurd or malformed budgets, and non-admins", async () => {
@@ -376,6 +400,12 @@ describe("usage, receipts and budgets", function () {
   });
 
   it("ranks users by spend for admins, a page at a time", async () => {
+    // Three users who spent different amounts (more may have spent in the tests before).
+    for (const count of [1, 2, 3]) {
+      const user = await newUser();
+      const image = await call(user, "POST", "/image/generate", { prompt: "a heron", count });
+      await finishedJob(user, String(image.body.job_id));
+    }
     const month = ledgerPeriod(new Date()).month;
     const first = await call(admin, "GET", `/admin/usage?month=${month}&provider=simulated&limit=2`);
     assert.equal(first.status, 200, JSON.stringify(first.body));

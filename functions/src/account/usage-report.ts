@@ -60,6 +60,11 @@ export class UsageReport {
     };
   }
 
+  /** The current ledger month (`YYYY-MM`, UTC). */
+  currentMonth(): string {
+    return ledgerPeriod(new Date(this.#options.now())).month;
+  }
+
   /** Every user's spending in `month` (`YYYY-MM`), biggest first, a page at a time. */
   async ranking(month: string, provider: ProviderRun, limit: number, cursor: string | undefined): Promise<AdminUsage> {
     const start = new Date(`${month}-01T00:00:00.000Z`);

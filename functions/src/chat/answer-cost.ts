@@ -17,8 +17,8 @@ import type { UsageRecord } from "../store/usage-ledger.ts";
 const CHARACTERS_PER_TOKEN = 3;
 /** What Gemini 3 counts a picture as at its default media resolution (an upper estimate). */
 const TOKENS_PER_IMAGE = 1_120;
-/** A grounded answer's sources, as the instruction carries them (results are cut to 1,500 characters). */
-const TOKENS_PER_SEARCH_CONTEXT = 4_000;
+/** A grounded answer's sources, as the instruction carries them: each result cut to 1,500 characters. */
+const CHARACTERS_PER_SEARCH_RESULT = 1_500;
 /** An answer the provider never gave a count for (stopped midway): about four characters a token. */
 const CHARACTERS_PER_OUTPUT_TOKEN = 4;
 
@@ -45,12 +45,17 @@ export function firstRoundInputTokens(input: {
   readonly message: string;
   readonly historyCharacters: number;
   readonly images: number;
-  readonly grounded: boolean;
+  /** Search results a grounded answer's instruction carries (0 for an answer that is not grounded). */
+  readonly searchResults: number;
 }): number {
   return (
-    estimatedTokens(input.systemInstruction.length + input.message.length + input.historyCharacters) +
-    input.images * TOKENS_PER_IMAGE +
-    (input.grounded ? TOKENS_PER_SEARCH_CONTEXT : 0)
+    estimatedTokens(
+      input.systemInstruction.length +
+        input.message.length +
+        input.historyCharacters +
+        input.searchResults * CHARACTERS_PER_SEARCH_RESULT,
+    ) +
+    input.images * TOKENS_PER_IMAGE
   );
 }
 
@@ -79,6 +84,11 @@ export class AnswerCost {
       ...models.map((entry) => this.#pricing.text(entry.id, { inputTokens, outputTokens: outputCap(entry) }, at)),
     );
     return call + this.#pricing.searches(this.#searchDepth, searches, at);
+  }
+
+  /** One web search at the server's depth. */
+  search(at: Date): number {
+    return this.#pricing.searches(this.#searchDepth, 1, at);
   }
 
   /**

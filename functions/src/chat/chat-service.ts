@@ -1,3 +1,4 @@
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import { assertBlobPath, type BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
@@ -98,6 +99,7 @@ interface ChatServiceDependencies {
   readonly logger: Logger;
   readonly activeStreams: ActiveStreams;
   readonly options: ChatOptions;
+  readonly telemetry: Telemetry;
   readonly now: () => number;
 }
 
@@ -172,7 +174,7 @@ export class ChatService {
           message: turn.message,
           historyCharacters: options.context.maxCharacters,
           images: images.length,
-          grounded: turn.grounding,
+          searchResults: turn.grounding ? grounder.maxResults : 0,
         }),
         turn.grounding ? 1 : 0,
         at,
@@ -530,21 +532,26 @@ export class ChatService {
   ): (signal: AbortSignal) => AsyncIterable<AnswerEvent> {
     const { text, tools, options, database, cost, now } = this.#dependencies;
     const systemInstruction = turn.request.systemInstruction;
-    const affordRound = async (model: TextModelEntry, contents: readonly ConversationTurn[]) =>
+    const reserve = (micros: number) =>
       extendWithinBudget(database, {
         uid: user.uid,
         claims: user,
         budgets: options.quotas.budgets,
         recordPath: paths.message(user.uid, message.message_id),
-        micros: cost.reservation(
+        micros,
+        now: new Date(now()),
+      });
+    const affordRound = (model: TextModelEntry, contents: readonly ConversationTurn[]) =>
+      reserve(
+        cost.reservation(
           [model],
           (entry) => text.outputCap(entry),
           estimatedInputTokens(systemInstruction, contents),
           0,
           message.created_at,
         ),
-        now: new Date(now()),
-      });
+      );
+    const reserveSearch = () => reserve(cost.search(message.created_at));
     return (signal) =>
       toolLoop(
         {
@@ -553,7 +560,7 @@ export class ChatService {
           affordRound,
           ...(tools === undefined ? {} : { tools }),
           maxSteps: options.tools.maxSteps,
-          context: { user, chatId: message.chat_id, messageId: message.message_id },
+          context: { user, chatId: message.chat_id, messageId: message.message_id, reserveSearch },
         },
         signal,
       );
@@ -583,12 +590,13 @@ export class ChatService {
   }
 
   #session(input: ConstructorParameters<typeof StreamSession>[1]): StreamSession {
-    const { database, logger, activeStreams, options, now } = this.#dependencies;
+    const { database, logger, activeStreams, options, now, telemetry } = this.#dependencies;
     return new StreamSession(
       {
         database,
         logger,
         activeStreams,
+        telemetry,
         now,
         approvalTimeoutMs: options.tools.approvalTimeoutMs,
         timing: {

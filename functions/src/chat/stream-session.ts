@@ -1,3 +1,5 @@
+import { SpanStatusCode } from "@opentelemetry/api";
+import { attributes, inSpan, type Telemetry } from "../telemetry/telemetry.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { AppError } from "../errors/app-error.ts";
 import { toAppError } from "../errors/error-mapping.ts";
@@ -78,6 +80,7 @@ interface StreamSessionDependencies {
   readonly timing: StreamTiming;
   /** How long an answer waits for the user's approval of a tool call. */
   readonly approvalTimeoutMs: number;
+  readonly telemetry: Telemetry;
   readonly now: () => number;
 }
 
@@ -125,6 +128,9 @@ export class StreamSession implements ActiveStream {
   /** Tokens used, as the provider last reported them (for every round so far), and web searches made. */
   #usage: TextUsage | undefined;
   #searches: number;
+  /** How the answer ended, for its span: the model's finish reason, and the message as it was finally stored. */
+  #finishReason = "STOP";
+  #ended: MessageRecord | undefined;
   #lastAttachedAt: number;
   #tick: Promise<void> | undefined;
   #finished: Promise<void> | undefined;
@@ -154,8 +160,56 @@ export class StreamSession implements ActiveStream {
 
   /** Generates the answer to the end (or abort) and writes its final state. */
   run(): Promise<void> {
-    this.#finished ??= this.#run();
+    this.#finished ??= this.#traced();
     return this.#finished;
+  }
+
+  /**
+   * The answer as one span (`chat <model>`, GenAI attributes: the model asked and the one that answered, tokens,
+   * finish reason; lengths, never text), with the time to its first token and its cost as metrics.
+   */
+  #traced(): Promise<void> {
+    const { tracer, metrics } = this.#dependencies.telemetry;
+    const { message } = this.#input;
+    return inSpan(
+      tracer,
+      `chat ${message.model ?? ""}`,
+      {
+        attributes: attributes({
+          "gen_ai.operation.name": "chat",
+          "gen_ai.request.model": message.model,
+          "atelier.message_id": message.message_id,
+          "atelier.chat_id": message.chat_id,
+          "atelier.continuing": this.#input.continuing === true,
+        }),
+      },
+      async (span) => {
+        await this.#run();
+        const ended = this.#ended;
+        const usage = ended?.usage;
+        span.setAttributes(
+          attributes({
+            "gen_ai.response.model": ended?.model,
+            "gen_ai.response.finish_reasons": [this.#finishReason],
+            "gen_ai.usage.input_tokens": usage?.input_tokens,
+            "gen_ai.usage.output_tokens":
+              usage === undefined ? undefined : usage.output_tokens + (usage.thinking_tokens ?? 0),
+            "atelier.status": ended?.status ?? "gone",
+            "atelier.provider_run": ended?.provider,
+            "atelier.content_length": this.#content.length,
+            "atelier.tool_calls": this.#toolCalls.length,
+            "atelier.cost_micros": usage?.cost_micros,
+          }),
+        );
+        if (ended?.status === "error") span.setStatus({ code: SpanStatusCode.ERROR });
+        if (usage !== undefined && usage.cost_micros > 0) {
+          metrics.cost.add(usage.cost_micros, {
+            "atelier.kind": "text",
+            "atelier.provider_run": ended?.provider ?? "live",
+          });
+        }
+      },
+    );
   }
 
   async abort(reason: "stopped" | "shutdown"): Promise<void> {
@@ -188,6 +242,7 @@ export class StreamSession implements ActiveStream {
           };
         } else {
           finishReason = event.finishReason;
+          this.#finishReason = finishReason;
           this.#usage = event.usage ?? this.#usage;
           if (event.modelVersion !== undefined && !event.modelVersion.startsWith(this.#answeredBy.model ?? "")) {
             // A deprecated model silently re-routed by the provider answers under another name.
@@ -261,6 +316,7 @@ export class StreamSession implements ActiveStream {
         outcome,
         new Date(this.#dependencies.now()),
       );
+      this.#ended = finished ?? undefined;
       const { sink } = this.#input;
       sink.send(
         finished === null
@@ -287,6 +343,12 @@ export class StreamSession implements ActiveStream {
 
   #emit(text: string): void {
     if (text === "") return;
+    if (this.#content === "" && this.#input.continuing !== true) {
+      this.#dependencies.telemetry.metrics.timeToFirstToken.record(
+        (this.#dependencies.now() - this.#input.startedAt) / 1000,
+        attributes({ "gen_ai.operation.name": "chat", "gen_ai.request.model": this.#input.message.model }),
+      );
+    }
     this.#content += text;
     this.#input.sink.send({ event: "token", data: { text } }, this.#content.length);
   }
@@ -447,7 +509,9 @@ export class StreamSession implements ActiveStream {
       const control = controlOf(current);
       if (control.streaming && !control.stopRequested) {
         transaction.update(path, {
-          ...(changed ? { content, ...(thinking === "" ? {} : { thinking }) } : {}),
+          // The receipt so far goes with the content: whoever ends this answer (a stop, a deletion, the sweep)
+          // charges what it had used.
+          ...(changed ? { content, ...(thinking === "" ? {} : { thinking }), usage: this.#receipt() } : {}),
           ...(callsChanged
             ? {
                 tool_calls: toolCalls,

@@ -235,6 +235,8 @@ export async function* toolLoop(input: ToolLoopInput, signal: AbortSignal): Asyn
       };
       return;
     }
+    // What the answer used so far, after every round: a stop midway is charged for the rounds it ran.
+    if (usage !== undefined) yield { type: "finish", finishReason: "TOOL_CALLS", usage };
     if (step >= input.maxSteps) {
       yield { type: "text", text: stepLimitSentence(input.maxSteps) };
       yield { ...finished, finishReason: "TOOL_STEP_LIMIT", ...(usage === undefined ? {} : { usage }) };

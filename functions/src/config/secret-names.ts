@@ -18,7 +18,9 @@ const PROVIDER_SECRET_NAMES = [
  * Google key; Tavily's unless grounding is switched off with `TAVILY_ENABLED=false`, so that a project without a
  * Tavily account can deploy; the OpenAI-compatible server's key only when `OPENAI_COMPATIBLE_BASE_URL` names one;
  * the API-key hash secret only when `API_KEYS_ENABLED` turns service API keys on; and the secrets the operator's
- * downstream tools send (`TOOL_SECRETS`, comma-separated names).
+ * downstream tools send (`TOOL_SECRETS`, comma-separated names); and the OTLP collector's headers when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` names one and Google credentials do not sign the exports instead
+ * (`OTEL_EXPORTER_GOOGLE_AUTH`); a collector that wants no header takes any value, e.g. `x-unused=1`.
  */
 export function deployedSecretNames(env: Readonly<Record<string, string | undefined>>): readonly string[] {
   const groundingOff = isSwitchedOff(env.TAVILY_ENABLED);
@@ -31,5 +33,9 @@ export function deployedSecretNames(env: Readonly<Record<string, string | undefi
     .split(",")
     .map((name) => name.trim())
     .filter((name) => name !== "");
-  return [...providers, ...(isSwitchedOn(env.API_KEYS_ENABLED) ? ["API_KEY_HASH_SECRET"] : []), ...tools];
+  const otlp =
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "").trim() !== "" && !isSwitchedOn(env.OTEL_EXPORTER_GOOGLE_AUTH)
+      ? ["OTEL_EXPORTER_OTLP_HEADERS"]
+      : [];
+  return [...providers, ...(isSwitchedOn(env.API_KEYS_ENABLED) ? ["API_KEY_HASH_SECRET"] : []), ...tools, ...otlp];
 }

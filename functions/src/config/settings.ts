@@ -142,6 +142,18 @@ export const settingsSchema = z.object({
   /** At least 32 characters; embedded mode makes one in its data folder when this is unset. */
   API_KEY_HASH_SECRET: z.preprocess(blankAsMissing, z.string().trim().min(32).optional()),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /**
+   * Traces and metrics: `/metrics` always serves this instance's metrics (admins only); with an OTLP/HTTP endpoint
+   * (a collector, or Google's Telemetry API) spans and metrics are pushed there too. The headers (an API key,
+   * `name=value` pairs separated by commas) are a secret.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_HEADERS: optionalText,
+  /** Signs exports with the function's Google credentials instead: for `https://telemetry.googleapis.com`. */
+  OTEL_EXPORTER_GOOGLE_AUTH: flag(false),
+  /** The share of new traces recorded, 0..1 (a request that arrives traced keeps its caller's decision). */
+  TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+  METRICS_EXPORT_INTERVAL_SECONDS: integer(60, 5, 3_600),
   /** How long `/health` and `/readyz` wait for the data backend and blob store to answer. */
   HEALTH_CHECK_TIMEOUT_MS: integer(2_000, 1),
 
@@ -246,6 +258,7 @@ export const SECRET_SETTINGS = [
   "OPENAI_COMPATIBLE_API_KEY",
   "FIREBASE_PRIVATE_KEY",
   "API_KEY_HASH_SECRET",
+  "OTEL_EXPORTER_OTLP_HEADERS",
 ] as const satisfies readonly SettingName[];
 
 /** Required in production: without them a live provider cannot run and simulated ones are not allowed. */

@@ -8,6 +8,7 @@ const taskSchema = z.object({
   job_id: z.string().min(1),
   phase: z.enum(["start", "poll"]),
   poll: z.number().int().min(1).optional(),
+  trace: z.record(z.string().max(64), z.string().max(512)).optional(),
 });
 
 /**
@@ -21,9 +22,13 @@ export async function handleJobTask(queue: QueueName, request: Request<unknown>)
     services.logger.error("malformed job task dropped", { queue, task_id: request.id });
     return;
   }
-  const { poll, ...task } = parsed.data;
-  await services.jobWorker.handle(queue, poll === undefined ? task : { ...task, poll }, {
-    retryCount: request.retryCount,
-    maxAttempts: services.config.settings.JOB_MAX_ATTEMPTS,
-  });
+  const { poll, trace, ...task } = parsed.data;
+  await services.jobWorker.handle(
+    queue,
+    { ...task, ...(poll === undefined ? {} : { poll }), ...(trace === undefined ? {} : { trace }) },
+    {
+      retryCount: request.retryCount,
+      maxAttempts: services.config.settings.JOB_MAX_ATTEMPTS,
+    },
+  );
 }

@@ -1,3 +1,5 @@
+import { SpanKind } from "@opentelemetry/api";
+import { errorType, inSpan, noTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import type { ConversationTurn } from "../providers/text-provider.ts";
 import type { SearchOptions, SearchProvider } from "../providers/search-provider.ts";
 import type { Citation } from "../contract/chat-events.ts";
@@ -55,14 +57,46 @@ export function groundedInstruction(baseInstruction: string, grounding: readonly
 export class Grounder {
   readonly #search: SearchProvider | undefined;
   readonly #options: SearchOptions;
+  readonly #telemetry: Telemetry;
 
   /**
    * `search` is undefined when grounding is not configured (no key, simulation not allowed); `options` is how
-   * every search is made (depth, number of results).
+   * every search is made (depth, number of results). Each search is a span (`search tavily`: the depth, the query's
+   * length and the number of results, never the query).
    */
-  constructor(search: SearchProvider | undefined, options: SearchOptions) {
+  constructor(search: SearchProvider | undefined, options: SearchOptions, telemetry: Telemetry = noTelemetry()) {
     this.#search = search;
     this.#options = options;
+    this.#telemetry = telemetry;
+  }
+
+  #find(query: string): Promise<GroundingResult[]> {
+    const search = this.#search;
+    if (search === undefined) throw new Error("Grounding is not configured");
+    const { tracer, metrics } = this.#telemetry;
+    return inSpan(
+      tracer,
+      "search tavily",
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { "atelier.search.depth": this.#options.depth, "atelier.search.query_length": query.length },
+      },
+      async (span) => {
+        try {
+          const results = await search.search(query, this.#options);
+          span.setAttribute("atelier.search.results", results.length);
+          return results.map(({ title, url, content, score }) => ({ title, url, content, score }));
+        } catch (error) {
+          metrics.providerErrors.add(1, { "atelier.provider": "tavily", "error.type": errorType(error) });
+          throw error;
+        }
+      },
+    );
+  }
+
+  /** The most results one search brings (what a grounded answer's instruction may carry). */
+  get maxResults(): number {
+    return this.#options.maxResults;
   }
 
   get available(): boolean {
@@ -71,9 +105,7 @@ export class Grounder {
 
   /** A web search the chat model asked for (its `web_search` tool): the results, best first. */
   async search(query: string): Promise<GroundingResult[]> {
-    if (this.#search === undefined) throw new Error("Grounding is not configured");
-    const results = await this.#search.search(query.trim().slice(0, MAX_QUERY_CHARACTERS), this.#options);
-    return results.map(({ title, url, content, score }) => ({ title, url, content, score }));
+    return this.#find(query.trim().slice(0, MAX_QUERY_CHARACTERS));
   }
 
   async plan(
@@ -81,9 +113,7 @@ export class Grounder {
     conversation: readonly ConversationTurn[],
     baseInstruction: string,
   ): Promise<GroundingPlan> {
-    if (this.#search === undefined) throw new Error("Grounding is not configured");
-    const results = await this.#search.search(searchQuery(question, conversation), this.#options);
-    const grounding = results.map(({ title, url, content, score }) => ({ title, url, content, score }));
+    const grounding = await this.#find(searchQuery(question, conversation));
     const citations = grounding.map(({ title, url }, position) => ({ index: position + 1, url, title }));
     const systemInstruction = groundedInstruction(baseInstruction, grounding);
     const filter = new CitationFilter(citations.length);

@@ -1,3 +1,4 @@
+import { noTelemetry } from "../telemetry/telemetry.ts";
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -73,6 +74,7 @@ describe("api request pipeline", function () {
     emulator = await authEmulator();
     app = initializeApp({ projectId: TEST_PROJECT_ID }, `pipeline-${Date.now()}`);
     const handler = createApiHandler({
+      telemetry: noTelemetry(),
       logger: new Logger({ sink: (line) => logLines.push(line) }),
       callers: new CallerAuthorization({
         verifier: new FirebaseIdTokenVerifier(getAuth(app), { checkRevoked: true, revocationCacheSeconds: 0 }),

@@ -1,3 +1,5 @@
+import { context as otelContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import { randomUUID } from "node:crypto";
 import type { Caller, CallerAuthorization } from "../auth/caller.ts";
 import { AppError } from "../errors/app-error.ts";
@@ -15,6 +17,8 @@ interface ApiDependencies {
   readonly corsOrigins: readonly (string | undefined)[];
   /** Takes from the caller's rate limit before a rate-limited route runs; throws `resource_exhausted`. */
   readonly rateLimit?: (caller: Caller) => Promise<void>;
+  /** A span per request (joining the caller's trace when it sends `traceparent`) and the request metrics. */
+  readonly telemetry: Telemetry;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -43,14 +47,48 @@ export function createApiHandler(dependencies: ApiDependencies): RequestHandler 
     );
     applySecurityHeaders(response, context.requestId);
     const origin = context.header("origin");
-    response.once("close", () => logAccess(logger, context));
+    const match = router.match(context.method, context.path);
+    // The route's template, never the path itself (ids in paths would make every request its own series).
+    const route = match?.route.path ?? "unmatched";
+    const { tracer, metrics } = dependencies.telemetry;
+    const span = tracer.startSpan(
+      `${context.method} ${route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          "http.request.method": context.method,
+          "http.route": route,
+          "atelier.request_id": context.requestId,
+        },
+      },
+      dependencies.telemetry.extract(request.headers),
+    );
+    const traced = trace.setSpan(otelContext.active(), span);
+    response.once(
+      "close",
+      otelContext.bind(traced, () => {
+        const status = response.statusCode;
+        span.setAttribute("http.response.status_code", status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        metrics.httpDuration.record((performance.now() - context.startedAt) / 1000, {
+          "http.request.method": context.method,
+          "http.route": route,
+          "http.response.status_code": status,
+        });
+        logAccess(logger, context);
+      }),
+    );
     if (context.method === "OPTIONS") {
       cors.answerPreflight(response, origin);
       return;
     }
     cors.apply(response, origin);
+    await otelContext.with(traced, () => handle(context, match));
+  };
+
+  async function handle(context: RequestContext, match: ReturnType<Router["match"]>): Promise<void> {
     try {
-      const match = router.match(context.method, context.path);
       if (match === undefined) throw new AppError("not_found", `No route for ${context.method} ${context.path}.`);
       context.params = match.params;
       if (match.route.access !== "public") {
@@ -72,7 +110,7 @@ export function createApiHandler(dependencies: ApiDependencies): RequestHandler 
     } catch (error) {
       respondWithError(logger, context, error);
     }
-  };
+  }
 }
 
 function respondWithError(logger: Logger, context: RequestContext, error: unknown): void {

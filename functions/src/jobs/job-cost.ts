@@ -69,7 +69,8 @@ export function jobReceipt(
   at: Date,
 ): UsageRecord {
   const tokens = ask.kind === "video" ? 0 : inputTokens(ask, RECEIPT_CHARACTERS_PER_TOKEN);
-  const seconds = ask.seconds ?? Math.ceil(made.videoSeconds ?? secondsOf(entry, ask));
+  // Never more than was reserved: the asked length, else at most the longest the model makes.
+  const seconds = ask.seconds ?? Math.min(Math.ceil(made.videoSeconds ?? secondsOf(entry, ask)), secondsOf(entry, ask));
   const cost =
     ask.kind === "video"
       ? pricing.video(entry.id, seconds, VIDEO_RESOLUTION, at)

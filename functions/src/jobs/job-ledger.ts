@@ -27,7 +27,8 @@ const CANCELLED = {
 type Claim =
   | { readonly outcome: "claimed"; readonly job: JobRecord }
   | { readonly outcome: "missing" }
-  | { readonly outcome: "finished"; readonly job: JobRecord }
+  /** `ended`: this claim ended it (a cancellation found at claim time). */
+  | { readonly outcome: "finished"; readonly job: JobRecord; readonly ended?: true }
   | { readonly outcome: "busy"; readonly job: JobRecord };
 
 interface JobLedgerOptions {
@@ -35,16 +36,20 @@ interface JobLedgerOptions {
   readonly delivery: DeliveryBudget;
   readonly now: () => number;
   readonly afterWrite?: (uid: string, job: JobRecord) => Promise<void>;
+  /** Told once of each job that ends (done or error), after the write that ended it (its metrics). */
+  readonly onFinished?: (job: JobRecord) => void;
 }
 
 /**
  * A job as it is stored after a change: when the change finishes it, its budget reservation is settled in the
- * same transaction (its receipt spent, nothing for a failure) and the charge leaves the record.
+ * same transaction and the charge leaves the record. A failure costs nothing; a cancellation (its chat or account
+ * deleted) costs what the job had recorded as begun at the provider (a video whose generation started), since
+ * the provider bills it all the same.
  */
 async function settled(transaction: Transaction, uid: string, before: JobRecord, next: JobRecord): Promise<JobRecord> {
   if (isFinishedJob(before) || !isFinishedJob(next) || next.charge === undefined) return next;
   const { charge, usage, ...rest } = next;
-  const receipt = next.status === "error" ? freeOfCharge(usage) : usage;
+  const receipt = next.status === "error" && next.error_code !== CANCELLED.error_code ? freeOfCharge(usage) : usage;
   const settle = await settleCharge(transaction, uid, charge, receipt, next.updated_at);
   settle(transaction);
   return { ...rest, ...(receipt === undefined ? {} : { usage: receipt }) };
@@ -95,7 +100,7 @@ export class JobLedger {
           updated_at: new Date(now),
         });
         transaction.set(path, ended);
-        return { outcome: "finished", job: ended };
+        return { outcome: "finished", job: ended, ended: true };
       }
       const claimed: JobRecord = {
         ...job,
@@ -110,6 +115,7 @@ export class JobLedger {
       transaction.set(path, claimed);
       return { outcome: "claimed", job: claimed };
     });
+    if (claim.outcome === "finished" && claim.ended) this.#options.onFinished?.(claim.job);
     if (claim.outcome === "claimed" || (claim.outcome === "finished" && claim.job.error_code === "aborted")) {
       await this.#options.afterWrite?.(uid, claim.job);
     }
@@ -232,9 +238,10 @@ export class JobLedger {
         updated_at: new Date(this.#options.now()),
       });
       transaction.set(path, next);
-      return next;
+      return { next, ended: !isFinishedJob(job) && isFinishedJob(next) };
     });
-    if (written !== undefined) await this.#options.afterWrite?.(uid, written);
-    return written;
+    if (written?.ended === true) this.#options.onFinished?.(written.next);
+    if (written !== undefined) await this.#options.afterWrite?.(uid, written.next);
+    return written?.next;
   }
 }

@@ -1,3 +1,4 @@
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
@@ -55,6 +56,8 @@ interface JobServiceDependencies {
   readonly models: ModelChoices;
   /** What jobs may cost, for their budget reservations. */
   readonly pricing: Pricing;
+  /** Carries the request's trace into the task it queues. */
+  readonly telemetry?: Telemetry;
   /** How each kind of job runs: live, simulated, or undefined when not configured. */
   readonly providers: { readonly image: ProviderRun | undefined; readonly video: ProviderRun | undefined };
 }
@@ -348,7 +351,12 @@ export class JobService {
   async #enqueue(uid: string, job: JobRecord): Promise<void> {
     const queue: QueueName = job.kind === "video" ? "videoWorker" : "imageWorker";
     try {
-      await this.#dependencies.queue.enqueue(queue, { uid, job_id: job.job_id, phase: "start" }, { id: job.job_id });
+      const trace = this.#dependencies.telemetry?.inject() ?? {};
+      await this.#dependencies.queue.enqueue(
+        queue,
+        { uid, job_id: job.job_id, phase: "start", ...(Object.keys(trace).length === 0 ? {} : { trace }) },
+        { id: job.job_id },
+      );
     } catch (error) {
       await this.#abandon(uid, job, error, "Could not queue the job. Please try again.");
     }

@@ -1,3 +1,5 @@
+import { SpanKind } from "@opentelemetry/api";
+import { attributes, inSpan, noTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import type { Pricing } from "../models/pricing.ts";
 import type { UsageRecord } from "../store/usage-ledger.ts";
 import { jobAsk, jobReceipt } from "./job-cost.ts";
@@ -73,6 +75,8 @@ interface JobWorkerDependencies {
   readonly models: ModelChoices;
   /** What finished jobs cost (their receipts). */
   readonly pricing: Pricing;
+  /** A span per task delivery, joining the trace the task carries. */
+  readonly telemetry?: Telemetry;
   readonly options: JobWorkerOptions;
   readonly logger: Logger;
   readonly now: () => number;
@@ -90,7 +94,27 @@ export class JobWorker {
   }
 
   /** Handles one task delivery; throws {@link RetryLaterError} when it should be delivered again. */
-  async handle(queue: QueueName, task: JobTask, delivery: TaskDelivery): Promise<void> {
+  /** One delivery of a task, as a span in the trace of the request that queued the job. */
+  handle(queue: QueueName, task: JobTask, delivery: TaskDelivery): Promise<void> {
+    const telemetry = this.#dependencies.telemetry ?? noTelemetry();
+    return inSpan(
+      telemetry.tracer,
+      `job ${queue}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: telemetry.extract(task.trace),
+        attributes: attributes({
+          "atelier.job_id": task.job_id,
+          "atelier.task.phase": task.phase,
+          "atelier.task.poll": task.poll,
+          "atelier.task.retry_count": delivery.retryCount,
+        }),
+      },
+      () => this.#handle(queue, task, delivery),
+    );
+  }
+
+  async #handle(queue: QueueName, task: JobTask, delivery: TaskDelivery): Promise<void> {
     const { ledger, logger } = this.#dependencies;
     const owner = `${String(process.pid)}-${randomUUID()}`;
     const lastAttempt = delivery.retryCount + 1 >= delivery.maxAttempts;
@@ -307,6 +331,8 @@ export class JobWorker {
         video_provider: started.entry.provider === "omni" ? "omni" : "veo",
         ...(started.fallbackFrom === undefined ? {} : { fallback_from: started.fallbackFrom }),
         ...(started.result.interactionId === undefined ? {} : { interaction_id: started.result.interactionId }),
+        // What the provider will bill for this generation, charged even if the job is cancelled from here on.
+        usage: this.#receipt(job, started.entry, {}),
         poll_count: 0,
         next_poll_at: nextPollAt,
         progress: 0.05,
@@ -388,7 +414,13 @@ export class JobWorker {
   async #schedulePoll(uid: string, jobId: string, pollNumber: number): Promise<void> {
     await this.#dependencies.queue.enqueue(
       "videoWorker",
-      { uid, job_id: jobId, phase: "poll", poll: pollNumber },
+      {
+        uid,
+        job_id: jobId,
+        phase: "poll",
+        poll: pollNumber,
+        trace: (this.#dependencies.telemetry ?? noTelemetry()).inject(),
+      },
       {
         id: taskId(jobId, "poll", String(pollNumber)),
         delaySeconds: this.#dependencies.options.video.pollIntervalSeconds,

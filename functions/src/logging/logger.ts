@@ -1,8 +1,10 @@
 /**
  * Structured JSON logs, one object per line: Cloud Logging reads `severity` and `message` from stdout lines,
  * and the same lines are easy to grep locally. Every line passes through a redactor before it is written,
- * so a secret or token that slipped into an error message still never reaches the log.
+ * so a secret or token that slipped into an error message still never reaches the log. A line written inside a
+ * traced operation carries the trace in the fields Cloud Logging links to Cloud Trace with.
  */
+import { trace } from "@opentelemetry/api";
 
 type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -82,12 +84,23 @@ export class Logger {
   readonly #redactor: Redactor;
   readonly #minimum: number;
   readonly #fields: LogFields;
+  readonly #traceProject: string | undefined;
 
-  constructor(options: { sink?: LogSink; redactor?: Redactor; level?: LogLevel; fields?: LogFields } = {}) {
+  constructor(
+    options: {
+      sink?: LogSink;
+      redactor?: Redactor;
+      level?: LogLevel;
+      fields?: LogFields;
+      /** The project whose Cloud Trace the trace ids name (`projects/<id>/traces/<trace id>`). */
+      traceProject?: string;
+    } = {},
+  ) {
     this.#sink = options.sink ?? stdoutSink;
     this.#redactor = options.redactor ?? new Redactor([]);
     this.#minimum = RANK[options.level ?? "info"];
     this.#fields = options.fields ?? {};
+    this.#traceProject = options.traceProject;
   }
 
   /** A logger that adds `fields` to every line. */
@@ -97,6 +110,7 @@ export class Logger {
       redactor: this.#redactor,
       level: (Object.keys(RANK) as LogLevel[]).find((level) => RANK[level] === this.#minimum) ?? "info",
       fields: { ...this.#fields, ...fields },
+      ...(this.#traceProject === undefined ? {} : { traceProject: this.#traceProject }),
     });
   }
 
@@ -116,9 +130,21 @@ export class Logger {
     this.#write("error", message, fields);
   }
 
+  /** The active span's trace, as Cloud Logging's special fields, when a span is active. */
+  #traceFields(): LogFields {
+    if (this.#traceProject === undefined) return {};
+    const span = trace.getActiveSpan()?.spanContext();
+    if (span === undefined || !trace.isSpanContextValid(span)) return {};
+    return {
+      "logging.googleapis.com/trace": `projects/${this.#traceProject}/traces/${span.traceId}`,
+      "logging.googleapis.com/spanId": span.spanId,
+      "logging.googleapis.com/trace_sampled": (span.traceFlags & 1) === 1,
+    };
+  }
+
   #write(level: LogLevel, message: string, fields: LogFields | undefined): void {
     if (RANK[level] < this.#minimum) return;
-    const entry = { severity: SEVERITY[level], message, ...this.#fields, ...fields };
+    const entry = { severity: SEVERITY[level], message, ...this.#traceFields(), ...this.#fields, ...fields };
     let line: string;
     try {
       line = JSON.stringify(entry, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));

@@ -1,3 +1,4 @@
+import { noTelemetry } from "../telemetry/telemetry.ts";
 import assert from "node:assert/strict";
 import { loadRuntimeConfig } from "../config/runtime-config.ts";
 import { Logger } from "../logging/logger.ts";
@@ -23,6 +24,7 @@ describe("text models: choosing a model and walking its fallback chain", () => {
       thinkingLevel,
       maxOutputTokens: config.settings.MAX_OUTPUT_TOKENS,
       logger,
+      telemetry: noTelemetry(),
     });
   const request = (text: string, includeThoughts = false) => ({
     systemInstruction: "",

@@ -1,3 +1,5 @@
+import { SpanKind } from "@opentelemetry/api";
+import { attributes, errorType, markFailed, type Telemetry } from "../telemetry/telemetry.ts";
 import type { Logger } from "../logging/logger.ts";
 import type {
   TextGenerationRequest,
@@ -19,6 +21,7 @@ interface TextModelsOptions {
   /** The most tokens one call may write, thinking included (`MAX_OUTPUT_TOKENS`). */
   readonly maxOutputTokens: number;
   readonly logger: Logger;
+  readonly telemetry: Telemetry;
 }
 
 /** Which model is answering: sent once, just before its first output. */
@@ -97,8 +100,10 @@ export class TextModels {
       const fallbackFrom = index === 0 ? undefined : choice.model.id;
       const provider = this.#provider(entry);
       let started = false;
+      const call = this.#callTelemetry(entry, provider.run);
       try {
         for await (const event of provider.stream(this.#requestFor(entry, request, fallbackFrom))) {
+          if (event.type === "finish") call.finished(event);
           if (!started) {
             started = true;
             yield {
@@ -110,12 +115,65 @@ export class TextModels {
           }
           yield event;
         }
+        call.end(undefined);
         return;
       } catch (error) {
+        call.end(request.signal.aborted ? "aborted" : error);
         // A cancelled request is over, whatever the failure looks like.
         if (request.signal.aborted) throw error;
         continueAfterFailure(this.#options.logger, models, index, error, started);
       }
     }
+  }
+
+  /**
+   * One model call as the GenAI conventions see it: a client span (`chat <model>`) with the provider, the models
+   * and the tokens, and the `gen_ai.client.*` metrics; a failure counts in `atelier.provider.errors`.
+   */
+  #callTelemetry(entry: TextModelEntry, run: ProviderRun) {
+    const { tracer, metrics } = this.#options.telemetry;
+    const base = {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": entry.provider === "openai-compatible" ? "openai" : "gcp.gemini",
+      "gen_ai.request.model": entry.id,
+      "atelier.provider_run": run,
+    };
+    const span = tracer.startSpan(`chat ${entry.id}`, { kind: SpanKind.CLIENT, attributes: base });
+    const startedAt = performance.now();
+    let responseModel: string | undefined;
+    return {
+      finished: (event: Extract<TextStreamEvent, { type: "finish" }>) => {
+        responseModel = event.modelVersion ?? entry.id;
+        const usage = event.usage;
+        span.setAttributes(
+          attributes({
+            "gen_ai.response.model": responseModel,
+            "gen_ai.response.finish_reasons": [event.finishReason],
+            "gen_ai.usage.input_tokens": usage?.inputTokens,
+            "gen_ai.usage.output_tokens":
+              usage === undefined ? undefined : usage.outputTokens + (usage.thinkingTokens ?? 0),
+          }),
+        );
+        if (usage === undefined) return;
+        const labels = { ...base, "gen_ai.response.model": responseModel };
+        metrics.tokenUsage.record(usage.inputTokens, { ...labels, "gen_ai.token.type": "input" });
+        metrics.tokenUsage.record(usage.outputTokens + (usage.thinkingTokens ?? 0), {
+          ...labels,
+          "gen_ai.token.type": "output",
+        });
+      },
+      end: (error: unknown) => {
+        const failure = error === undefined ? undefined : errorType(error);
+        if (error !== undefined) markFailed(span, error);
+        span.end();
+        metrics.operationDuration.record(
+          (performance.now() - startedAt) / 1000,
+          attributes({ ...base, "gen_ai.response.model": responseModel, "error.type": failure }),
+        );
+        if (failure !== undefined && failure !== "aborted") {
+          metrics.providerErrors.add(1, { "atelier.provider": base["gen_ai.provider.name"], "error.type": failure });
+        }
+      },
+    };
   }
 }

@@ -70,8 +70,9 @@ export function budgetCheck(options: {
 /**
  * Reserves `micros` more for a generation already running (another round of tool calls), if the user's budget
  * still has room: the ledger and the record's `charge` move together. False when it does not fit (the caller
- * ends the generation there, keeping what it made); true also for a record that holds no charge (nothing to
- * extend: it predates budgets, or it has already been settled).
+ * ends the generation there, keeping what it made), and for a record that is gone or no longer running (ended
+ * and settled by someone else: nothing more may be spent on it); true for a running one that holds no charge
+ * (it predates budgets).
  */
 export async function extendWithinBudget(
   database: DocumentDatabase,
@@ -87,7 +88,9 @@ export async function extendWithinBudget(
 ): Promise<boolean> {
   const { uid, recordPath, micros, now } = options;
   return database.transaction(async (transaction) => {
-    const charge = (await transaction.get<{ charge?: ChargeRecord }>(recordPath))?.data.charge;
+    const record = (await transaction.get<{ charge?: ChargeRecord; status?: string }>(recordPath))?.data;
+    if (record?.status !== "streaming") return false;
+    const charge = record.charge;
     if (charge === undefined) return true;
     const plan = await readUserPlan(transaction, uid, options.claims);
     const { ledger, write } = await extendCharge(transaction, uid, charge, micros, now);

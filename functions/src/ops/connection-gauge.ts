@@ -1,9 +1,11 @@
+import type { UpDownCounter } from "@opentelemetry/api";
 import type { Logger } from "../logging/logger.ts";
 
 /**
  * Counts this instance's open streaming connections (SSE and streaming callables) and says so in the logs when
  * the count crosses the warning and critical thresholds (`SSE_CONNECTIONS_WARNING` and `_CRITICAL`, 150 and 200 by default), and when it falls back below the
- * warning line: one line per crossing, not one per connection.
+ * warning line: one line per crossing, not one per connection. The count is also the `atelier.sse.connections`
+ * metric.
  */
 export class ConnectionGauge {
   readonly #logger: Logger;
@@ -12,8 +14,11 @@ export class ConnectionGauge {
   #open = 0;
   #level: "normal" | "warning" | "critical" = "normal";
 
-  constructor(logger: Logger, thresholds: { warning: number; critical: number }) {
+  readonly #counter: UpDownCounter | undefined;
+
+  constructor(logger: Logger, thresholds: { warning: number; critical: number }, counter?: UpDownCounter) {
     this.#logger = logger;
+    this.#counter = counter;
     this.#warning = thresholds.warning;
     this.#critical = thresholds.critical;
   }
@@ -25,12 +30,14 @@ export class ConnectionGauge {
   /** Counts one more connection; call the returned function (once) when it closes. */
   acquire(): () => void {
     this.#open += 1;
+    this.#counter?.add(1);
     this.#assess();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#open -= 1;
+      this.#counter?.add(-1);
       this.#assess();
     };
   }

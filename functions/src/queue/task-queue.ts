@@ -11,6 +11,8 @@ export interface JobTask {
   readonly job_id: string;
   readonly phase: "start" | "poll";
   readonly poll?: number;
+  /** The trace of the request that queued it (W3C `traceparent`), so the worker's spans join that trace. */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 export interface EnqueueOptions {

@@ -13,6 +13,7 @@ import { mediaRoutes } from "../http/routes/media-routes.ts";
 import { modelRoutes } from "../http/routes/model-routes.ts";
 import { uploadRoutes } from "../http/routes/upload-routes.ts";
 import { usageRoutes } from "../http/routes/usage-routes.ts";
+import { metricsRoutes } from "../http/routes/metrics-routes.ts";
 
 /** Every route of the `api` function. */
 function apiRoutes(services: Services): Route[] {
@@ -32,6 +33,7 @@ function apiRoutes(services: Services): Route[] {
     ...adminRoutes(services.cleanup),
     ...usageRoutes(services.usage, services.config.providers.gemini === "simulated" ? "simulated" : "live"),
     ...apiKeyRoutes(services.apiKeys),
+    ...metricsRoutes(services.telemetry),
     ...(services.fileBlobs === undefined ? [] : mediaRoutes(services.fileBlobs)),
   ];
 }
@@ -44,6 +46,7 @@ export function createApi(services: Services): RequestHandler {
     callers: services.callers,
     routes: apiRoutes(services),
     maxRequestBytes: settings.MAX_REQUEST_BYTES,
+    telemetry: services.telemetry,
     corsOrigins: [settings.FRONTEND_ORIGIN, ...settings.CORS_ALLOWED_ORIGINS],
     ...(services.rateLimiter === undefined
       ? {}

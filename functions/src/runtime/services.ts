@@ -33,6 +33,8 @@ import type { ToolRegistry } from "../tools/tool-registry.ts";
 import type { Grounder } from "../grounding/grounder.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { Logger, Redactor, type LogSink } from "../logging/logger.ts";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { CleanupService } from "../cleanup/cleanup-service.ts";
 import { ConnectionGauge } from "../ops/connection-gauge.ts";
 import type { RateLimiter } from "../ops/rate-limiter.ts";
@@ -64,6 +66,8 @@ export interface Services {
   readonly activeStreams: ActiveStreams;
   /** This instance's open streaming connections, with threshold logging. */
   readonly connections: ConnectionGauge;
+  /** Traces and metrics (`/metrics`, OTLP export). */
+  readonly telemetry: Telemetry;
   readonly chat: ChatService;
   readonly history: HistoryService;
   /** Account deletion and export. */
@@ -92,6 +96,8 @@ export interface Services {
 export interface ServiceOptions {
   /** Where log lines go (tests capture them). */
   readonly logSink?: LogSink;
+  /** Also sends every span here, unbatched (the tests' in-memory exporter). */
+  readonly spanExporter?: SpanExporter;
   /** The clock (tests move it). */
   readonly now?: () => number;
   /** Wraps the data port, e.g. to count writes in tests and benchmarks. */
@@ -289,6 +295,7 @@ function createLogger(config: RuntimeConfig, sink?: LogSink): Logger {
   return new Logger({
     level: config.settings.LOG_LEVEL,
     redactor: new Redactor(secrets),
+    traceProject: config.projectId,
     ...(sink === undefined ? {} : { sink }),
   });
 }
@@ -325,9 +332,34 @@ function publicApiUrl(config: RuntimeConfig): string {
 
 const DAY_MS = 86_400_000;
 
+/** `name=value,name=value` (the OTLP headers setting) as headers; pieces without `=` are ignored. */
+function headerPairs(value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (value ?? "").split(",")) {
+    const at = pair.indexOf("=");
+    if (at > 0) headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return headers;
+}
+
 export async function createServices(config: RuntimeConfig, options: ServiceOptions = {}): Promise<Services> {
   const { settings } = config;
   const logger = createLogger(config, options.logSink);
+  const { openTelemetry } = await import("../telemetry/open-telemetry.ts");
+  const telemetry = await openTelemetry({
+    serviceName: "atelier",
+    serviceVersion: packageVersion(),
+    sampleRatio: settings.TRACE_SAMPLE_RATIO,
+    ...(settings.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? {}
+      : {
+          otlpEndpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT,
+          otlpHeaders: headerPairs(settings.OTEL_EXPORTER_OTLP_HEADERS),
+          ...(settings.OTEL_EXPORTER_GOOGLE_AUTH ? { googleProject: config.projectId } : {}),
+        }),
+    exportIntervalMs: settings.METRICS_EXPORT_INTERVAL_SECONDS * 1000,
+    ...(options.spanExporter === undefined ? {} : { spanExporter: options.spanExporter }),
+  });
   const app = await getAdminApp(config);
 
   let database: DocumentDatabase;
@@ -406,6 +438,19 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     now,
     // Firebase mode leaves this to the Firestore trigger; embedded mode has no triggers, so it runs here.
     ...(config.mode === "embedded" ? { afterWrite: propagate } : {}),
+    onFinished: (job) => {
+      const labels = { "atelier.job.kind": job.kind, "atelier.job.status": job.status };
+      telemetry.metrics.jobs.add(1, labels);
+      const ended = job.completed_at ?? job.updated_at;
+      telemetry.metrics.jobDuration.record((ended.getTime() - job.created_at.getTime()) / 1000, labels);
+      const cost = job.usage?.cost_micros ?? 0;
+      if (cost > 0) {
+        telemetry.metrics.cost.add(cost, {
+          "atelier.kind": job.kind === "video" ? "video" : "image",
+          "atelier.provider_run": job.provider,
+        });
+      }
+    },
   });
   let queue: TaskQueue;
   let inProcessQueue: import("../queue/in-process-task-queue.ts").InProcessTaskQueue | undefined;
@@ -428,6 +473,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     videos,
     models: choices,
     pricing,
+    telemetry,
     options: {
       image: { maskFeatherPx: settings.EDIT_MASK_FEATHER_PX, thumbnailMaxPx: settings.THUMBNAIL_MAX_PX },
       video: {
@@ -463,13 +509,15 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     now,
     models: choices,
     pricing,
+    telemetry,
     providers: { image: images?.run, video: (videos.omni ?? videos.veo)?.run },
   });
 
-  const grounder = new Grounder(await searchProvider(config), {
-    depth: settings.TAVILY_SEARCH_DEPTH,
-    maxResults: settings.TAVILY_MAX_RESULTS,
-  });
+  const grounder = new Grounder(
+    await searchProvider(config),
+    { depth: settings.TAVILY_SEARCH_DEPTH, maxResults: settings.TAVILY_MAX_RESULTS },
+    telemetry,
+  );
   const tools = settings.TOOLS_ENABLED
     ? await chatTools({ config, database, blobs, jobs, grounder, logger, now })
     : undefined;
@@ -485,9 +533,11 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
       thinkingLevel: settings.THINKING_LEVEL,
       maxOutputTokens: settings.MAX_OUTPUT_TOKENS,
       logger,
+      telemetry,
     }),
     grounder,
     cost: new AnswerCost(pricing, settings.TAVILY_SEARCH_DEPTH),
+    telemetry,
     ...(tools === undefined ? {} : { tools }),
     logger,
     activeStreams,
@@ -559,10 +609,12 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     version: packageVersion(),
     models: choices,
     activeStreams,
-    connections: new ConnectionGauge(logger, {
-      warning: settings.SSE_CONNECTIONS_WARNING,
-      critical: settings.SSE_CONNECTIONS_CRITICAL,
-    }),
+    connections: new ConnectionGauge(
+      logger,
+      { warning: settings.SSE_CONNECTIONS_WARNING, critical: settings.SSE_CONNECTIONS_CRITICAL },
+      telemetry.metrics.sseConnections,
+    ),
+    telemetry,
     chat,
     history: new HistoryService(database, blobs, { staleStreamMs: settings.STALE_STREAM_SECONDS * 1000, now }),
     jobs,
@@ -600,6 +652,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     close: async () => {
       await inProcessQueue?.close();
       await database.close();
+      await telemetry.shutdown();
     },
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import { FileBlobStore } from "../blobs/file-blob-store.ts";
+import { noTelemetry } from "../telemetry/telemetry.ts";
 import { AnswerCost } from "../chat/answer-cost.ts";
 import { Pricing } from "../models/pricing.ts";
 import { ActiveStreams } from "../chat/active-streams.ts";
@@ -128,9 +129,11 @@ export async function openChatCore(setup: ChatCoreSetup): Promise<ChatCore> {
       thinkingLevel: "low",
       maxOutputTokens: config.settings.MAX_OUTPUT_TOKENS,
       logger,
+      telemetry: noTelemetry(),
     }),
     grounder: new Grounder(new SimulatedSearchProvider(), { depth: "advanced", maxResults: 5 }),
     cost: new AnswerCost(new Pricing(config.prices), "advanced"),
+    telemetry: noTelemetry(),
     logger,
     activeStreams,
     options,

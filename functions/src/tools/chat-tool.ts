@@ -16,6 +16,8 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   /** The number the answer's next web source gets (sources are numbered across the whole answer, from 1). */
   readonly nextSourceIndex: number;
+  /** Reserves one web search against the user's budget; false when it does not fit (the search is refused). */
+  readonly reserveSearch?: () => Promise<boolean>;
 }
 
 /** What a tool did: `response` is what the model reads; the rest is what the client sees in `tool_result`. */

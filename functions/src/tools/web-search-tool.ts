@@ -42,6 +42,9 @@ export function webSearchTool(dependencies: WebSearchToolDependencies): ChatTool
         const write = await check(transaction);
         write?.(transaction);
       });
+      if (context.reserveSearch !== undefined && !(await context.reserveSearch())) {
+        return toolFailure("The user's monthly budget does not cover another web search. Answer without it.");
+      }
       const found = await grounder.search(input.query);
       const sources = found.map((result, position) => ({ ...result, index: context.nextSourceIndex + position }));
       return {

@@ -36,7 +36,7 @@ export function usageRoutes(usage: UsageReport, defaultProvider: ProviderRun): R
       path: "/admin/usage",
       access: "admin",
       handle: async (context) => {
-        const month = context.query.get("month") ?? new Date().toISOString().slice(0, 7);
+        const month = context.query.get("month") ?? usage.currentMonth();
         const { limit, cursor } = pageOf(context, 50, 500);
         const report = await usage.ranking(month, providerOf(context), limit, cursor);
         context.sendJson(200, report satisfies AdminUsage);
