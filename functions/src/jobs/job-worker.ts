@@ -135,6 +135,12 @@ export class JobWorker {
       if (job.kind === "video") await this.#videoStep(task, job, owner);
       else await this.#imageStep(task.uid, job, owner);
     } catch (error) {
+      if (isProviderError(error)) {
+        this.#dependencies.telemetry?.metrics.providerErrors.add(1, {
+          "atelier.provider": job.kind === "video" ? (job.video_provider ?? "veo") : "gcp.gemini",
+          "error.type": error.failure,
+        });
+      }
       const transient = isProviderError(error) ? error.retryable : !(error instanceof AppError);
       if (transient && !lastAttempt) {
         logger.warn("job step failed; will retry", { ...log, ...describeError(error, false) });

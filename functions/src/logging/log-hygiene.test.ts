@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { solidPng } from "../test-support/test-images.ts";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { claimsFor, forgedRs256Token } from "../test-support/crafted-tokens.ts";
@@ -31,6 +32,7 @@ describe("log hygiene", function () {
   const PROMPT = "PROMPT-MARKER-qz7v my private question";
   let providers: ProviderWireServer;
   let server: ApiServer;
+  const spans = new InMemorySpanExporter();
   let user: TestUser;
   let admin: TestUser;
 
@@ -83,17 +85,21 @@ describe("log hygiene", function () {
           googleError(400, "INVALID_ARGUMENT", `refused ${secrets.VEO_API_KEY}: ${JSON.stringify(request.body)}`),
         ),
       );
-    server = await startApiServer({
-      ...secrets,
-      GEMINI_ENDPOINT: providers.url,
-      NANO_BANANA_ENDPOINT: providers.url,
-      VEO_ENDPOINT: providers.url,
-      TAVILY_ENDPOINT: providers.url,
-      JOB_MAX_ATTEMPTS: "1",
-      RATE_LIMIT_FREE: "0",
-      MAX_REQUEST_BYTES: "100000",
-      LOG_LEVEL: "debug",
-    });
+    server = await startApiServer(
+      {
+        ...secrets,
+        GEMINI_ENDPOINT: providers.url,
+        NANO_BANANA_ENDPOINT: providers.url,
+        VEO_ENDPOINT: providers.url,
+        TAVILY_ENDPOINT: providers.url,
+        JOB_MAX_ATTEMPTS: "1",
+        RATE_LIMIT_FREE: "0",
+        MAX_REQUEST_BYTES: "100000",
+        LOG_LEVEL: "debug",
+      },
+      // What a trace collector would receive: every span, with its name, attributes and events.
+      { spanExporter: spans },
+    );
     const emulator = await authEmulator();
     user = await emulator.createUser();
     admin = await emulator.withClaims(await emulator.createUser(), { admin: true });
@@ -200,6 +206,13 @@ describe("log hygiene", function () {
     };
     for (const [name, value] of Object.entries(forbidden)) {
       assert.ok(!log.includes(value), `the log contains ${name}`);
+    }
+    const exported = JSON.stringify(
+      spans.getFinishedSpans().map((span) => ({ name: span.name, attributes: span.attributes, events: span.events })),
+    );
+    assert.ok(spans.getFinishedSpans().length > 30, "the run produced plenty of spans to check");
+    for (const [name, value] of Object.entries(forbidden)) {
+      assert.ok(!exported.includes(JSON.stringify(value).slice(1, -1)), `a span contains ${name}`);
     }
   });
 });

@@ -42,6 +42,8 @@ export interface OpenTelemetryOptions {
    */
   readonly googleProject?: string;
   readonly exportIntervalMs: number;
+  /** Spans waiting for export at most (default 2,048); beyond it they are dropped, and counted. */
+  readonly maxQueueSize?: number;
   /** Spans also go here, unbatched (the tests' in-memory exporter). */
   readonly spanExporter?: SpanExporter;
 }
@@ -101,8 +103,8 @@ export async function openTelemetry(options: OpenTelemetryOptions): Promise<Tele
     spanProcessors.push(
       new BatchSpanProcessor({
         exporter: new otlp[0].OTLPTraceExporter({ url: `${base}/v1/traces`, headers, timeoutMillis: 5_000 }),
-        maxQueueSize: 2_048,
-        maxExportBatchSize: 512,
+        maxQueueSize: options.maxQueueSize ?? 2_048,
+        maxExportBatchSize: Math.min(512, options.maxQueueSize ?? 2_048),
         scheduledDelayMillis: 2_000,
         exportTimeoutMillis: 5_000,
         // Counts what a full queue drops, on `/metrics` (an experimental option of the SDK).

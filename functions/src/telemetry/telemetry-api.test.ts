@@ -123,6 +123,19 @@ describe("traces and metrics", function () {
   });
 
   it("serves this instance's metrics to admins in Prometheus format, and to nobody else", async () => {
+    // A picture the provider refuses: a provider error, by provider and kind.
+    const blocked = await fetch(`${server.url}/image/generate`, {
+      method: "POST",
+      headers: headers(user),
+      body: JSON.stringify({ prompt: "simulate:blocked a heron" }),
+    });
+    const { job_id } = (await blocked.json()) as { job_id: string };
+    await until(
+      async () =>
+        (await (await fetch(`${server.url}/jobs/${job_id}`, { headers: headers(user) })).json()) as { status: string },
+      (job) => job.status === "error",
+      { timeoutMs: 15_000, what: "the blocked job" },
+    );
     const refused = await fetch(`${server.url}/metrics`, { headers: headers(user) });
     assert.equal(refused.status, 403);
     const response = await fetch(`${server.url}/metrics`, { headers: headers(admin) });
@@ -143,6 +156,7 @@ describe("traces and metrics", function () {
     }
     assert.match(text, /gen_ai_token_type="input"/);
     assert.match(text, /atelier_job_status="done"/);
+    assert.match(text, /^atelier_provider_errors_total\{[^}]*atelier_provider="gcp\.gemini"[^}]*error_type="blocked"/m);
   });
 
   it("alerts (Cloud Monitoring policies and Prometheus rules alike) on metrics /metrics really serves", async () => {
