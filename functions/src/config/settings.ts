@@ -148,10 +148,17 @@ export const settingsSchema = z.object({
    * `name=value` pairs separated by commas) are a secret.
    */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
-  OTEL_EXPORTER_OTLP_HEADERS: optionalText,
+  OTEL_EXPORTER_OTLP_HEADERS: z.preprocess(
+    blankAsMissing,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9-]+=[^,]+(,\s*[A-Za-z0-9-]+=[^,]+)*$/, "name=value pairs separated by commas")
+      .optional(),
+  ),
   /** Signs exports with the function's Google credentials instead: for `https://telemetry.googleapis.com`. */
   OTEL_EXPORTER_GOOGLE_AUTH: flag(false),
-  /** The share of new traces recorded, 0..1 (a request that arrives traced keeps its caller's decision). */
+  /** The share of requests traced, 0..1, whatever a caller's `traceparent` asks (its trace id is kept). */
   TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
   METRICS_EXPORT_INTERVAL_SECONDS: integer(60, 5, 3_600),
   /** How long `/health` and `/readyz` wait for the data backend and blob store to answer. */

@@ -23,12 +23,14 @@ export async function handleJobTask(queue: QueueName, request: Request<unknown>)
     return;
   }
   const { poll, trace, ...task } = parsed.data;
-  await services.jobWorker.handle(
-    queue,
-    { ...task, ...(poll === undefined ? {} : { poll }), ...(trace === undefined ? {} : { trace }) },
-    {
-      retryCount: request.retryCount,
-      maxAttempts: services.config.settings.JOB_MAX_ATTEMPTS,
-    },
-  );
+  try {
+    await services.jobWorker.handle(
+      queue,
+      { ...task, ...(poll === undefined ? {} : { poll }), ...(trace === undefined ? {} : { trace }) },
+      { retryCount: request.retryCount, maxAttempts: services.config.settings.JOB_MAX_ATTEMPTS },
+    );
+  } finally {
+    // A task instance may get no CPU once its request ends: its spans leave now, not at the next batch.
+    await services.telemetry.flush();
+  }
 }

@@ -345,7 +345,7 @@ export class JobWorker {
       });
       // Cancelled while starting: the generation runs on at the provider, but nothing polls or stores it.
       if (running?.status !== "running") return;
-      await this.#schedulePoll(task.uid, job.job_id, 1);
+      await this.#schedulePoll(task, job.job_id, 1);
       await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
     }
@@ -354,7 +354,7 @@ export class JobWorker {
     if ((job.poll_count ?? 0) >= pollNumber) {
       // A repeated delivery of a poll that already ran. Its successor may never have been enqueued (the run
       // failed between its update and its enqueue): enqueue it again, which is harmless if it was (same id).
-      await this.#schedulePoll(task.uid, job.job_id, (job.poll_count ?? 0) + 1);
+      await this.#schedulePoll(task, job.job_id, (job.poll_count ?? 0) + 1);
       await ledger.release(task.uid, job.job_id, owner, { at: job.next_poll_at ?? new Date(now()) });
       return;
     }
@@ -377,7 +377,7 @@ export class JobWorker {
         progress: Math.round(progress * 100) / 100,
       });
       if (polled?.status !== "running") return;
-      await this.#schedulePoll(task.uid, job.job_id, pollNumber + 1);
+      await this.#schedulePoll(task, job.job_id, pollNumber + 1);
       await ledger.release(task.uid, job.job_id, owner, { at: nextPollAt });
       return;
     }
@@ -417,15 +417,16 @@ export class JobWorker {
     await ledger.extendDeadline(task.uid, job.job_id, { at: due });
   }
 
-  async #schedulePoll(uid: string, jobId: string, pollNumber: number): Promise<void> {
+  /** The next poll, carrying the trace of the request that queued the job (each poll a sibling, not a chain). */
+  async #schedulePoll(task: JobTask, jobId: string, pollNumber: number): Promise<void> {
     await this.#dependencies.queue.enqueue(
       "videoWorker",
       {
-        uid,
+        uid: task.uid,
         job_id: jobId,
         phase: "poll",
         poll: pollNumber,
-        trace: (this.#dependencies.telemetry ?? noTelemetry()).inject(),
+        ...(task.trace === undefined ? {} : { trace: task.trace }),
       },
       {
         id: taskId(jobId, "poll", String(pollNumber)),

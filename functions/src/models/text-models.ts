@@ -115,13 +115,16 @@ export class TextModels {
           }
           yield event;
         }
-        call.end(undefined);
+        call.end({ outcome: "ok" });
         return;
       } catch (error) {
-        call.end(request.signal.aborted ? "aborted" : error);
+        call.end(request.signal.aborted ? { outcome: "aborted" } : { outcome: "failed", error });
         // A cancelled request is over, whatever the failure looks like.
         if (request.signal.aborted) throw error;
         continueAfterFailure(this.#options.logger, models, index, error, started);
+      } finally {
+        // The consumer stopped reading (a stop, a shutdown): the call ends here, cut short.
+        call.end({ outcome: "aborted" });
       }
     }
   }
@@ -141,6 +144,7 @@ export class TextModels {
     const span = tracer.startSpan(`chat ${entry.id}`, { kind: SpanKind.CLIENT, attributes: base });
     const startedAt = performance.now();
     let responseModel: string | undefined;
+    let ended = false;
     return {
       finished: (event: Extract<TextStreamEvent, { type: "finish" }>) => {
         responseModel = event.modelVersion ?? entry.id;
@@ -162,9 +166,14 @@ export class TextModels {
           "gen_ai.token.type": "output",
         });
       },
-      end: (error: unknown) => {
-        const failure = error === undefined ? undefined : errorType(error);
-        if (error !== undefined) markFailed(span, error);
+      /** Ends the call once (later calls do nothing): done, cut short by the caller, or failed. */
+      end: (ending: { outcome: "ok" } | { outcome: "aborted" } | { outcome: "failed"; error: unknown }) => {
+        if (ended) return;
+        ended = true;
+        const failure =
+          ending.outcome === "ok" ? undefined : ending.outcome === "aborted" ? "aborted" : errorType(ending.error);
+        if (ending.outcome === "failed") markFailed(span, ending.error);
+        else if (ending.outcome === "aborted") span.setAttribute("error.type", "aborted");
         span.end();
         metrics.operationDuration.record(
           (performance.now() - startedAt) / 1000,

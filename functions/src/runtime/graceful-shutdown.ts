@@ -1,5 +1,6 @@
 import type { ActiveStreams } from "../chat/active-streams.ts";
 import type { Logger } from "../logging/logger.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 
 /**
  * What an instance does on SIGTERM (Cloud Functions sends it, then kills the instance about ten seconds later):
@@ -19,9 +20,22 @@ export async function shutDownStreams(
   logger.info("shutdown: streams ended", { open_streams_at_start: open, duration_ms: Date.now() - started });
 }
 
-/** Runs {@link shutDownStreams} once, on the first SIGTERM. */
-export function shutDownOnSigterm(activeStreams: ActiveStreams, logger: Logger, graceSeconds: number): void {
+/** The longest a shutdown waits for the last spans and metrics to leave: the instance is killed soon after. */
+const TELEMETRY_FLUSH_MS = 3_000;
+
+/**
+ * Runs {@link shutDownStreams} once, on the first SIGTERM, then sends what telemetry is still queued (the answers'
+ * last spans, up to a minute of metrics), for at most three seconds.
+ */
+export function shutDownOnSigterm(
+  activeStreams: ActiveStreams,
+  logger: Logger,
+  graceSeconds: number,
+  telemetry: Pick<Telemetry, "shutdown">,
+): void {
   process.once("SIGTERM", () => {
-    void shutDownStreams(activeStreams, logger, graceSeconds);
+    void shutDownStreams(activeStreams, logger, graceSeconds).then(() =>
+      Promise.race([telemetry.shutdown(), new Promise((resolve) => setTimeout(resolve, TELEMETRY_FLUSH_MS).unref())]),
+    );
   });
 }

@@ -13,7 +13,7 @@ let services: Promise<Services> | undefined;
 export function processServices(): Promise<Services> {
   services ??= (async () => {
     const built = await createServices(loadRuntimeConfig(process.env));
-    shutDownOnSigterm(built.activeStreams, built.logger, built.config.settings.SHUTDOWN_GRACE_SECONDS);
+    shutDownOnSigterm(built.activeStreams, built.logger, built.config.settings.SHUTDOWN_GRACE_SECONDS, built.telemetry);
     return built;
   })().catch((error: unknown) => {
     if (error instanceof ConfigurationError) {

@@ -332,12 +332,12 @@ function publicApiUrl(config: RuntimeConfig): string {
 
 const DAY_MS = 86_400_000;
 
-/** `name=value,name=value` (the OTLP headers setting) as headers; pieces without `=` are ignored. */
+/** `name=value,name=value` (the OTLP headers setting, checked at start-up) as headers. */
 function headerPairs(value: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const pair of (value ?? "").split(",")) {
     const at = pair.indexOf("=");
-    if (at > 0) headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+    if (at > 0) headers[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
   return headers;
 }
@@ -345,7 +345,7 @@ function headerPairs(value: string | undefined): Record<string, string> {
 export async function createServices(config: RuntimeConfig, options: ServiceOptions = {}): Promise<Services> {
   const { settings } = config;
   const logger = createLogger(config, options.logSink);
-  const { openTelemetry } = await import("../telemetry/open-telemetry.ts");
+  const [{ openTelemetry }, app] = await Promise.all([import("../telemetry/open-telemetry.ts"), getAdminApp(config)]);
   const telemetry = await openTelemetry({
     serviceName: "atelier",
     serviceVersion: packageVersion(),
@@ -358,9 +358,15 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
           ...(settings.OTEL_EXPORTER_GOOGLE_AUTH ? { googleProject: config.projectId } : {}),
         }),
     exportIntervalMs: settings.METRICS_EXPORT_INTERVAL_SECONDS * 1000,
+    platform: {
+      "cloud.region": settings.FUNCTIONS_REGION,
+      ...(process.env.K_SERVICE === undefined
+        ? {}
+        : { "cloud.platform": "gcp_cloud_run", "faas.name": process.env.K_SERVICE }),
+      ...(process.env.K_REVISION === undefined ? {} : { "faas.version": process.env.K_REVISION }),
+    },
     ...(options.spanExporter === undefined ? {} : { spanExporter: options.spanExporter }),
   });
-  const app = await getAdminApp(config);
 
   let database: DocumentDatabase;
   let blobs: BlobStore;

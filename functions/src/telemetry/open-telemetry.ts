@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -30,7 +31,7 @@ import { atelierMetrics, type Telemetry } from "./telemetry.ts";
 export interface OpenTelemetryOptions {
   readonly serviceName: string;
   readonly serviceVersion: string;
-  /** The share of new traces recorded (0..1); a request that arrives traced keeps its caller's decision. */
+  /** The share of requests traced (0..1), whatever a caller's `traceparent` says (its trace id is kept). */
   readonly sampleRatio: number;
   /** OTLP/HTTP base URL (`/v1/traces` and `/v1/metrics` are added), or undefined for no export. */
   readonly otlpEndpoint?: string;
@@ -42,6 +43,8 @@ export interface OpenTelemetryOptions {
    */
   readonly googleProject?: string;
   readonly exportIntervalMs: number;
+  /** Where this instance runs (`cloud.region`, `cloud.platform`, `faas.name`, `faas.version`), as known. */
+  readonly platform?: Readonly<Record<string, string>>;
   /** Spans waiting for export at most (default 2,048); beyond it they are dropped, and counted. */
   readonly maxQueueSize?: number;
   /** Spans also go here, unbatched (the tests' in-memory exporter). */
@@ -72,9 +75,12 @@ function installContextManager(): void {
 
 export async function openTelemetry(options: OpenTelemetryOptions): Promise<Telemetry> {
   installContextManager();
+  // Which instance a series comes from: without it, instances pushing the same cumulative series collide.
   const resource = resourceFromAttributes({
     "service.name": options.serviceName,
     "service.version": options.serviceVersion,
+    "service.instance.id": randomUUID(),
+    ...options.platform,
   });
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const readers: MetricReader[] = [prometheus];
@@ -117,7 +123,14 @@ export async function openTelemetry(options: OpenTelemetryOptions): Promise<Tele
   }
   const tracerProvider = new TracerProvider({
     resource,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
+    // A remote parent's decision is not ours to keep: Cloud Run adds a `traceparent` to every request and samples
+    // few, and a client could force recording. Requests take the ratio whatever they bring; local children
+    // (a job task's spans under its request) follow their parent.
+    sampler: new ParentBasedSampler({
+      root: new TraceIdRatioBasedSampler(options.sampleRatio),
+      remoteParentSampled: new TraceIdRatioBasedSampler(options.sampleRatio),
+      remoteParentNotSampled: new TraceIdRatioBasedSampler(options.sampleRatio),
+    }),
     spanProcessors,
   });
   const propagator = new W3CTraceContextPropagator();
@@ -135,6 +148,9 @@ export async function openTelemetry(options: OpenTelemetryOptions): Promise<Tele
         ? propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter)
         : ROOT_CONTEXT,
     prometheus: async () => serializer.serialize((await prometheus.collect()).resourceMetrics),
+    flush: async () => {
+      await Promise.allSettled([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
+    },
     shutdown: async () => {
       await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
     },

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SpanKind } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
+import { METRIC_NAMES } from "./telemetry.ts";
 import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
 import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
 import { openSse } from "../test-support/sse-client.ts";
@@ -81,6 +82,51 @@ describe("traces and metrics", function () {
       lines.some((line) => line["logging.googleapis.com/trace"] === trace),
       JSON.stringify(lines),
     );
+  });
+
+  it("ends a stopped answer's spans as cut short, not as a provider failure", async () => {
+    const stream = await openSse(`${server.url}/chat/stream`, {
+      method: "POST",
+      headers: headers(user),
+      body: JSON.stringify({ message: "a long one simulate:slow" }),
+    });
+    const meta = await stream.waitFor((event) => event.event === "meta");
+    const { message_id } = JSON.parse(meta.data) as { message_id: string };
+    await stream.waitFor((event) => event.event === "token");
+    await fetch(`${server.url}/chat/stop`, {
+      method: "POST",
+      headers: headers(user),
+      body: JSON.stringify({ message_id }),
+    });
+    await stream.finished;
+    const answer = await until(
+      () => Promise.resolve(finished().find((span) => span.attributes["atelier.message_id"] === message_id)),
+      (span) => span !== undefined,
+      { timeoutMs: 5_000, what: "the stopped answer's span" },
+    );
+    assert.equal(answer?.attributes["atelier.status"], "aborted");
+    const call = finished().find(
+      (span) => span.kind === SpanKind.CLIENT && parentOf(span) === answer.spanContext().spanId,
+    );
+    assert.ok(call !== undefined, "the model call's span was ended too");
+    assert.equal(call.attributes["error.type"], "aborted");
+    assert.notEqual(call.status.code, SpanStatusCode.ERROR);
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: headers(admin) })).text();
+    assert.doesNotMatch(metrics, /^atelier_provider_errors_total\{[^}]*error_type="(unknown|aborted)"/m);
+  });
+
+  it("samples a request by its own ratio, keeping the trace id a caller (or Cloud Run) sent", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const response = await fetch(`${server.url}/models`, {
+      headers: { ...headers(user), traceparent: `00-${traceId}-00f067aa0ba902b7-00` },
+    });
+    assert.equal(response.status, 200);
+    const request = await until(
+      () => Promise.resolve(named("GET /models").find((span) => span.spanContext().traceId === traceId)),
+      (span) => span !== undefined,
+      { timeoutMs: 5_000, what: "the traced request" },
+    );
+    assert.equal(request?.parentSpanContext?.spanId, "00f067aa0ba902b7");
   });
 
   it("joins a job's worker spans to the trace of the request that queued it", async () => {
@@ -172,11 +218,18 @@ describe("traces and metrics", function () {
     );
     const fromRules = [
       ...readFileSync(join(root, "prometheus-rules.yml"), "utf8").matchAll(/expr: (['"])(.+)\1$/gm),
-    ].map((match) => match[2]);
+    ].map((match) => match[2] ?? "");
     assert.equal(fromPolicies.length, 6);
-    assert.deepEqual([...fromRules].sort(), [...fromPolicies].sort());
-    const served = await (await fetch(`${server.url}/metrics`, { headers: headers(admin) })).text();
+    assert.equal(fromRules.length, 6);
+    // Cloud Monitoring stores OTLP metrics under their own dotted names (quoted in PromQL)...
+    const known: readonly string[] = Object.values(METRIC_NAMES);
     for (const query of fromPolicies) {
+      const names = [...query.matchAll(/\{"([a-z_.]+?)(?:_count|_sum|_bucket)?"/g)].map((match) => match[1] ?? "");
+      assert.ok(names.length > 0 && names.every((name) => known.includes(name)), `${query} names our metrics`);
+    }
+    // ...and a Prometheus scraping /metrics sees them with underscores.
+    const served = await (await fetch(`${server.url}/metrics`, { headers: headers(admin) })).text();
+    for (const query of fromRules) {
       for (const [metric] of query.matchAll(/\b(?:http_server|atelier|gen_ai)_[a-z_]+/g)) {
         assert.match(served, new RegExp(`^${metric}`, "m"), `${metric} (in ${query}) is served`);
       }

@@ -53,20 +53,35 @@ export interface Telemetry {
   extract(carrier: unknown): Context;
   /** This instance's metrics in Prometheus' text format (empty when metrics are off). */
   prometheus(): Promise<string>;
-  /** Flushes what is queued (bounded by the exporters' own timeouts). */
+  /** Sends what is queued now (bounded by the exporters' own timeouts), keeping telemetry on. */
+  flush(): Promise<void>;
+  /** Flushes and stops. */
   shutdown(): Promise<void>;
 }
+
+/** Each metric's name: the OpenTelemetry semantic conventions' where one exists. */
+export const METRIC_NAMES = {
+  tokenUsage: "gen_ai.client.token.usage",
+  operationDuration: "gen_ai.client.operation.duration",
+  timeToFirstToken: "gen_ai.server.time_to_first_token",
+  httpDuration: "http.server.request.duration",
+  sseConnections: "atelier.sse.connections",
+  jobs: "atelier.jobs",
+  jobDuration: "atelier.job.duration",
+  providerErrors: "atelier.provider.errors",
+  cost: "atelier.cost",
+} as const satisfies Readonly<Record<keyof AtelierMetrics, string>>;
 
 /** The instruments, on a meter. */
 export function atelierMetrics(meter: Meter): AtelierMetrics {
   const seconds = { unit: "s" } as const;
   return {
-    tokenUsage: meter.createHistogram("gen_ai.client.token.usage", {
+    tokenUsage: meter.createHistogram(METRIC_NAMES.tokenUsage, {
       unit: "{token}",
       description: "Tokens used per model call",
       advice: { explicitBucketBoundaries: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576] },
     }),
-    operationDuration: meter.createHistogram("gen_ai.client.operation.duration", {
+    operationDuration: meter.createHistogram(METRIC_NAMES.operationDuration, {
       ...seconds,
       description: "Duration of a model call",
       advice: {
@@ -75,7 +90,7 @@ export function atelierMetrics(meter: Meter): AtelierMetrics {
         ],
       },
     }),
-    timeToFirstToken: meter.createHistogram("gen_ai.server.time_to_first_token", {
+    timeToFirstToken: meter.createHistogram(METRIC_NAMES.timeToFirstToken, {
       ...seconds,
       description: "Time from the request to the first token sent",
       advice: {
@@ -84,26 +99,26 @@ export function atelierMetrics(meter: Meter): AtelierMetrics {
         ],
       },
     }),
-    httpDuration: meter.createHistogram("http.server.request.duration", {
+    httpDuration: meter.createHistogram(METRIC_NAMES.httpDuration, {
       ...seconds,
       description: "Duration of HTTP server requests",
       advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
     }),
-    sseConnections: meter.createUpDownCounter("atelier.sse.connections", {
+    sseConnections: meter.createUpDownCounter(METRIC_NAMES.sseConnections, {
       unit: "{connection}",
       description: "Open server-sent event streams on this instance",
     }),
-    jobs: meter.createCounter("atelier.jobs", { unit: "{job}", description: "Jobs that ended" }),
-    jobDuration: meter.createHistogram("atelier.job.duration", {
+    jobs: meter.createCounter(METRIC_NAMES.jobs, { unit: "{job}", description: "Jobs that ended" }),
+    jobDuration: meter.createHistogram(METRIC_NAMES.jobDuration, {
       ...seconds,
       description: "Time from a job's submission to its end",
       advice: { explicitBucketBoundaries: [1, 2, 5, 10, 20, 40, 60, 90, 120, 180, 300, 600] },
     }),
-    providerErrors: meter.createCounter("atelier.provider.errors", {
+    providerErrors: meter.createCounter(METRIC_NAMES.providerErrors, {
       unit: "{error}",
       description: "Provider calls that failed",
     }),
-    cost: meter.createCounter("atelier.cost", { unit: "{micro-dollar}", description: "Money spent, from receipts" }),
+    cost: meter.createCounter(METRIC_NAMES.cost, { unit: "{micro-dollar}", description: "Money spent, from receipts" }),
   };
 }
 
@@ -115,6 +130,7 @@ export function noTelemetry(): Telemetry {
     inject: () => ({}),
     extract: () => ROOT_CONTEXT,
     prometheus: () => Promise.resolve(""),
+    flush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };
 }
