@@ -43,6 +43,15 @@ describe("a chat turn by request_id", function () {
     });
   const conflict = (error: unknown) => error instanceof AppError && error.code === "conflict";
 
+  it("reads the user's document once while starting a turn, though the quota and the budget both need it", async () => {
+    const dave = testUser("dave-session");
+    const before = core.database.transactionReadsOf(paths.user(dave.uid));
+    const turn = await core.ask(dave, { message: "count my round trips" });
+    await turn.streamed;
+    // Each read in Firestore is a round trip before the model is called.
+    assert.equal(core.database.transactionReadsOf(paths.user(dave.uid)) - before, 1);
+  });
+
   it("replays a finished answer from the store without calling the model again", async () => {
     const first = await core.ask(carol, { message: "once only", request_id: "turn-replay-1" });
     await first.streamed;

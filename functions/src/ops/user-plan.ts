@@ -24,6 +24,22 @@ export interface UserPlan {
 }
 
 /**
+ * The user's document, read once per transaction however many checks ask (the monthly quota and the budget
+ * both need it): each read is a round trip to Firestore before the model can be called.
+ */
+const userDocuments = new WeakMap<object, Map<string, Promise<UserPlanRecord | undefined>>>();
+
+function readOnce(transaction: Pick<Transaction, "get">, uid: string): Promise<UserPlanRecord | undefined> {
+  const reads = userDocuments.get(transaction) ?? new Map<string, Promise<UserPlanRecord | undefined>>();
+  userDocuments.set(transaction, reads);
+  const cached = reads.get(uid);
+  if (cached !== undefined) return cached;
+  const read = transaction.get<UserPlanRecord>(paths.user(uid)).then((found) => found?.data);
+  reads.set(uid, read);
+  return read;
+}
+
+/**
  * The user's plan, read inside the transaction that starts a generation: the tier from the `tier` custom claim
  * when the token has one, else the `tier` field of `users/{uid}`, else free; the user's own budget likewise from
  * the `budget_usd` claim, else `monthly_budget_micros` (set through the admin API), else none (the tier's).
@@ -33,7 +49,7 @@ export async function readUserPlan(
   uid: string,
   claims: PlanClaims,
 ): Promise<UserPlan> {
-  const user = (await transaction.get<UserPlanRecord>(paths.user(uid)))?.data;
+  const user = await readOnce(transaction, uid);
   const stored = user?.monthly_budget_micros;
   const budget =
     claims.budgetUsd !== undefined

@@ -2,12 +2,14 @@ import type { DocumentDatabase, StoredDocument, Transaction, Unsubscribe } from 
 import type { Query } from "../database/query.ts";
 
 /**
- * The real database, with a tally of the writes made to each document (transactional ones included). It
- * changes nothing: every call goes straight through. Tests and benchmarks use it to measure write cost.
+ * The real database, with a tally of the writes made to each document (transactional ones included) and of
+ * the reads transactions make of it (each one a round trip in Firestore). It changes nothing: every call goes
+ * straight through. Tests and benchmarks use it to measure write cost and round trips.
  */
 export class CountingDatabase implements DocumentDatabase {
   readonly #inner: DocumentDatabase;
   readonly writes = new Map<string, number>();
+  readonly transactionReads = new Map<string, number>();
 
   constructor(inner: DocumentDatabase) {
     this.#inner = inner;
@@ -15,6 +17,11 @@ export class CountingDatabase implements DocumentDatabase {
 
   writesTo(path: string): number {
     return this.writes.get(path) ?? 0;
+  }
+
+  /** Reads of `path` inside transactions (the attempts that committed). */
+  transactionReadsOf(path: string): number {
+    return this.transactionReads.get(path) ?? 0;
   }
 
   #count(path: string): void {
@@ -55,10 +62,15 @@ export class CountingDatabase implements DocumentDatabase {
 
   async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
     let written: string[] = [];
+    let read: string[] = [];
     const result = await this.#inner.transaction(async (transaction) => {
       written = [];
+      read = [];
       const counted: Transaction = {
-        get: (path) => transaction.get(path),
+        get: (path) => {
+          read.push(path);
+          return transaction.get(path);
+        },
         query: (query) => transaction.query(query),
         create: (path, data) => {
           written.push(path);
@@ -80,6 +92,7 @@ export class CountingDatabase implements DocumentDatabase {
       return work(counted);
     });
     for (const path of written) this.#count(path);
+    for (const path of read) this.transactionReads.set(path, (this.transactionReads.get(path) ?? 0) + 1);
     return result;
   }
 
