@@ -15,6 +15,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { SimulatedTextProvider } from "../functions/src/providers/simulated/simulated-text-provider.ts";
+import type { TextProvider } from "../functions/src/providers/text-provider.ts";
+import { LatencyDatabase } from "./lib/latency-database.ts";
 
 const kind = process.env.BENCH_KIND ?? "ours";
 const tokens = Number(process.env.BENCH_TOKENS ?? "1000");
@@ -129,15 +131,41 @@ async function peerHandler(): Promise<Handler> {
   };
 }
 
+/**
+ * With `BENCH_STORE_READ_MS` / `BENCH_STORE_WRITE_MS`, the store waits as Firestore's round trips would, and the
+ * stats tell how many round trips the last chat request made before the model was called.
+ */
+const storeLatency =
+  process.env.BENCH_STORE_READ_MS === undefined
+    ? undefined
+    : { readMs: Number(process.env.BENCH_STORE_READ_MS), writeMs: Number(process.env.BENCH_STORE_WRITE_MS ?? "0") };
+let latencyDatabase: LatencyDatabase | undefined;
+let waitsAtRequest = 0;
+let waitsBeforeProvider = 0;
+
 async function oursHandler(): Promise<Handler> {
   const { loadRuntimeConfig } = await import("../functions/src/config/runtime-config.ts");
   const { createServices } = await import("../functions/src/runtime/services.ts");
   const { createApi } = await import("../functions/src/runtime/api.ts");
+  const counted: TextProvider = {
+    run: provider.run,
+    stream: (request) => {
+      waitsBeforeProvider = (latencyDatabase?.waits ?? 0) - waitsAtRequest;
+      return provider.stream(request);
+    },
+  };
   const services = await createServices(loadRuntimeConfig(process.env), {
-    textProvider: provider,
+    textProvider: counted,
     logSink: () => undefined,
+    ...(storeLatency === undefined
+      ? {}
+      : { wrapDatabase: (database) => (latencyDatabase = new LatencyDatabase(database, storeLatency)) }),
   });
-  return createApi(services);
+  const api = createApi(services);
+  return (request, response) => {
+    if (request.method === "POST" && request.url === "/chat/stream") waitsAtRequest = latencyDatabase?.waits ?? 0;
+    return api(request, response);
+  };
 }
 
 const handler: Handler =
@@ -165,6 +193,7 @@ const server = createServer((request, response) => {
         heapUsedBytes: memory.heapUsed,
         eventLoopP99Ms,
         eventLoopMaxMs,
+        storeWaitsBeforeProvider: waitsBeforeProvider,
       }),
     );
     return;

@@ -16,6 +16,7 @@ import { jobs } from "./jobs.ts";
 import { createBenchContext, type BenchContext, type BenchResult } from "./lib/bench-context.ts";
 import { persistence } from "./persistence.ts";
 import { streamingRelay } from "./streaming-relay.ts";
+import { storeLatency } from "./store-latency.ts";
 
 const quick = process.argv.includes("--quick");
 const onlyIndex = process.argv.indexOf("--only");
@@ -26,6 +27,7 @@ const benchmarks: readonly [string, (context: BenchContext) => Promise<BenchResu
   ["persistence", persistence],
   ["cold-start", coldStart],
   ["jobs", jobs],
+  ["latency", storeLatency],
 ];
 
 const started = Date.now();

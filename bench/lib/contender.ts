@@ -7,6 +7,8 @@ export interface ContenderStats {
   readonly heapUsedBytes: number;
   readonly eventLoopP99Ms: number;
   readonly eventLoopMaxMs: number;
+  /** Ours with store latency: round trips the last chat request made before the model was called. */
+  readonly storeWaitsBeforeProvider?: number;
 }
 
 export interface Contender {

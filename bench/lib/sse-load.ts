@@ -5,6 +5,8 @@ export interface StreamOutcome {
   readonly ok: boolean;
   /** Milliseconds from the request to the first event (our `meta`; the peer's `start`). */
   readonly firstEventMs: number;
+  /** Milliseconds from the request to the first token (NaN when none came). */
+  readonly firstTokenMs: number;
   /** Milliseconds from the request to the end of the stream. */
   readonly doneMs: number;
   readonly tokens: number;
@@ -26,6 +28,7 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
   const started = performance.now();
   const controller = new AbortController();
   let firstEventMs = Number.NaN;
+  let firstTokenMs = Number.NaN;
   let tokens = 0;
   let last = started;
   let longestGapMs = 0;
@@ -49,6 +52,7 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
       return {
         ok: false,
         firstEventMs,
+        firstTokenMs,
         doneMs: performance.now() - started,
         tokens,
         longestGapMs,
@@ -58,7 +62,10 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
     await parseSse(response.body, {
       onEvent: (event) => {
         mark();
-        if (event.event === "token" || event.data.includes('"type":"text-delta"')) tokens += 1;
+        if (event.event === "token" || event.data.includes('"type":"text-delta"')) {
+          if (tokens === 0) firstTokenMs = performance.now() - started;
+          tokens += 1;
+        }
         if (event.event === "done" || event.event === "error" || event.data === "[DONE]")
           terminal = event.event === "error" ? "error" : "done";
       },
@@ -67,6 +74,7 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
     return {
       ok: terminal === "done",
       firstEventMs,
+      firstTokenMs,
       doneMs: performance.now() - started,
       tokens,
       longestGapMs,
@@ -77,6 +85,7 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
     return {
       ok: held && !Number.isNaN(firstEventMs),
       firstEventMs,
+      firstTokenMs,
       doneMs: performance.now() - started,
       tokens,
       longestGapMs: Math.max(longestGapMs, performance.now() - last),
