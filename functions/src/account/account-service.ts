@@ -6,7 +6,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import type { JobLedger } from "../jobs/job-ledger.ts";
 import type { Logger } from "../logging/logger.ts";
 import { paths } from "../store/paths.ts";
-import type { UsageMonthRecord } from "../store/usage-ledger.ts";
+import { dollarsOf, type UsageMonthRecord } from "../store/usage-ledger.ts";
 import { queries } from "../store/queries.ts";
 import type { ChatRecord, DeletedAccountRecord, JobRecord, MessageRecord } from "../store/records.ts";
 
@@ -116,7 +116,7 @@ export class AccountService {
       .map(({ data }) => ({
         month: data.month,
         provider: data.provider,
-        cost_usd: data.spent_micros / 1_000_000,
+        cost_usd: dollarsOf(data.spent_micros),
         requests: data.requests,
       }))
       .sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));

@@ -2,15 +2,14 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import { invalidArgument } from "../errors/app-error.ts";
 import type { AccountUsage, AdminUsage, ProviderRun, UsageMonth } from "../contract/resources.ts";
 import { budgetOf, type TierBudgets } from "../ops/budget-check.ts";
-import { readUserPlan, type PlanClaims, type UserPlanRecord } from "../ops/user-plan.ts";
+import { planOf, type PlanClaims, type UserPlanRecord } from "../ops/user-plan.ts";
 import { paths } from "../store/paths.ts";
 import { queries } from "../store/queries.ts";
-import { emptyMonth, ledgerPeriod, type UsageMonthRecord } from "../store/usage-ledger.ts";
+import { dollarsOf, emptyMonth, ledgerPeriod, microsOf, type UsageMonthRecord } from "../store/usage-ledger.ts";
 
 /** Days in the per-day series of `GET /account/usage`. */
 const SERIES_DAYS = 30;
 const DAY_MS = 86_400_000;
-const dollars = (micros: number) => micros / 1_000_000;
 
 interface UsageReportOptions {
   readonly database: DocumentDatabase;
@@ -39,7 +38,7 @@ export class UsageReport {
     const earliest = new Date(now.getTime() - (SERIES_DAYS - 1) * DAY_MS);
     const months = [...new Set([ledgerPeriod(earliest).month, period.month])];
     const [plan, ...ledgers] = await Promise.all([
-      database.transaction((transaction) => readUserPlan(transaction, uid, claims)),
+      database.get<UserPlanRecord>(paths.user(uid)).then((user) => planOf(user?.data, claims)),
       ...months.map(
         async (month) =>
           (await database.get<UsageMonthRecord>(paths.usageMonth(uid, month, provider)))?.data ??
@@ -50,7 +49,7 @@ export class UsageReport {
     const days = Array.from({ length: SERIES_DAYS }, (_, index) => {
       const date = new Date(earliest.getTime() + index * DAY_MS).toISOString().slice(0, 10);
       const totals = ledgers.find((ledger) => ledger.month === date.slice(0, 7))?.days[date];
-      return { date, cost_usd: dollars(totals?.cost_micros ?? 0), requests: totals?.requests ?? 0 };
+      return { date, cost_usd: dollarsOf(totals?.cost_micros ?? 0), requests: totals?.requests ?? 0 };
     });
     return {
       ok: true,
@@ -83,8 +82,8 @@ export class UsageReport {
       provider,
       users: page.map((ledger) => ({
         uid: ledger.uid,
-        cost_usd: dollars(ledger.spent_micros),
-        reserved_usd: dollars(ledger.reserved_micros),
+        cost_usd: dollarsOf(ledger.spent_micros),
+        reserved_usd: dollarsOf(ledger.reserved_micros),
         requests: ledger.requests,
       })),
       next_cursor:
@@ -104,7 +103,7 @@ export class UsageReport {
       const { monthly_budget_micros: _old, ...rest } = user?.data ?? {};
       transaction.set(path, {
         ...rest,
-        ...(monthlyUsd === null ? {} : { monthly_budget_micros: Math.round(monthlyUsd * 1_000_000) }),
+        ...(monthlyUsd === null ? {} : { monthly_budget_micros: microsOf(monthlyUsd) }),
       });
     });
     return { monthly_usd: monthlyUsd };
@@ -115,16 +114,16 @@ function monthView(ledger: UsageMonthRecord, start: Date, budget: number | undef
   const committed = ledger.spent_micros + ledger.reserved_micros;
   return {
     start: start.toISOString(),
-    cost_usd: dollars(ledger.spent_micros),
-    reserved_usd: dollars(ledger.reserved_micros),
-    budget_usd: budget === undefined ? null : dollars(budget),
-    remaining_usd: budget === undefined ? null : dollars(Math.max(0, budget - committed)),
+    cost_usd: dollarsOf(ledger.spent_micros),
+    reserved_usd: dollarsOf(ledger.reserved_micros),
+    budget_usd: budget === undefined ? null : dollarsOf(budget),
+    remaining_usd: budget === undefined ? null : dollarsOf(Math.max(0, budget - committed)),
     requests: ledger.requests,
     by_kind: {
-      text: dollars(ledger.by_kind.text),
-      image: dollars(ledger.by_kind.image),
-      video: dollars(ledger.by_kind.video),
-      search: dollars(ledger.by_kind.search),
+      text: dollarsOf(ledger.by_kind.text),
+      image: dollarsOf(ledger.by_kind.image),
+      video: dollarsOf(ledger.by_kind.video),
+      search: dollarsOf(ledger.by_kind.search),
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { TextModelEntry } from "../models/model-entry.ts";
 import type { Pricing, SearchDepth } from "../models/pricing.ts";
+import { TOKENS_PER_IMAGE, tokensAbout, tokensAtMost } from "../models/token-estimates.ts";
 import type { ConversationTurn, TextUsage } from "../providers/text-provider.ts";
 import type { UsageRecord } from "../store/usage-ledger.ts";
 
@@ -8,23 +9,14 @@ import type { UsageRecord } from "../store/usage-ledger.ts";
  *
  * A reservation must not fall short, yet it is made before the conversation is read (in the transaction that
  * starts the answer), so its input side is an upper estimate from the limits: the new message, the most history
- * the model is sent, the instructions, a grounded answer's sources and the pictures. Google counts a token as
- * about four characters; three are assumed here, to err high. The output side is the cap every call is sent
+ * the model is sent, the instructions, a grounded answer's sources and the pictures (`models/token-estimates.ts`).
+ * The output side is the cap every call is sent
  * (`MAX_OUTPUT_TOKENS`, thinking included). Each further round of tool calls reserves again from the real
  * conversation by then. What is not spent is released when the answer ends.
  */
 
-const CHARACTERS_PER_TOKEN = 3;
-/** What Gemini 3 counts a picture as at its default media resolution (an upper estimate). */
-const TOKENS_PER_IMAGE = 1_120;
 /** A grounded answer's sources, as the instruction carries them: each result cut to 1,500 characters. */
 const CHARACTERS_PER_SEARCH_RESULT = 1_500;
-/** An answer the provider never gave a count for (stopped midway): about four characters a token. */
-const CHARACTERS_PER_OUTPUT_TOKEN = 4;
-
-export function estimatedTokens(characters: number): number {
-  return Math.ceil(characters / CHARACTERS_PER_TOKEN);
-}
 
 /** An upper estimate of the input tokens of one model call. */
 export function estimatedInputTokens(systemInstruction: string, contents: readonly ConversationTurn[]): number {
@@ -36,7 +28,7 @@ export function estimatedInputTokens(systemInstruction: string, contents: readon
     for (const call of turn.toolCalls ?? []) characters += call.name.length + JSON.stringify(call.arguments).length;
     for (const reply of turn.toolResults ?? []) characters += JSON.stringify(reply.response).length;
   }
-  return estimatedTokens(characters) + images * TOKENS_PER_IMAGE;
+  return tokensAtMost(characters) + images * TOKENS_PER_IMAGE;
 }
 
 /** The input estimate of a new turn, from the limits (before the conversation is read). */
@@ -49,7 +41,7 @@ export function firstRoundInputTokens(input: {
   readonly searchResults: number;
 }): number {
   return (
-    estimatedTokens(
+    tokensAtMost(
       input.systemInstruction.length +
         input.message.length +
         input.historyCharacters +
@@ -103,7 +95,7 @@ export class AnswerCost {
     return (model, reported, searches, content) => {
       const usage: TextUsage = reported ?? {
         inputTokens: inputEstimate,
-        outputTokens: Math.ceil(content.length / CHARACTERS_PER_OUTPUT_TOKEN),
+        outputTokens: tokensAbout(content.length),
       };
       const text = this.#pricing.text(model, usage, at);
       const search = this.#pricing.searches(this.#searchDepth, searches, at);

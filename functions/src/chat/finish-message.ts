@@ -4,7 +4,7 @@ import { paths } from "../store/paths.ts";
 import { toolCallEventOf } from "./tool-call-view.ts";
 import { lastSignOfLife, type MessageRecord, type RequestRecord, type ToolCallRecord } from "../store/records.ts";
 import type { ChatEvent } from "../contract/chat-events.ts";
-import { freeOfCharge, settleCharge, usageView } from "../store/usage-ledger.ts";
+import { settleRecord, usageView } from "../store/usage-ledger.ts";
 
 /**
  * Moves a message that is still `streaming` (or `pending`, or `awaiting_approval`) to its final state, and its
@@ -62,14 +62,10 @@ export async function finishMessage(
       settled.status === "awaiting_approval" || merged.tool_calls === undefined
         ? merged
         : { ...merged, tool_calls: settleCalls(merged.tool_calls, settled.error?.message) };
-    let finished = ended;
-    if (settled.status !== "awaiting_approval" && ended.charge !== undefined) {
-      const { charge, usage, ...rest } = ended;
-      const receipt = settled.status === "error" ? freeOfCharge(usage) : usage;
-      const settle = await settleCharge(transaction, uid, charge, receipt, now);
-      settle(transaction);
-      finished = { ...rest, ...(receipt === undefined ? {} : { usage: receipt }) };
-    }
+    const finished =
+      settled.status === "awaiting_approval"
+        ? ended
+        : await settleRecord(transaction, uid, ended, settled.status === "error", now);
     transaction.set(paths.message(uid, messageId), finished);
     if (request !== null && request.data.message_id === messageId) {
       transaction.update(request.path, {

@@ -1,6 +1,7 @@
 import type { JobKind } from "../contract/resources.ts";
 import type { ModelEntry } from "../models/model-entry.ts";
 import type { Pricing } from "../models/pricing.ts";
+import { TOKENS_PER_IMAGE, tokensAbout, tokensAtMost } from "../models/token-estimates.ts";
 import type { UsageRecord } from "../store/usage-ledger.ts";
 
 /**
@@ -16,12 +17,6 @@ import type { UsageRecord } from "../store/usage-ledger.ts";
 export const IMAGE_SIZE = "1K";
 export const VIDEO_RESOLUTION = "720p";
 
-/** Characters per token for a reservation (errs high) and for a receipt (Google's "about four"). */
-const RESERVATION_CHARACTERS_PER_TOKEN = 3;
-const RECEIPT_CHARACTERS_PER_TOKEN = 4;
-/** What Gemini counts an input picture as (an upper estimate). */
-const TOKENS_PER_INPUT_IMAGE = 1_120;
-
 interface JobAsk {
   readonly kind: JobKind;
   readonly prompt: string;
@@ -33,8 +28,9 @@ interface JobAsk {
   readonly inputImages: number;
 }
 
-function inputTokens(ask: JobAsk, charactersPerToken: number): number {
-  return Math.ceil(ask.prompt.length / charactersPerToken) + ask.inputImages * TOKENS_PER_INPUT_IMAGE;
+/** The prompt's and input pictures' tokens: at most (a reservation) or about (a receipt). */
+function inputTokens(ask: JobAsk, tokensOf: (characters: number) => number): number {
+  return tokensOf(ask.prompt.length) + ask.inputImages * TOKENS_PER_IMAGE;
 }
 
 function secondsOf(entry: ModelEntry, ask: JobAsk): number {
@@ -53,7 +49,7 @@ function costWith(pricing: Pricing, entry: ModelEntry, ask: JobAsk, tokens: numb
 
 /** The most the job can cost on any model of its chain. */
 export function jobReservation(pricing: Pricing, chain: readonly ModelEntry[], ask: JobAsk, at: Date): number {
-  const tokens = inputTokens(ask, RESERVATION_CHARACTERS_PER_TOKEN);
+  const tokens = inputTokens(ask, tokensAtMost);
   return Math.max(0, ...chain.map((entry) => costWith(pricing, entry, ask, tokens, secondsOf(entry, ask), at)));
 }
 
@@ -68,7 +64,7 @@ export function jobReceipt(
   made: { readonly images?: number; readonly videoSeconds?: number },
   at: Date,
 ): UsageRecord {
-  const tokens = ask.kind === "video" ? 0 : inputTokens(ask, RECEIPT_CHARACTERS_PER_TOKEN);
+  const tokens = ask.kind === "video" ? 0 : inputTokens(ask, tokensAbout);
   // Never more than was reserved: the asked length, else at most the longest the model makes.
   const seconds = ask.seconds ?? Math.min(Math.ceil(made.videoSeconds ?? secondsOf(entry, ask)), secondsOf(entry, ask));
   const cost =

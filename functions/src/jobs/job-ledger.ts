@@ -1,5 +1,5 @@
 import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
-import { freeOfCharge, settleCharge } from "../store/usage-ledger.ts";
+import { settleRecord } from "../store/usage-ledger.ts";
 import type { ErrorCode } from "../contract/error-codes.ts";
 import type { TaskDelivery } from "../queue/task-queue.ts";
 import { paths } from "../store/paths.ts";
@@ -47,12 +47,9 @@ interface JobLedgerOptions {
  * the provider bills it all the same.
  */
 async function settled(transaction: Transaction, uid: string, before: JobRecord, next: JobRecord): Promise<JobRecord> {
-  if (isFinishedJob(before) || !isFinishedJob(next) || next.charge === undefined) return next;
-  const { charge, usage, ...rest } = next;
-  const receipt = next.status === "error" && next.error_code !== CANCELLED.error_code ? freeOfCharge(usage) : usage;
-  const settle = await settleCharge(transaction, uid, charge, receipt, next.updated_at);
-  settle(transaction);
-  return { ...rest, ...(receipt === undefined ? {} : { usage: receipt }) };
+  if (isFinishedJob(before) || !isFinishedJob(next)) return next;
+  const failed = next.status === "error" && next.error_code !== CANCELLED.error_code;
+  return settleRecord(transaction, uid, next, failed, next.updated_at);
 }
 
 export class JobLedger {

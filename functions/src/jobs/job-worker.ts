@@ -89,14 +89,17 @@ const MAX_RESULT_SIDE = 8192;
 export class JobWorker {
   readonly #dependencies: JobWorkerDependencies;
 
+  readonly #telemetry: Telemetry;
+
   constructor(dependencies: JobWorkerDependencies) {
     this.#dependencies = dependencies;
+    this.#telemetry = dependencies.telemetry ?? noTelemetry();
   }
 
   /** Handles one task delivery; throws {@link RetryLaterError} when it should be delivered again. */
   /** One delivery of a task, as a span in the trace of the request that queued the job. */
   handle(queue: QueueName, task: JobTask, delivery: TaskDelivery): Promise<void> {
-    const telemetry = this.#dependencies.telemetry ?? noTelemetry();
+    const telemetry = this.#telemetry;
     return inSpan(
       telemetry.tracer,
       `job ${queue}`,
@@ -136,7 +139,7 @@ export class JobWorker {
       else await this.#imageStep(task.uid, job, owner);
     } catch (error) {
       if (isProviderError(error)) {
-        this.#dependencies.telemetry?.metrics.providerErrors.add(1, {
+        this.#telemetry.metrics.providerErrors.add(1, {
           "atelier.provider": job.kind === "video" ? (job.video_provider ?? "veo") : "gcp.gemini",
           "error.type": error.failure,
         });

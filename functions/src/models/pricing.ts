@@ -1,4 +1,5 @@
 import type { TextUsage } from "../providers/text-provider.ts";
+import { microsOf } from "../store/usage-ledger.ts";
 import type { ModelPrice, PriceTable, SearchPrice } from "./price-table.ts";
 
 /**
@@ -6,18 +7,6 @@ import type { ModelPrice, PriceTable, SearchPrice } from "./price-table.ts";
  * exact: a month's total is the sum of its receipts to the last micro-dollar. Each amount is rounded up once,
  * per receipt line, never per token.
  */
-
-export const MICROS_PER_USD = 1_000_000;
-
-/** Dollars as shown to clients, from micro-dollars as stored. */
-export function usdOf(micros: number): number {
-  return micros / MICROS_PER_USD;
-}
-
-/** Micro-dollars from a price in dollars (a price has at most six decimals that matter). */
-function microsOf(usd: number): number {
-  return Math.round(usd * MICROS_PER_USD);
-}
 
 /** Rounds up, forgiving the last bits of floating-point error (0.75 × 1000 is 750, not 751). */
 function roundUp(micros: number): number {

@@ -3,6 +3,7 @@ import type { GenerationCheck } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import {
+  dollarsOf,
   extendCharge,
   ledgerPeriod,
   readUsageMonth,
@@ -23,8 +24,6 @@ export function budgetOf(plan: { readonly tier: Tier; readonly budgetMicros?: nu
   const tierBudget = budgets[plan.tier];
   return tierBudget === 0 ? undefined : tierBudget;
 }
-
-const dollars = (micros: number) => micros / 1_000_000;
 
 /**
  * Reserves a generation's most expensive outcome (`charge`) against the user's monthly budget, inside the
@@ -49,15 +48,15 @@ export function budgetCheck(options: {
       const { end } = ledgerPeriod(now);
       const remaining = Math.max(0, budget - committed);
       throw resourceExhausted(
-        `This request may cost up to $${dollars(charge.reserved_micros).toFixed(4)}, more than the ` +
-          `$${dollars(remaining).toFixed(4)} left of your monthly budget of $${dollars(budget).toFixed(2)}. ` +
+        `This request may cost up to $${dollarsOf(charge.reserved_micros).toFixed(4)}, more than the ` +
+          `$${dollarsOf(remaining).toFixed(4)} left of your monthly budget of $${dollarsOf(budget).toFixed(2)}. ` +
           `The budget renews at ${end.toISOString()}.`,
         (end.getTime() - now.getTime()) / 1000,
         {
           reason: "budget",
-          budget_usd: dollars(budget),
-          remaining_usd: dollars(remaining),
-          needed_usd: dollars(charge.reserved_micros),
+          budget_usd: dollarsOf(budget),
+          remaining_usd: dollarsOf(remaining),
+          needed_usd: dollarsOf(charge.reserved_micros),
           resets_at: end.toISOString(),
         },
       );

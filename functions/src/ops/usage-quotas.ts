@@ -2,21 +2,13 @@ import { readUserPlan, type PlanClaims, type Tier } from "./user-plan.ts";
 import { resourceExhausted } from "../errors/app-error.ts";
 import type { GenerationCheck } from "../store/begin-generation.ts";
 import { paths } from "../store/paths.ts";
+import { ledgerPeriod } from "../store/usage-ledger.ts";
 
 /**
  * Quotas consumed inside the transaction that starts a generation: the count and the generation's documents
  * are written together or not at all, so a refused or failed start costs nothing and parallel requests cannot
  * overshoot.
  */
-
-function monthKey(now: Date): { key: string; resetsAt: Date } {
-  const year = now.getUTCFullYear();
-  const month = now.getUTCMonth();
-  return {
-    key: `${year}-${String(month + 1).padStart(2, "0")}`,
-    resetsAt: new Date(Date.UTC(year, month + 1, 1)),
-  };
-}
 
 /**
  * Monthly generations per user by tier (defaults: `RATE_LIMIT_FREE` 50, `RATE_LIMIT_PAID` 500; 0 means no limit).
@@ -32,7 +24,7 @@ export function monthlyQuotaCheck(options: {
     const { tier } = await readUserPlan(transaction, options.uid, options.claims);
     const limit = options.limits[tier];
     if (limit === 0) return undefined;
-    const { key, resetsAt } = monthKey(options.now);
+    const { month: key, end: resetsAt } = ledgerPeriod(options.now);
     const path = paths.counter(options.uid, `messages-${key}`);
     const used = (await transaction.get<{ count: number }>(path))?.data.count ?? 0;
     if (used >= limit) {

@@ -1,5 +1,6 @@
 import type { Transaction } from "../database/document-database.ts";
 import { paths } from "../store/paths.ts";
+import { microsOf } from "../store/usage-ledger.ts";
 
 export type Tier = "free" | "paid";
 
@@ -39,21 +40,25 @@ function readOnce(transaction: Pick<Transaction, "get">, uid: string): Promise<U
   return read;
 }
 
-/**
- * The user's plan, read inside the transaction that starts a generation: the tier from the `tier` custom claim
- * when the token has one, else the `tier` field of `users/{uid}`, else free; the user's own budget likewise from
- * the `budget_usd` claim, else `monthly_budget_micros` (set through the admin API), else none (the tier's).
- */
+/** The user's plan, read inside the transaction that starts a generation (see {@link planOf}). */
 export async function readUserPlan(
   transaction: Pick<Transaction, "get">,
   uid: string,
   claims: PlanClaims,
 ): Promise<UserPlan> {
-  const user = await readOnce(transaction, uid);
+  return planOf(await readOnce(transaction, uid), claims);
+}
+
+/**
+ * The user's plan: the tier from the `tier` custom claim when the token has one, else the `tier` field of
+ * `users/{uid}` (`user`), else free; the user's own budget likewise from the `budget_usd` claim, else
+ * `monthly_budget_micros` (set through the admin API), else none (the tier's).
+ */
+export function planOf(user: UserPlanRecord | undefined, claims: PlanClaims): UserPlan {
   const stored = user?.monthly_budget_micros;
   const budget =
     claims.budgetUsd !== undefined
-      ? Math.round(claims.budgetUsd * 1_000_000)
+      ? microsOf(claims.budgetUsd)
       : typeof stored === "number" && Number.isInteger(stored) && stored >= 0
         ? stored
         : undefined;

@@ -24,7 +24,8 @@ import { configuredProviderOf, type RuntimeConfig } from "../config/runtime-conf
 import { ModelChoices } from "../models/model-choices.ts";
 import type { ModelProvider } from "../models/model-entry.ts";
 import { TextModels } from "../models/text-models.ts";
-import { MICROS_PER_USD, Pricing } from "../models/pricing.ts";
+import { Pricing } from "../models/pricing.ts";
+import { microsOf } from "../store/usage-ledger.ts";
 import type { TierBudgets } from "../ops/budget-check.ts";
 import { AnswerCost } from "../chat/answer-cost.ts";
 import { requestLimits, SECRET_SETTINGS } from "../config/settings.ts";
@@ -418,8 +419,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
   const choices = modelChoices(config);
   const pricing = new Pricing(config.prices);
   const budgets: TierBudgets = {
-    free: Math.round(settings.BUDGET_FREE_USD * MICROS_PER_USD),
-    paid: Math.round(settings.BUDGET_PAID_USD * MICROS_PER_USD),
+    free: microsOf(settings.BUDGET_FREE_USD),
+    paid: microsOf(settings.BUDGET_PAID_USD),
   };
   const activeStreams = new ActiveStreams();
   const [{ ChatService }, { HistoryService }, { Grounder }, { RateLimiter }] = await Promise.all([

@@ -17,6 +17,18 @@ import { paths } from "./paths.ts";
 
 export type UsageKind = "text" | "image" | "video" | "search";
 
+const MICROS_PER_USD = 1_000_000;
+
+/** Dollars as clients see them, from micro-dollars as stored. */
+export function dollarsOf(micros: number): number {
+  return micros / MICROS_PER_USD;
+}
+
+/** Micro-dollars from an amount in dollars (a price or a budget: six decimals at most matter). */
+export function microsOf(dollars: number): number {
+  return Math.round(dollars * MICROS_PER_USD);
+}
+
 /** A reservation held by an unfinished generation. */
 export interface ChargeRecord {
   /** The ledger month (`YYYY-MM`, UTC) and day (`YYYY-MM-DD`) the generation started in: it is settled there. */
@@ -106,20 +118,25 @@ export function withReservation(ledger: UsageMonthRecord, charge: ChargeRecord, 
 }
 
 /**
- * Reads the ledger a charge was reserved in and returns the write that settles it: the reservation released,
- * `usage` (nothing when undefined: a failure) spent on the charge's day and kinds. Reads first, as Firestore
- * transactions require; the caller removes the charge from its record in the same transaction.
+ * Settles the charge of a record (a message or a job) that has just ended, inside the transaction that ends it:
+ * the reservation is released and the receipt spent on the charge's month, day and kinds, nothing for a
+ * `failed` one. Returns the record as it is to be stored: without its charge, with its receipt (zero for a
+ * failure). A record without a charge is returned as it is. It reads the ledger before writing it, so it comes
+ * after the transaction's other reads, as Firestore requires.
  */
-export async function settleCharge(
+export async function settleRecord<Ended extends { readonly charge?: ChargeRecord; readonly usage?: UsageRecord }>(
   transaction: Transaction,
   uid: string,
-  charge: ChargeRecord,
-  usage: UsageRecord | undefined,
+  record: Ended,
+  failed: boolean,
   now: Date,
-): Promise<(transaction: Transaction) => void> {
+): Promise<Ended> {
+  const { charge, usage, ...rest } = record;
+  if (charge === undefined) return record;
+  const receipt = failed ? freeOfCharge(usage) : usage;
   const ledger = await readUsageMonth(transaction, uid, charge.month, charge.provider, now);
-  const cost = usage?.cost_micros ?? 0;
-  const search = Math.min(usage?.search_micros ?? 0, cost);
+  const cost = receipt?.cost_micros ?? 0;
+  const search = Math.min(receipt?.search_micros ?? 0, cost);
   const day = ledger.days[charge.day] ?? { cost_micros: 0, requests: 0 };
   const settled: UsageMonthRecord = {
     ...ledger,
@@ -133,7 +150,9 @@ export async function settleCharge(
     days: { ...ledger.days, [charge.day]: { ...day, cost_micros: day.cost_micros + cost } },
     updated_at: now,
   };
-  return (writer) => writer.set(paths.usageMonth(uid, charge.month, charge.provider), settled);
+  transaction.set(paths.usageMonth(uid, charge.month, charge.provider), settled);
+  // The record less its charge: the same type, since `charge` is optional on every record that holds one.
+  return { ...rest, ...(receipt === undefined ? {} : { usage: receipt }) } as Ended;
 }
 
 /** Moves more of a running generation's expected cost into its reservation (a further round of tool calls). */
@@ -150,7 +169,7 @@ export async function extendCharge(
 }
 
 /** A failed generation's receipt: what it used, at no cost. */
-export function freeOfCharge(usage: UsageRecord | undefined): UsageRecord | undefined {
+function freeOfCharge(usage: UsageRecord | undefined): UsageRecord | undefined {
   if (usage === undefined) return undefined;
   const { search_micros: _search, ...rest } = usage;
   return { ...rest, cost_micros: 0 };
@@ -159,5 +178,5 @@ export function freeOfCharge(usage: UsageRecord | undefined): UsageRecord | unde
 /** A receipt as clients see it: dollars, not micro-dollars. */
 export function usageView(usage: UsageRecord): Usage {
   const { cost_micros, search_micros: _search, ...counts } = usage;
-  return { ...counts, cost_usd: cost_micros / 1_000_000 };
+  return { ...counts, cost_usd: dollarsOf(cost_micros) };
 }
