@@ -5,9 +5,11 @@
  *   plain `node:http`, as the Functions Framework serves it;
  * - `floor`: a bare `node:http` SSE relay of the same tokens, with no auth and no persistence;
  * - `peer`: the Vercel AI SDK's `streamText` over a mock model emitting the same tokens, relayed as its UI message
- *   stream through `node:http`.
+ *   stream through `node:http`;
+ * - `genkit`: a Genkit streaming flow over a Genkit model emitting the same tokens, served by Genkit's Express
+ *   handler (see `peers/genkit-peer.ts`).
  *
- * All three stream the same token source: the simulated text provider with a fixed token count and delay.
+ * All of them stream the same token source: the simulated text provider with a fixed token count and delay.
  * `GET /__bench/stats` reports process CPU time, memory and event-loop delay; `POST /__bench/reset` restarts the
  * delay histogram. Prints `listening <url>` when ready.
  */
@@ -16,7 +18,8 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { SimulatedTextProvider } from "../functions/src/providers/simulated/simulated-text-provider.ts";
 import type { TextProvider } from "../functions/src/providers/text-provider.ts";
-import { LatencyDatabase } from "./lib/latency-database.ts";
+import { genkitHandler } from "./peers/genkit-peer.ts";
+import { LatencyDatabase } from "../functions/src/test-support/latency-database.ts";
 
 const kind = process.env.BENCH_KIND ?? "ours";
 const tokens = Number(process.env.BENCH_TOKENS ?? "1000");
@@ -133,15 +136,15 @@ async function peerHandler(): Promise<Handler> {
 
 /**
  * With `BENCH_STORE_READ_MS` / `BENCH_STORE_WRITE_MS`, the store waits as Firestore's round trips would, and the
- * stats tell how many round trips the last chat request made before the model was called.
+ * stats tell how many round trips the last chat request waited for, one after another, before the model was called.
  */
 const storeLatency =
   process.env.BENCH_STORE_READ_MS === undefined
     ? undefined
     : { readMs: Number(process.env.BENCH_STORE_READ_MS), writeMs: Number(process.env.BENCH_STORE_WRITE_MS ?? "0") };
 let latencyDatabase: LatencyDatabase | undefined;
-let waitsAtRequest = 0;
-let waitsBeforeProvider = 0;
+let requestArrivedAt = 0;
+let roundTripsBeforeProvider = 0;
 
 async function oursHandler(): Promise<Handler> {
   const { loadRuntimeConfig } = await import("../functions/src/config/runtime-config.ts");
@@ -150,7 +153,7 @@ async function oursHandler(): Promise<Handler> {
   const counted: TextProvider = {
     run: provider.run,
     stream: (request) => {
-      waitsBeforeProvider = (latencyDatabase?.waits ?? 0) - waitsAtRequest;
+      roundTripsBeforeProvider = latencyDatabase?.sequentialRoundTrips(requestArrivedAt, performance.now()) ?? 0;
       return provider.stream(request);
     },
   };
@@ -163,7 +166,7 @@ async function oursHandler(): Promise<Handler> {
   });
   const api = createApi(services);
   return (request, response) => {
-    if (request.method === "POST" && request.url === "/chat/stream") waitsAtRequest = latencyDatabase?.waits ?? 0;
+    if (request.method === "POST" && request.url === "/chat/stream") requestArrivedAt = performance.now();
     return api(request, response);
   };
 }
@@ -175,7 +178,9 @@ const handler: Handler =
       ? floor(true)
       : kind === "peer"
         ? await peerHandler()
-        : await oursHandler();
+        : kind === "genkit"
+          ? await genkitHandler(provider)
+          : await oursHandler();
 
 const server = createServer((request, response) => {
   if (request.url?.startsWith("/__bench/stats") === true) {
@@ -193,7 +198,7 @@ const server = createServer((request, response) => {
         heapUsedBytes: memory.heapUsed,
         eventLoopP99Ms,
         eventLoopMaxMs,
-        storeWaitsBeforeProvider: waitsBeforeProvider,
+        roundTripsBeforeProvider,
       }),
     );
     return;

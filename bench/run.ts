@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only relay,concurrency,persistence,cold-start,jobs]`: Atelier's performance,
+ * `npm run bench [-- --quick] [-- --only relay,concurrency,persistence,cold-start,jobs,latency,fixed]`: Atelier's performance,
  * measured against a floor and a peer in the same run (these machines are shared and noisy: ratios and medians,
  * never absolute promises). Prints one table per benchmark, checks the budgets (a missed budget is printed loudly
  * and makes the exit code 1), and writes everything to bench/results/latest.json.
@@ -17,6 +17,7 @@ import { createBenchContext, type BenchContext, type BenchResult } from "./lib/b
 import { persistence } from "./persistence.ts";
 import { streamingRelay } from "./streaming-relay.ts";
 import { storeLatency } from "./store-latency.ts";
+import { fixedCost } from "./fixed-cost.ts";
 
 const quick = process.argv.includes("--quick");
 const onlyIndex = process.argv.indexOf("--only");
@@ -28,6 +29,7 @@ const benchmarks: readonly [string, (context: BenchContext) => Promise<BenchResu
   ["cold-start", coldStart],
   ["jobs", jobs],
   ["latency", storeLatency],
+  ["fixed", fixedCost],
 ];
 
 const started = Date.now();

@@ -29,28 +29,44 @@ export async function storeLatency(context: BenchContext): Promise<BenchResult> 
       BENCH_STORE_WRITE_MS: String(WRITE_MS),
     }),
   };
+  const ask = (contender: Contender, index: number, chatId?: string) =>
+    streamOnce({
+      url: `${contender.url}/chat/stream`,
+      headers: { Authorization: `Bearer ${context.idToken(index)}` },
+      body: {
+        message: "How fast is the first token?",
+        request_id: `latency-${randomUUID()}`,
+        ...(chatId === undefined ? {} : { chat_id: chatId }),
+      },
+    });
   const measure = async (kind: string, concurrency: number) => {
     const contender = contenders[kind];
     if (contender === undefined) throw new Error(kind);
-    const outcomes = await Promise.all(
-      Array.from({ length: concurrency }, (_, index) =>
-        streamOnce({
-          url: `${contender.url}/chat/stream`,
-          headers: { Authorization: `Bearer ${context.idToken(index)}` },
-          body: { message: "How fast is the first token?", request_id: `latency-${randomUUID()}` },
-        }),
-      ),
-    );
+    const outcomes = await Promise.all(Array.from({ length: concurrency }, (_, index) => ask(contender, index)));
     const firstTokens = outcomes.map((outcome) => outcome.firstTokenMs);
     return {
       p50: percentile(firstTokens, 0.5),
       p99: percentile(firstTokens, 0.99),
       failures: outcomes.filter((outcome) => !outcome.ok).length,
-      roundTrips: concurrency === 1 ? ((await contender.stats()).storeWaitsBeforeProvider ?? 0) : Number.NaN,
+      roundTrips: concurrency === 1 ? ((await contender.stats()).roundTripsBeforeProvider ?? 0) : Number.NaN,
+    };
+  };
+  /** A second turn in a chat: its history is read too, in parallel with the start transaction. */
+  const followUp = async () => {
+    const contender = contenders.latency;
+    if (contender === undefined) throw new Error("latency");
+    const first = await ask(contender, 0);
+    const second = await ask(contender, 0, first.chatId);
+    return {
+      firstToken: second.firstTokenMs,
+      ok: first.ok && second.ok,
+      roundTrips: (await contender.stats()).roundTripsBeforeProvider ?? 0,
     };
   };
   try {
     for (const kind of Object.keys(contenders)) await measure(kind, 1);
+    const followUps = [];
+    for (let roundIndex = 0; roundIndex < rounds; roundIndex++) followUps.push(await followUp());
     const samples: Record<string, Record<number, Awaited<ReturnType<typeof measure>>[]>> = {};
     for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
       for (const concurrency of concurrencies) {
@@ -98,6 +114,22 @@ export async function storeLatency(context: BenchContext): Promise<BenchResult> 
         budgets.push({ name: "round trips before the model is called, 1 stream", value: latency.roundTrips, limit: 2 });
       }
     }
+    const followUpRoundTrips = median(followUps.map((sample) => sample.roundTrips));
+    rows.push([
+      "1, a second turn in a chat",
+      `+${String(READ_MS)} ms a read, +${String(WRITE_MS)} ms a write`,
+      round(median(followUps.map((sample) => sample.firstToken))),
+      "",
+      "",
+      followUpRoundTrips,
+      followUps.filter((sample) => !sample.ok).length,
+    ]);
+    data.follow_up = { first_token_p50_ms: rows.at(-1)?.[2], round_trips: followUpRoundTrips };
+    budgets.push({
+      name: "round trips before the model is called, a second turn in a chat",
+      value: followUpRoundTrips,
+      limit: 2,
+    });
     return {
       title: `Time to first token under store latency (${String(TOKENS)} tokens, zero-delay provider; medians of ${String(rounds)} rounds)`,
       table: markdownTable(

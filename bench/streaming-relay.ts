@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { BenchContext, BenchResult, Budget } from "./lib/bench-context.ts";
+import { installGenkitPeer } from "./peers/genkit-peer.ts";
 import { startContender, type Contender } from "./lib/contender.ts";
 import { streamOnce } from "./lib/sse-load.ts";
 import { median, percentile, round } from "./lib/stats.ts";
@@ -8,8 +9,8 @@ import { markdownTable } from "./lib/table.ts";
 /**
  * Streaming relay cost: the same 1,000 tokens (zero delay) relayed by our `api` handler, by a bare SSE relay
  * (the floor), by the same relay writing a tick's events together as our SSE writer does (the batched floor,
- * which isolates the cost of our application logic), and by the Vercel AI SDK (the peer), at 1, 10 and 100
- * concurrent streams. CPU time is the serving process's own; rounds are interleaved across contenders and
+ * which isolates the cost of our application logic), by the Vercel AI SDK (the peer) and by a Genkit streaming
+ * flow (the Firebase-native peer), at 1, 10 and 100 concurrent streams. CPU time is the serving process's own; rounds are interleaved across contenders and
  * summarised by their median.
  */
 const TOKENS = 1000;
@@ -26,10 +27,12 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
   const concurrencies = [1, 10, 100];
   const rounds = context.quick ? 1 : 3;
   const environment = { BENCH_TOKENS: String(TOKENS), BENCH_TOKEN_DELAY_MS: "0" };
+  installGenkitPeer();
   const contenders: Record<string, Contender> = {
     floor: await startContender("floor", environment),
     "floor-batched": await startContender("floor-batched", environment),
     peer: await startContender("peer", environment),
+    genkit: await startContender("genkit", environment),
     ours: await startContender("ours", { ...environment, ...context.oursEnvironment() }),
     // The same server with no trace recorded: the per-token cost of tracing is the difference.
     "ours-untraced": await startContender("ours", {
@@ -38,14 +41,22 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
       TRACE_SAMPLE_RATIO: "0",
     }),
   };
-  const request = (kind: string, index: number) => ({
-    url: `${contenders[kind]?.url ?? ""}${kind === "peer" ? "/api/chat" : "/chat/stream"}`,
-    headers: (kind.startsWith("ours") ? { Authorization: `Bearer ${context.idToken(index)}` } : {}) as Record<
-      string,
-      string
-    >,
-    body: { message: "Relay a long answer, please.", request_id: `bench-${randomUUID()}` },
-  });
+  const message = "Relay a long answer, please.";
+  const request = (kind: string, index: number) =>
+    kind === "genkit"
+      ? {
+          url: `${contenders.genkit?.url ?? ""}/chat?stream=true`,
+          headers: { Accept: "text/event-stream" },
+          body: { data: { message } },
+        }
+      : {
+          url: `${contenders[kind]?.url ?? ""}${kind === "peer" ? "/api/chat" : "/chat/stream"}`,
+          headers: (kind.startsWith("ours") ? { Authorization: `Bearer ${context.idToken(index)}` } : {}) as Record<
+            string,
+            string
+          >,
+          body: { message, request_id: `bench-${randomUUID()}` },
+        };
 
   async function measure(kind: string, concurrency: number): Promise<RoundMeasure> {
     const contender = contenders[kind];
@@ -77,7 +88,7 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
 
   try {
     for (const kind of Object.keys(contenders)) await measure(kind, 10);
-    const kinds = ["floor", "floor-batched", "peer", "ours", "ours-untraced"];
+    const kinds = ["floor", "floor-batched", "peer", "genkit", "ours", "ours-untraced"];
     const measured: Record<string, Record<number, RoundMeasure[]>> = {};
     for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
       for (const concurrency of concurrencies) {
@@ -106,16 +117,19 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
       const floor = summary("floor", concurrency);
       const batched = summary("floor-batched", concurrency);
       const peer = summary("peer", concurrency);
+      const genkit = summary("genkit", concurrency);
       const ours = summary("ours", concurrency);
       const untraced = summary("ours-untraced", concurrency);
       const tracing = round(ours.cpuPerThousandTokensMs / untraced.cpuPerThousandTokensMs);
       const versusFloor = round(ours.cpuPerThousandTokensMs / floor.cpuPerThousandTokensMs);
       const versusBatched = round(ours.cpuPerThousandTokensMs / batched.cpuPerThousandTokensMs);
       const versusPeer = round(ours.cpuPerThousandTokensMs / peer.cpuPerThousandTokensMs);
+      const versusGenkit = round(ours.cpuPerThousandTokensMs / genkit.cpuPerThousandTokensMs);
       for (const [kind, value] of [
         ["floor", floor],
         ["floor, batched per tick", batched],
         ["peer (AI SDK)", peer],
+        ["peer (Genkit flow)", genkit],
         ["ours", ours],
         ["ours, tracing off", untraced],
       ] as const) {
@@ -128,7 +142,7 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
           value.doneP50Ms,
           value.failures,
           kind === "ours"
-            ? `${String(versusFloor)} / ${String(versusBatched)} / ${String(versusPeer)}`
+            ? `${String(versusFloor)} / ${String(versusBatched)} / ${String(versusPeer)} / ${String(versusGenkit)}`
             : kind === "ours, tracing off"
               ? `tracing on ÷ off: ${String(tracing)}`
               : "",
@@ -142,15 +156,18 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
         ours_over_floor: versusFloor,
         ours_over_floor_batched: versusBatched,
         ours_over_peer: versusPeer,
+        genkit,
+        ours_over_genkit: versusGenkit,
         ours_untraced: untraced,
         tracing_on_over_off: tracing,
       };
       budgets.push(
         { name: `CPU per token, ours/floor, ${String(concurrency)} streams`, value: versusFloor, limit: 1.5 },
         { name: `CPU per token, ours/peer, ${String(concurrency)} streams`, value: versusPeer, limit: 1.0 },
+        { name: `CPU per token, ours/Genkit, ${String(concurrency)} streams`, value: versusGenkit, limit: 1.0 },
         {
           name: `failed streams, ${String(concurrency)} streams`,
-          value: floor.failures + peer.failures + ours.failures + untraced.failures,
+          value: floor.failures + peer.failures + genkit.failures + ours.failures + untraced.failures,
           limit: 0,
         },
       );
@@ -166,7 +183,7 @@ export async function streamingRelay(context: BenchContext): Promise<BenchResult
           "first event p99 ms",
           "done p50 ms",
           "failed",
-          "ours ÷ floor / ÷ batched floor / ÷ peer",
+          "ours ÷ floor / ÷ batched floor / ÷ AI SDK / ÷ Genkit",
         ],
         rows,
       ),

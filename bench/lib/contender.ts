@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { MemoryCgroup } from "./memory-cgroup.ts";
 
 export interface ContenderStats {
   readonly cpuMs: number;
@@ -7,8 +8,8 @@ export interface ContenderStats {
   readonly heapUsedBytes: number;
   readonly eventLoopP99Ms: number;
   readonly eventLoopMaxMs: number;
-  /** Ours with store latency: round trips the last chat request made before the model was called. */
-  readonly storeWaitsBeforeProvider?: number;
+  /** Ours with store latency: round trips the last chat request waited for in sequence before calling the model. */
+  readonly roundTripsBeforeProvider?: number;
 }
 
 export interface Contender {
@@ -23,25 +24,35 @@ export interface Contender {
 const script = fileURLToPath(new URL("../bench-server.ts", import.meta.url));
 
 /** `floor` writes each event; `floor-batched` writes a tick's events together, as our SSE writer does. */
-export type ContenderKind = "ours" | "floor" | "floor-batched" | "peer";
+export type ContenderKind = "ours" | "floor" | "floor-batched" | "peer" | "genkit";
 
-/** Starts a benchmark contender in its own process, with extra Node flags if given (and `BENCH_NODE_FLAGS`). */
+/**
+ * Starts a benchmark contender in its own process, with extra Node flags if given (and `BENCH_NODE_FLAGS`), and
+ * inside a memory cgroup if given one (see `memory-cgroup.ts`).
+ */
 export async function startContender(
   kind: ContenderKind,
   environment: Record<string, string>,
   nodeFlags: readonly string[] = [],
+  cgroup?: MemoryCgroup,
 ): Promise<Contender> {
-  const child: ChildProcess = spawn(
+  const command = [
     process.execPath,
-    [
-      "--disable-warning=ExperimentalWarning",
-      "--expose-gc",
-      ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
-      ...nodeFlags,
-      script,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...environment, BENCH_KIND: kind } },
-  );
+    "--disable-warning=ExperimentalWarning",
+    "--expose-gc",
+    ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+    ...nodeFlags,
+    script,
+  ];
+  const [file, ...args] =
+    cgroup === undefined
+      ? command
+      : // The shell joins the cgroup, then becomes Node: the contender is in it from its first allocation.
+        ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, ...command];
+  const child: ChildProcess = spawn(file ?? process.execPath, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...environment, BENCH_KIND: kind },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${kind} contender exited (${String(code)})`)));
     child.stdout?.setEncoding("utf8").on("data", (text: string) => {

@@ -12,6 +12,8 @@ export interface StreamOutcome {
   readonly tokens: number;
   /** Longest silence between two things received (events or heartbeat comments) after the first, in milliseconds. */
   readonly longestGapMs: number;
+  /** The chat the answer went to (ours: from its `meta` event). */
+  readonly chatId?: string;
   readonly error?: string;
 }
 
@@ -23,7 +25,10 @@ export interface StreamRequest {
   readonly holdMs?: number;
 }
 
-/** Streams one answer and measures it. Tokens are `token` events (ours, floor) or `text-delta` data (peer). */
+/**
+ * Streams one answer and measures it. Tokens are `token` events (ours, floor), `text-delta` data (the AI SDK)
+ * or `{"message": ...}` data (Genkit); the end is `done`, `[DONE]` or `{"result": ...}`.
+ */
 export async function streamOnce(request: StreamRequest): Promise<StreamOutcome> {
   const started = performance.now();
   const controller = new AbortController();
@@ -33,6 +38,7 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
   let last = started;
   let longestGapMs = 0;
   let terminal = "";
+  let chatId: string | undefined;
   // Gaps count from the first event on: the wait for the first one is `firstEventMs`, not a late heartbeat.
   const mark = () => {
     const now = performance.now();
@@ -62,12 +68,17 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
     await parseSse(response.body, {
       onEvent: (event) => {
         mark();
-        if (event.event === "token" || event.data.includes('"type":"text-delta"')) {
+        if (event.event === "meta") chatId = (JSON.parse(event.data) as { chat_id?: string }).chat_id;
+        if (
+          event.event === "token" ||
+          event.data.includes('"type":"text-delta"') ||
+          event.data.startsWith('{"message":')
+        ) {
           if (tokens === 0) firstTokenMs = performance.now() - started;
           tokens += 1;
         }
-        if (event.event === "done" || event.event === "error" || event.data === "[DONE]")
-          terminal = event.event === "error" ? "error" : "done";
+        if (event.event === "done" || event.data === "[DONE]" || event.data.startsWith('{"result":')) terminal = "done";
+        if (event.event === "error" || event.data.startsWith('{"error":')) terminal = "error";
       },
       onComment: mark,
     });
@@ -78,6 +89,7 @@ export async function streamOnce(request: StreamRequest): Promise<StreamOutcome>
       doneMs: performance.now() - started,
       tokens,
       longestGapMs,
+      ...(chatId === undefined ? {} : { chatId }),
       ...(terminal === "done" ? {} : { error: `ended with ${terminal || "nothing"}` }),
     };
   } catch (error) {

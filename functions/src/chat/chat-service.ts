@@ -15,6 +15,7 @@ import { AnswerCost, estimatedInputTokens, firstRoundInputTokens } from "./answe
 import type { TextModels } from "../models/text-models.ts";
 import { isProviderError } from "../providers/provider-error.ts";
 import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generation.ts";
+import { decideAll, readTogether, type TransactionCheck } from "../store/transaction-check.ts";
 import { paths } from "../store/paths.ts";
 import { STREAM_ENDING_STATUSES, type MessageRecord, type ToolCallRecord } from "../store/records.ts";
 import type { MessageStatus } from "../contract/resources.ts";
@@ -25,7 +26,13 @@ import { parseChatTurn, type ChatTurnRequest } from "./chat-request.ts";
 import { groundedInstruction } from "../grounding/grounder.ts";
 import { queries } from "../store/queries.ts";
 import { usageOf } from "./stream-session.ts";
-import { loadConversation, type ConversationImage, type ConversationLimits } from "./conversation.ts";
+import {
+  conversationOf,
+  loadConversation,
+  readLatestMessages,
+  type ConversationImage,
+  type ConversationLimits,
+} from "./conversation.ts";
 import { finishMessage, metaEvent, waitingCall } from "./finish-message.ts";
 import { toolLoop, type AnswerEvent, type ToolLoopInput } from "./tool-loop.ts";
 import type { ToolRegistry } from "../tools/tool-registry.ts";
@@ -110,10 +117,14 @@ type PreparedTurn =
       readonly uid: string;
       readonly user: AuthenticatedUser;
       readonly turn: ChatTurnRequest;
+      /** The user's message and the answer to it, as the start transaction created them. */
+      readonly userMessage: MessageRecord;
       readonly message: MessageRecord;
       readonly startedAt: number;
       /** The attachments' clean re-encodings, in order: what the model is sent with the new message. */
       readonly images: readonly ConversationImage[];
+      /** The chat's latest messages before this turn, newest first (read while the start transaction ran). */
+      readonly earlier: Promise<readonly MessageRecord[]>;
     }
   | { readonly kind: "existing"; readonly uid: string; readonly message: MessageRecord };
 
@@ -141,7 +152,17 @@ export class ChatService {
     this.#dependencies = dependencies;
   }
 
-  async begin(user: AuthenticatedUser, body: unknown, startedAt: number): Promise<PreparedTurn> {
+  /**
+   * Validates a turn and starts it in one transaction: `admissions` (the caller's rate limit, a stream slot)
+   * and every quota and budget are checked and written there with the turn's documents, and the chat's latest
+   * messages are read alongside, so the model can be called as soon as that transaction commits.
+   */
+  async begin(
+    user: AuthenticatedUser,
+    body: unknown,
+    startedAt: number,
+    admissions: readonly TransactionCheck[] = [],
+  ): Promise<PreparedTurn> {
     const { database, options, text, grounder, activeStreams, now } = this.#dependencies;
     if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
     if (!text.available) throw unavailable("The text model is not configured on this server.");
@@ -157,6 +178,12 @@ export class ChatService {
         httpStatus: 503,
       });
     }
+    const earlier =
+      turn.chatId === undefined
+        ? Promise.resolve([])
+        : readLatestMessages(database, user.uid, turn.chatId, options.context.maxMessages - 1);
+    // Awaited once the turn has started; a refused turn never looks at it.
+    earlier.catch(() => undefined);
     const images = await this.#readAttachments(user.uid, turn.attachments);
     const at = new Date(now());
     const provider = text.runOf(model);
@@ -216,11 +243,25 @@ export class ChatService {
           : []),
         budgetCheck({ uid: user.uid, claims: user, budgets: options.quotas.budgets, charge, now: at }),
       ],
+      admissions,
       now: at,
       requestRetentionDays: options.requestRetentionDays,
     });
     if (start.created) {
-      return { kind: "new", uid: user.uid, user, turn, message: start.assistant, startedAt, images };
+      const { userMessage, assistant } = start;
+      if (userMessage === undefined) throw new Error("A chat turn always adds the user's message.");
+      return {
+        kind: "new",
+        uid: user.uid,
+        user,
+        turn,
+        userMessage,
+        message: assistant,
+        startedAt,
+        images,
+        // Only what came before this turn: a concurrent turn in the same chat may have committed meanwhile.
+        earlier: earlier.then((messages) => messages.filter((message) => message.seq < userMessage.seq)),
+      };
     }
     if (start.request.kind !== "chat")
       throw new AppError("conflict", "This request_id belongs to another kind of request.");
@@ -360,7 +401,7 @@ export class ChatService {
   }
 
   async #generate(prepared: Extract<PreparedTurn, { kind: "new" }>, sink: ChatEventSink): Promise<void> {
-    const { database, grounder, logger, options, now } = this.#dependencies;
+    const { grounder, logger, options } = this.#dependencies;
     const { uid, turn, message } = prepared;
     sink.send(metaEvent(message, false), 0);
     logger.info("start_stream", {
@@ -380,14 +421,14 @@ export class ChatService {
     let plan: GroundingPlan | undefined;
     let conversation;
     try {
-      conversation = await loadConversation(database, uid, message, prepared.images, options.context);
+      conversation = conversationOf(
+        [prepared.userMessage, ...(await prepared.earlier)],
+        prepared.images,
+        options.context,
+      );
       if (turn.grounding) {
         plan = await grounder.plan(turn.message, conversation, options.systemInstruction);
-        await database.update(paths.message(uid, message.message_id), {
-          grounding: plan.grounding,
-          citations: plan.citations,
-          updated_at: new Date(now()),
-        });
+        // The message stores them with its first write, which the model does not wait for.
         sink.send({ event: "sources", data: { citations: plan.citations } }, 0);
       }
     } catch (error) {
@@ -428,17 +469,23 @@ export class ChatService {
    * stopped, on the model that was answering, with the stored history of its calls; its new events follow on
    * `sink` (a declined call is told to the model as declined).
    */
-  async approve(user: AuthenticatedUser, body: unknown, startedAt: number): Promise<ApprovedTurn> {
+  async approve(
+    user: AuthenticatedUser,
+    body: unknown,
+    startedAt: number,
+    admissions: readonly TransactionCheck[] = [],
+  ): Promise<ApprovedTurn> {
     const { database, activeStreams, text, now } = this.#dependencies;
     if (!activeStreams.accepting) throw unavailable("The server is restarting. Try again in a moment.");
     const input = parseInput(approveBodySchema, body);
     const path = paths.message(user.uid, input.message_id);
     const message = await database.transaction(async (transaction) => {
-      const found = await transaction.get<MessageRecord>(path);
-      if (found === null) throw notFound("Message");
-      const waiting = found.data.status === "awaiting_approval" ? waitingCall(found.data) : undefined;
+      const documents = await readTogether(transaction, [path], admissions);
+      const stored = documents.data<MessageRecord>(path);
+      if (stored === undefined) throw notFound("Message");
+      const waiting = stored.status === "awaiting_approval" ? waitingCall(stored) : undefined;
       if (waiting === undefined) throw new AppError("conflict", "This answer is not waiting for an approval.");
-      if ((found.data.approval_expires_at?.getTime() ?? Number.POSITIVE_INFINITY) <= now()) {
+      if ((stored.approval_expires_at?.getTime() ?? Number.POSITIVE_INFINITY) <= now()) {
         throw new AppError("conflict", "This question has expired: ask again.");
       }
       if (waiting.call_id !== input.call_id) {
@@ -457,18 +504,14 @@ export class ChatService {
             response_json: JSON.stringify({ ok: false, declined: true }),
           };
       // A stop or a resumer's heartbeat from before the pause belongs to the stream that paused, not to this one.
-      const {
-        approval_expires_at: _answered,
-        stop_requested_at: _stopped,
-        attached_at: _attached,
-        ...rest
-      } = found.data;
+      const { approval_expires_at: _answered, stop_requested_at: _stopped, attached_at: _attached, ...rest } = stored;
       const continued: MessageRecord = {
         ...rest,
         status: "streaming",
         alive_at: new Date(now()),
-        tool_calls: (found.data.tool_calls ?? []).map((call) => (call.call_id === waiting.call_id ? decided : call)),
+        tool_calls: (stored.tool_calls ?? []).map((call) => (call.call_id === waiting.call_id ? decided : call)),
       };
+      for (const write of await decideAll(documents, transaction, admissions)) write(transaction);
       transaction.set(path, continued);
       return continued;
     });

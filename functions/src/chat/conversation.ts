@@ -25,6 +25,7 @@ function turnText(message: MessageRecord): string | undefined {
 /** An image sent to the model with the new message. */
 export type ConversationImage = NonNullable<ConversationTurn["images"]>[number];
 
+/** What the model sees of the chat an existing answer belongs to, up to that answer. */
 export async function loadConversation(
   database: DocumentDatabase,
   uid: string,
@@ -35,9 +36,39 @@ export async function loadConversation(
   const recent = await database.query<MessageRecord>(
     queries.recentChatMessages(uid, assistant.chat_id, assistant.seq, limits.maxMessages),
   );
+  return conversationOf(
+    recent.map((document) => document.data),
+    newImages,
+    limits,
+  );
+}
+
+/**
+ * The latest `limit` messages of a chat, newest first: what a new turn adds its message to. It is read while
+ * the transaction that starts the turn runs, not after, so the model is called one round trip sooner.
+ */
+export async function readLatestMessages(
+  database: DocumentDatabase,
+  uid: string,
+  chatId: string,
+  limit: number,
+): Promise<MessageRecord[]> {
+  if (limit <= 0) return [];
+  const found = await database.query<MessageRecord>(
+    queries.recentChatMessages(uid, chatId, Number.MAX_SAFE_INTEGER, limit),
+  );
+  return found.map((document) => document.data);
+}
+
+/** The conversation from a chat's messages, newest first, the new message first of all (see the limits above). */
+export function conversationOf(
+  recent: readonly MessageRecord[],
+  newImages: readonly ConversationImage[],
+  limits: ConversationLimits,
+): ConversationTurn[] {
   const turns: ConversationTurn[] = [];
   let characters = 0;
-  for (const [position, { data: message }] of recent.entries()) {
+  for (const [position, message] of recent.slice(0, limits.maxMessages).entries()) {
     const text = turnText(message);
     if (text === undefined) continue;
     if (position > 0 && characters + text.length > limits.maxCharacters) break;

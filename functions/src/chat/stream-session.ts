@@ -122,6 +122,8 @@ export class StreamSession implements ActiveStream {
   #filter: CitationFilter | undefined;
   #persistedLength = 0;
   #persistedThinkingLength = 0;
+  /** Sources stored on the message so far: a grounded answer's are stored with its first write. */
+  #persistedCitationCount: number;
   #aliveWrittenAt: number;
   /** Who answers, once the model has produced its first output. */
   #answeredBy: Partial<MessageRecord> = {};
@@ -143,6 +145,7 @@ export class StreamSession implements ActiveStream {
     this.#lastAttachedAt = dependencies.now();
     this.#aliveWrittenAt = input.message.alive_at?.getTime() ?? dependencies.now();
     this.#citations = [...(input.grounded?.citations ?? input.message.citations ?? [])];
+    this.#persistedCitationCount = input.message.citations?.length ?? 0;
     this.#grounding = [...(input.grounded?.grounding ?? input.message.grounding ?? [])];
     this.#filter =
       input.grounded?.filter ?? (this.#citations.length > 0 ? new CitationFilter(this.#citations.length) : undefined);
@@ -501,8 +504,13 @@ export class StreamSession implements ActiveStream {
     const toolCallVersion = this.#toolCallVersion;
     const callsChanged = toolCallVersion !== this.#persistedToolCallVersion;
     const toolCalls = this.#toolCalls;
+    const citationCount = this.#citations.length;
+    const sourcesChanged = citationCount !== this.#persistedCitationCount;
     const changed =
-      content.length !== this.#persistedLength || thinking.length !== this.#persistedThinkingLength || callsChanged;
+      content.length !== this.#persistedLength ||
+      thinking.length !== this.#persistedThinkingLength ||
+      callsChanged ||
+      sourcesChanged;
     if (!changed && !aliveDue) return controlOf(await database.get<MessageRecord>(path));
     const state = await database.transaction(async (transaction) => {
       const current = await transaction.get<MessageRecord>(path);
@@ -512,12 +520,8 @@ export class StreamSession implements ActiveStream {
           // The receipt so far goes with the content: whoever ends this answer (a stop, a deletion, the sweep)
           // charges what it had used.
           ...(changed ? { content, ...(thinking === "" ? {} : { thinking }), usage: this.#receipt() } : {}),
-          ...(callsChanged
-            ? {
-                tool_calls: toolCalls,
-                ...(this.#citations.length === 0 ? {} : { citations: this.#citations, grounding: this.#grounding }),
-              }
-            : {}),
+          ...(callsChanged ? { tool_calls: toolCalls } : {}),
+          ...(sourcesChanged ? { citations: this.#citations, grounding: this.#grounding } : {}),
           ...(aliveDue ? { alive_at: new Date(now) } : {}),
         });
       }
@@ -527,6 +531,7 @@ export class StreamSession implements ActiveStream {
       this.#persistedLength = content.length;
       this.#persistedThinkingLength = thinking.length;
       this.#persistedToolCallVersion = toolCallVersion;
+      this.#persistedCitationCount = citationCount;
       if (aliveDue) this.#aliveWrittenAt = now;
     }
     return state;

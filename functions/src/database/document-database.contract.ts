@@ -256,6 +256,25 @@ export function describeDocumentDatabaseContract(
         assert.equal((await database.get(path("accounts", "b")))?.data.balance, 5);
       });
 
+      it("reads several documents at once, in the order asked, absent ones as null", async () => {
+        await database.set(path("accounts", "d"), { balance: 4 });
+        await database.set(path("accounts", "e"), { balance: 6 });
+        const found = await database.transaction(async (transaction) => {
+          const documents = await transaction.getAll<{ balance: number }>([
+            path("accounts", "e"),
+            path("accounts", "missing"),
+            path("accounts", "d"),
+          ]);
+          transaction.set(path("accounts", "sum"), {
+            balance: documents.reduce((sum, document) => sum + (document?.data.balance ?? 0), 0),
+          });
+          return documents.map((document) => document?.data.balance ?? null);
+        });
+        assert.deepEqual(found, [6, null, 4]);
+        assert.equal((await database.get<{ balance: number }>(path("accounts", "sum")))?.data.balance, 10);
+        assert.deepEqual(await database.transaction((transaction) => transaction.getAll([])), []);
+      });
+
       it("writes nothing when the work throws", async () => {
         await assert.rejects(
           database.transaction(async (transaction) => {

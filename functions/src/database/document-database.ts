@@ -24,6 +24,11 @@ export interface StoredDocument<T extends object = DocumentData> {
 /** Reads come first, then writes; writes apply together at commit or not at all. */
 export interface Transaction {
   get<T extends object = DocumentData>(path: string): Promise<StoredDocument<T> | null>;
+  /**
+   * Several documents in one round trip (Firestore's `getAll`), in the order asked (null: absent). Separate
+   * `get`s cost a round trip each: the first starts the transaction and the others wait for it.
+   */
+  getAll<T extends object = DocumentData>(paths: readonly string[]): Promise<(StoredDocument<T> | null)[]>;
   query<T extends object = DocumentData>(query: Query): Promise<StoredDocument<T>[]>;
   /** Fails the transaction with {@link DocumentExistsError} if the document exists at commit. */
   create(path: string, data: object): void;

@@ -185,6 +185,11 @@ class FirestoreDocumentDatabase implements DocumentDatabase {
     return {
       get: async <T extends object = DocumentData>(path: string) =>
         this.#fromSnapshot<T>(await firestoreTransaction.get(this.#firestore.doc(path))),
+      getAll: async <T extends object = DocumentData>(paths: readonly string[]) => {
+        if (paths.length === 0) return [];
+        const snapshots = await firestoreTransaction.getAll(...paths.map((path) => this.#firestore.doc(path)));
+        return snapshots.map((snapshot) => this.#fromSnapshot<T>(snapshot));
+      },
       query: async <T extends object = DocumentData>(query: Query) => {
         const snapshot = await firestoreTransaction.get(this.#buildQuery(query));
         return snapshot.docs.map((document) => this.#fromSnapshot<T>(document)).filter((document) => document !== null);

@@ -315,6 +315,10 @@ class SqliteDocumentDatabase implements DocumentDatabase {
         readFirst();
         return Promise.resolve(this.#readDocument(this.#writer, path));
       },
+      getAll: (paths) => {
+        readFirst();
+        return Promise.resolve(paths.map((path) => this.#readDocument(this.#writer, path)));
+      },
       query: (query) => {
         readFirst();
         return Promise.resolve(this.#runQuery(this.#writer, query));

@@ -38,13 +38,14 @@ export async function handleChatCallable(
       },
       "chat",
     );
-    await services.rateLimiter?.consume(user.uid);
-    // The slot first: a refusal then leaves nothing written.
-    const slot = await services.streamSlots.acquire(user.uid);
+    const startedAt = Date.now();
+    // The rate limit and the stream slot are checks in the turn's start transaction: a refusal writes nothing.
+    const { started: prepared, slot } = await services.streamAdmission.admit(user.uid, (admissions) =>
+      services.chat.begin(user, request.data, startedAt, admissions),
+    );
     const sink = new CallableSink(response, request.acceptsStreaming);
     const release = services.connections.acquire();
     try {
-      const prepared = await services.chat.begin(user, request.data, Date.now());
       await services.chat.stream(prepared, sink);
       await sink.flushed();
     } finally {

@@ -4,14 +4,16 @@ import type { RequestContext } from "./request-context.ts";
 /**
  * Who may call a route: anyone (`public`: health, signed media URLs) or the callers its requirement admits (see
  * `Requirement`: an API key scope, `any` authenticated caller, `users` only). `rateLimited` routes (those that
- * start model work or streams, uploads, stops) take from the caller's rate limit.
+ * start model work or streams, uploads, stops) take from the caller's rate limit before they run; `"in-route"`
+ * ones take it themselves, inside the transaction that starts their work, which saves that transaction's round
+ * trips to the store.
  */
 export interface Route {
   readonly method: "GET" | "POST" | "DELETE";
   /** Segments; `:name` captures one segment, a final `*` captures the rest. */
   readonly path: string;
   readonly access: "public" | Requirement;
-  readonly rateLimited?: boolean;
+  readonly rateLimited?: true | "in-route";
   readonly handle: (context: RequestContext) => Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { AuthenticatedUser } from "../auth/id-token-verifier.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
-import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
 import { AppError, invalidArgument, notFound, resourceExhausted, unavailable } from "../errors/app-error.ts";
 import { describeError, type Logger } from "../logging/logger.ts";
 import { monthlyQuotaCheck } from "../ops/usage-quotas.ts";
@@ -11,7 +11,8 @@ import { ledgerPeriod, type ChargeRecord } from "../store/usage-ledger.ts";
 import { jobAsk, jobReservation } from "./job-cost.ts";
 import { parseInput } from "../errors/parse-input.ts";
 import type { QueueName, TaskQueue } from "../queue/task-queue.ts";
-import { beginGeneration, chatTitle, payloadHash, type GenerationCheck } from "../store/begin-generation.ts";
+import { beginGeneration, chatTitle, payloadHash } from "../store/begin-generation.ts";
+import type { TransactionCheck } from "../store/transaction-check.ts";
 import { newId } from "../store/ids.ts";
 import { queries } from "../store/queries.ts";
 import type { JobRecord, RequestKind } from "../store/records.ts";
@@ -389,28 +390,31 @@ export class JobService {
   }
 
   /** At most `activeJobsPerChat` active jobs in a chat and `activeJobsPerUser` per user. */
-  #activeJobsCheck(uid: string, chatId: string | undefined): GenerationCheck {
+  #activeJobsCheck(uid: string, chatId: string | undefined): TransactionCheck {
     const { activeJobsPerUser, activeJobsPerChat } = this.#dependencies.options.quotas;
-    return async (transaction: Transaction) => {
-      const active = await transaction.query<JobRecord>(queries.activeJobsOfUser(uid, activeJobsPerUser));
-      if (active.length >= activeJobsPerUser) {
-        throw resourceExhausted(
-          `You already have ${active.length} images or videos in progress. Wait for one to finish.`,
-          10,
-          { limit: activeJobsPerUser, scope: "user" },
-        );
-      }
-      if (chatId !== undefined) {
-        const inChat = await transaction.query<JobRecord>(queries.activeJobsOfChat(uid, chatId, activeJobsPerChat));
-        if (inChat.length >= activeJobsPerChat) {
+    return {
+      reads: [],
+      decide: async (_documents, transaction) => {
+        const active = await transaction.query<JobRecord>(queries.activeJobsOfUser(uid, activeJobsPerUser));
+        if (active.length >= activeJobsPerUser) {
           throw resourceExhausted(
-            `This chat already has ${inChat.length} images or videos in progress. Wait for one to finish.`,
+            `You already have ${active.length} images or videos in progress. Wait for one to finish.`,
             10,
-            { limit: activeJobsPerChat, scope: "chat" },
+            { limit: activeJobsPerUser, scope: "user" },
           );
         }
-      }
-      return undefined;
+        if (chatId !== undefined) {
+          const inChat = await transaction.query<JobRecord>(queries.activeJobsOfChat(uid, chatId, activeJobsPerChat));
+          if (inChat.length >= activeJobsPerChat) {
+            throw resourceExhausted(
+              `This chat already has ${inChat.length} images or videos in progress. Wait for one to finish.`,
+              10,
+              { limit: activeJobsPerChat, scope: "chat" },
+            );
+          }
+        }
+        return undefined;
+      },
     };
   }
 }

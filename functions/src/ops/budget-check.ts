@@ -1,16 +1,16 @@
 import { resourceExhausted } from "../errors/app-error.ts";
-import type { GenerationCheck } from "../store/begin-generation.ts";
+import { readTogether, type TransactionCheck } from "../store/transaction-check.ts";
 import { paths } from "../store/paths.ts";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import {
+  chargedMonth,
   dollarsOf,
-  extendCharge,
   ledgerPeriod,
-  readUsageMonth,
   withReservation,
   type ChargeRecord,
+  type UsageMonthRecord,
 } from "../store/usage-ledger.ts";
-import { readUserPlan, type PlanClaims, type Tier } from "./user-plan.ts";
+import { planOf, type PlanClaims, type Tier, type UserPlanRecord } from "./user-plan.ts";
 
 /** Monthly budgets by tier, in micro-dollars; 0 is no money limit. */
 export interface TierBudgets {
@@ -37,32 +37,36 @@ export function budgetCheck(options: {
   readonly budgets: TierBudgets;
   readonly charge: ChargeRecord;
   readonly now: Date;
-}): GenerationCheck {
+}): TransactionCheck {
   const { uid, charge, now } = options;
-  return async (transaction) => {
-    const plan = await readUserPlan(transaction, uid, options.claims);
-    const ledger = await readUsageMonth(transaction, uid, charge.month, charge.provider, now);
-    const budget = budgetOf(plan, options.budgets);
-    const committed = ledger.spent_micros + ledger.reserved_micros;
-    if (budget !== undefined && committed + charge.reserved_micros > budget) {
-      const { end } = ledgerPeriod(now);
-      const remaining = Math.max(0, budget - committed);
-      throw resourceExhausted(
-        `This request may cost up to $${dollarsOf(charge.reserved_micros).toFixed(4)}, more than the ` +
-          `$${dollarsOf(remaining).toFixed(4)} left of your monthly budget of $${dollarsOf(budget).toFixed(2)}. ` +
-          `The budget renews at ${end.toISOString()}.`,
-        (end.getTime() - now.getTime()) / 1000,
-        {
-          reason: "budget",
-          budget_usd: dollarsOf(budget),
-          remaining_usd: dollarsOf(remaining),
-          needed_usd: dollarsOf(charge.reserved_micros),
-          resets_at: end.toISOString(),
-        },
-      );
-    }
-    const reserved = withReservation(ledger, charge, now);
-    return (writer) => writer.set(paths.usageMonth(uid, charge.month, charge.provider), reserved);
+  const ledgerPath = paths.usageMonth(uid, charge.month, charge.provider);
+  return {
+    reads: [paths.user(uid), ledgerPath],
+    decide: (documents) => {
+      const plan = planOf(documents.data<UserPlanRecord>(paths.user(uid)), options.claims);
+      const ledger = chargedMonth(documents, uid, charge, now);
+      const budget = budgetOf(plan, options.budgets);
+      const committed = ledger.spent_micros + ledger.reserved_micros;
+      if (budget !== undefined && committed + charge.reserved_micros > budget) {
+        const { end } = ledgerPeriod(now);
+        const remaining = Math.max(0, budget - committed);
+        throw resourceExhausted(
+          `This request may cost up to $${dollarsOf(charge.reserved_micros).toFixed(4)}, more than the ` +
+            `$${dollarsOf(remaining).toFixed(4)} left of your monthly budget of $${dollarsOf(budget).toFixed(2)}. ` +
+            `The budget renews at ${end.toISOString()}.`,
+          (end.getTime() - now.getTime()) / 1000,
+          {
+            reason: "budget",
+            budget_usd: dollarsOf(budget),
+            remaining_usd: dollarsOf(remaining),
+            needed_usd: dollarsOf(charge.reserved_micros),
+            resets_at: end.toISOString(),
+          },
+        );
+      }
+      const reserved = withReservation(ledger, charge, now);
+      return (writer) => writer.set(ledgerPath, reserved);
+    },
   };
 }
 
@@ -91,11 +95,14 @@ export async function extendWithinBudget(
     if (record?.status !== "streaming") return false;
     const charge = record.charge;
     if (charge === undefined) return true;
-    const plan = await readUserPlan(transaction, uid, options.claims);
-    const { ledger, write } = await extendCharge(transaction, uid, charge, micros, now);
+    const ledgerPath = paths.usageMonth(uid, charge.month, charge.provider);
+    const documents = await readTogether(transaction, [paths.user(uid), ledgerPath]);
+    const plan = planOf(documents.data<UserPlanRecord>(paths.user(uid)), options.claims);
+    const ledger = chargedMonth(documents, uid, charge, now);
     const budget = budgetOf(plan, options.budgets);
     if (budget !== undefined && ledger.spent_micros + ledger.reserved_micros + micros > budget) return false;
-    write(transaction);
+    const extended: UsageMonthRecord = { ...ledger, reserved_micros: ledger.reserved_micros + micros, updated_at: now };
+    transaction.set(ledgerPath, extended);
     transaction.update(recordPath, { charge: { ...charge, reserved_micros: charge.reserved_micros + micros } });
     return true;
   });

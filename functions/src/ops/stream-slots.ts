@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { resourceExhausted } from "../errors/app-error.ts";
 import { paths } from "../store/paths.ts";
+import { runChecks, type TransactionCheck } from "../store/transaction-check.ts";
 
 /**
  * A cap on the streams one user has open at once (`MAX_OPEN_STREAMS_PER_USER`), answers and resumes alike, across
@@ -16,7 +17,7 @@ interface StreamSlotsOptions {
 }
 
 /** An open stream's slot. */
-interface StreamSlot {
+export interface StreamSlot {
   /** Gives the slot back (once; later calls do nothing). */
   release(): Promise<void>;
 }
@@ -37,19 +38,51 @@ export class StreamSlots {
 
   /** Takes a slot, or refuses with `429` (and the seconds until the first lease ends) when all are taken. */
   async acquire(uid: string): Promise<StreamSlot> {
+    const pending = this.reserve(uid);
+    await runChecks(this.#database, [pending.check]);
+    return pending.taken();
+  }
+
+  /**
+   * A slot taken by a check inside a transaction that does more (the one that starts a stream), so taking it
+   * costs no round trip of its own; once that transaction has committed, `taken()` hands the slot over. When
+   * the work around the transaction fails, `abandon()` gives back whatever it may have taken.
+   */
+  reserve(uid: string): { readonly check: TransactionCheck; taken(): StreamSlot; abandon(): Promise<void> } {
     const id = randomUUID();
-    await this.#change(uid, (live) => {
-      const leases = Object.values(live);
-      if (leases.length >= this.#options.max) {
-        const soonest = Math.min(...leases);
-        throw resourceExhausted(
-          `You have ${this.#options.max} streams open already. Close one, or wait for an answer to end.`,
-          Math.max(1, (soonest - this.#options.now()) / 1000),
-          { limit: this.#options.max, scope: "streams" },
-        );
-      }
-      return { ...live, [id]: this.#options.now() + this.#options.leaseMs };
-    });
+    const path = paths.counter(uid, "streams");
+    let written = false;
+    const check: TransactionCheck = {
+      reads: [path],
+      decide: (documents) => {
+        const live = this.#live(documents.data<SlotsDocument>(path));
+        const leases = Object.values(live);
+        if (leases.length >= this.#options.max) {
+          const soonest = Math.min(...leases);
+          throw resourceExhausted(
+            `You have ${this.#options.max} streams open already. Close one, or wait for an answer to end.`,
+            Math.max(1, (soonest - this.#options.now()) / 1000),
+            { limit: this.#options.max, scope: "streams" },
+          );
+        }
+        return (transaction) => {
+          written = true;
+          transaction.set(path, { slots: { ...live, [id]: this.#options.now() + this.#options.leaseMs } });
+        };
+      },
+    };
+    return {
+      check,
+      taken: () => this.#held(uid, id),
+      // A transaction that never wrote the slot took nothing; one that did may or may not have committed.
+      abandon: async () => {
+        if (written) await this.#held(uid, id).release();
+      },
+    };
+  }
+
+  /** A taken slot: renewed every half lease while it is there, given back once. */
+  #held(uid: string, id: string): StreamSlot {
     // Renewal extends the slot only while it is there: a renewal racing the release must not bring it back.
     const renewal = setInterval(() => {
       void this.#change(uid, (live) =>
@@ -68,14 +101,18 @@ export class StreamSlots {
     };
   }
 
+  /** The leases of a slots document that have not ended. */
+  #live(document: SlotsDocument | undefined): Record<string, number> {
+    const now = this.#options.now();
+    return Object.fromEntries(Object.entries(document?.slots ?? {}).filter(([, until]) => until > now));
+  }
+
   /** Rewrites the user's live slots (expired ones dropped) as `change` says, in one transaction. */
   async #change(uid: string, change: (live: Record<string, number>) => Record<string, number>): Promise<void> {
     const path = paths.counter(uid, "streams");
     await this.#database.transaction(async (transaction) => {
       const document = await transaction.get<SlotsDocument>(path);
-      const now = this.#options.now();
-      const live = Object.fromEntries(Object.entries(document?.data.slots ?? {}).filter(([, until]) => until > now));
-      const slots = change(live);
+      const slots = change(this.#live(document?.data));
       // Nothing to keep and nothing stored (an account deleted meanwhile): write nothing rather than recreate it.
       if (document === null && Object.keys(slots).length === 0) return;
       transaction.set(path, { slots });

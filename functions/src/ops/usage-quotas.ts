@@ -1,6 +1,6 @@
-import { readUserPlan, type PlanClaims, type Tier } from "./user-plan.ts";
+import { planOf, type PlanClaims, type Tier, type UserPlanRecord } from "./user-plan.ts";
 import { resourceExhausted } from "../errors/app-error.ts";
-import type { GenerationCheck } from "../store/begin-generation.ts";
+import type { TransactionCheck } from "../store/transaction-check.ts";
 import { paths } from "../store/paths.ts";
 import { ledgerPeriod } from "../store/usage-ledger.ts";
 
@@ -19,22 +19,25 @@ export function monthlyQuotaCheck(options: {
   readonly claims: PlanClaims;
   readonly limits: Readonly<Record<Tier, number>>;
   readonly now: Date;
-}): GenerationCheck {
-  return async (transaction) => {
-    const { tier } = await readUserPlan(transaction, options.uid, options.claims);
-    const limit = options.limits[tier];
-    if (limit === 0) return undefined;
-    const { month: key, end: resetsAt } = ledgerPeriod(options.now);
-    const path = paths.counter(options.uid, `messages-${key}`);
-    const used = (await transaction.get<{ count: number }>(path))?.data.count ?? 0;
-    if (used >= limit) {
-      throw resourceExhausted(
-        `You have used all ${limit} messages of the ${tier} tier this month. The limit resets at ${resetsAt.toISOString()}.`,
-        (resetsAt.getTime() - options.now.getTime()) / 1000,
-        { limit, tier, resets_at: resetsAt.toISOString() },
-      );
-    }
-    return (writer) => writer.set(path, { count: used + 1, month: key, updated_at: options.now });
+}): TransactionCheck {
+  const { month: key, end: resetsAt } = ledgerPeriod(options.now);
+  const path = paths.counter(options.uid, `messages-${key}`);
+  return {
+    reads: [paths.user(options.uid), path],
+    decide: (documents) => {
+      const { tier } = planOf(documents.data<UserPlanRecord>(paths.user(options.uid)), options.claims);
+      const limit = options.limits[tier];
+      if (limit === 0) return undefined;
+      const used = documents.data<{ count: number }>(path)?.count ?? 0;
+      if (used >= limit) {
+        throw resourceExhausted(
+          `You have used all ${limit} messages of the ${tier} tier this month. The limit resets at ${resetsAt.toISOString()}.`,
+          (resetsAt.getTime() - options.now.getTime()) / 1000,
+          { limit, tier, resets_at: resetsAt.toISOString() },
+        );
+      }
+      return (writer) => writer.set(path, { count: used + 1, month: key, updated_at: options.now });
+    },
   };
 }
 
@@ -46,22 +49,23 @@ export function hourlyGroundingCheck(options: {
   readonly uid: string;
   readonly limit: number;
   readonly now: Date;
-}): GenerationCheck {
+}): TransactionCheck {
   const hour = 3_600_000;
-  return async (transaction) => {
-    const path = paths.counter(options.uid, "grounding");
-    const now = options.now.getTime();
-    const recent = ((await transaction.get<{ times: number[] }>(path))?.data.times ?? []).filter(
-      (time) => now - time < hour,
-    );
-    if (recent.length >= options.limit) {
-      const oldest = Math.min(...recent);
-      throw resourceExhausted(
-        `Web search is limited to ${options.limit} requests per hour. Try again later or turn grounding off.`,
-        (oldest + hour - now) / 1000,
-        { limit: options.limit, window_seconds: 3600 },
-      );
-    }
-    return (writer) => writer.set(path, { times: [...recent, now].sort((a, b) => a - b), updated_at: options.now });
+  const path = paths.counter(options.uid, "grounding");
+  return {
+    reads: [path],
+    decide: (documents) => {
+      const now = options.now.getTime();
+      const recent = (documents.data<{ times: number[] }>(path)?.times ?? []).filter((time) => now - time < hour);
+      if (recent.length >= options.limit) {
+        const oldest = Math.min(...recent);
+        throw resourceExhausted(
+          `Web search is limited to ${options.limit} requests per hour. Try again later or turn grounding off.`,
+          (oldest + hour - now) / 1000,
+          { limit: options.limit, window_seconds: 3600 },
+        );
+      }
+      return (writer) => writer.set(path, { times: [...recent, now].sort((a, b) => a - b), updated_at: options.now });
+    },
   };
 }

@@ -1,5 +1,3 @@
-import type { Transaction } from "../database/document-database.ts";
-import { paths } from "../store/paths.ts";
 import { microsOf } from "../store/usage-ledger.ts";
 
 export type Tier = "free" | "paid";
@@ -22,31 +20,6 @@ export interface UserPlan {
   readonly tier: Tier;
   /** The admin's budget for this user, when one is set. */
   readonly budgetMicros?: number;
-}
-
-/**
- * The user's document, read once per transaction however many checks ask (the monthly quota and the budget
- * both need it): each read is a round trip to Firestore before the model can be called.
- */
-const userDocuments = new WeakMap<object, Map<string, Promise<UserPlanRecord | undefined>>>();
-
-function readOnce(transaction: Pick<Transaction, "get">, uid: string): Promise<UserPlanRecord | undefined> {
-  const reads = userDocuments.get(transaction) ?? new Map<string, Promise<UserPlanRecord | undefined>>();
-  userDocuments.set(transaction, reads);
-  const cached = reads.get(uid);
-  if (cached !== undefined) return cached;
-  const read = transaction.get<UserPlanRecord>(paths.user(uid)).then((found) => found?.data);
-  reads.set(uid, read);
-  return read;
-}
-
-/** The user's plan, read inside the transaction that starts a generation (see {@link planOf}). */
-export async function readUserPlan(
-  transaction: Pick<Transaction, "get">,
-  uid: string,
-  claims: PlanClaims,
-): Promise<UserPlan> {
-  return planOf(await readOnce(transaction, uid), claims);
 }
 
 /**

@@ -26,6 +26,7 @@ function apiRoutes(services: Services): Route[] {
       { heartbeatSeconds: services.config.settings.SSE_HEARTBEAT_SECONDS },
       services.connections,
       services.streamSlots,
+      services.streamAdmission,
     ),
     ...historyRoutes(services.history, services.chatDeletion),
     ...jobRoutes(services.jobs, services.blobs),

@@ -8,6 +8,7 @@ import type { HistoryService } from "../chat/history-service.ts";
 import type { ChatDeletion } from "../chat/chat-deletion.ts";
 import type { UploadService } from "../uploads/upload-service.ts";
 import type { StreamSlots } from "../ops/stream-slots.ts";
+import type { StreamAdmission } from "../ops/stream-admission.ts";
 import type { AccountService } from "../account/account-service.ts";
 import type { UsageReport } from "../account/usage-report.ts";
 import { deliveryBudget } from "../jobs/delivery-budget.ts";
@@ -77,6 +78,8 @@ export interface Services {
   readonly usage: UsageReport;
   /** Each user's open streams, capped across instances. */
   readonly streamSlots: StreamSlots;
+  /** A new stream's rate-limit token and slot, taken in the transaction that starts it. */
+  readonly streamAdmission: StreamAdmission;
   /** Users' uploads, counted against the daily limits. */
   readonly uploads: UploadService;
   /** Deletes chats resumably, cancelling their work (the route and the sweep). */
@@ -429,6 +432,9 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     import("../grounding/grounder.ts"),
     import("../ops/rate-limiter.ts"),
   ]);
+  const rateLimiter = settings.RATE_LIMIT_ENABLED
+    ? new RateLimiter(database, { perMinute: settings.RATE_LIMIT_RPM, burst: settings.RATE_LIMIT_BURST, now })
+    : undefined;
   const [{ propagateJobStatus }, { JobLedger }, { JobService }, { JobWorker }, { CleanupService }] = await Promise.all([
     import("../jobs/job-status-propagation.ts"),
     import("../jobs/job-ledger.ts"),
@@ -570,15 +576,23 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     now,
   });
 
-  const [{ ChatDeletion }, { UploadService }, { StreamSlots }, { AccountService }, { UsageReport }] = await Promise.all(
-    [
-      import("../chat/chat-deletion.ts"),
-      import("../uploads/upload-service.ts"),
-      import("../ops/stream-slots.ts"),
-      import("../account/account-service.ts"),
-      import("../account/usage-report.ts"),
-    ],
-  );
+  const [
+    { ChatDeletion },
+    { UploadService },
+    { StreamSlots },
+    { StreamAdmission },
+    { AccountService },
+    { UsageReport },
+  ] = await Promise.all([
+    import("../chat/chat-deletion.ts"),
+    import("../uploads/upload-service.ts"),
+    import("../ops/stream-slots.ts"),
+    import("../ops/stream-admission.ts"),
+    import("../account/account-service.ts"),
+    import("../account/usage-report.ts"),
+  ]);
+  // A lease long enough that renewals (every half) stay rare; a dead instance's slots free within it.
+  const streamSlots = new StreamSlots(database, { max: settings.MAX_OPEN_STREAMS_PER_USER, leaseMs: 60_000, now });
   const uploads = new UploadService({
     database,
     blobs,
@@ -632,8 +646,8 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
     uploads,
     accounts,
     usage: new UsageReport({ database, budgets, now }),
-    // A lease long enough that renewals (every half) stay rare; a dead instance's slots free within it.
-    streamSlots: new StreamSlots(database, { max: settings.MAX_OPEN_STREAMS_PER_USER, leaseMs: 60_000, now }),
+    streamSlots,
+    streamAdmission: new StreamAdmission(streamSlots, rateLimiter),
     cleanup: new CleanupService({
       database,
       blobs,
@@ -652,9 +666,7 @@ export async function createServices(config: RuntimeConfig, options: ServiceOpti
       now,
     }),
     propagate,
-    rateLimiter: settings.RATE_LIMIT_ENABLED
-      ? new RateLimiter(database, { perMinute: settings.RATE_LIMIT_RPM, burst: settings.RATE_LIMIT_BURST, now })
-      : undefined,
+    rateLimiter,
     now,
     close: async () => {
       await inProcessQueue?.close();

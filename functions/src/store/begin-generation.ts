@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { DocumentDatabase, Transaction } from "../database/document-database.ts";
+import type { DocumentDatabase } from "../database/document-database.ts";
+import { decideAll, readTogether, type TransactionCheck } from "./transaction-check.ts";
 import { AppError, notFound } from "../errors/app-error.ts";
 import { newId } from "./ids.ts";
 import { paths } from "./paths.ts";
@@ -16,13 +17,10 @@ import type { Attachment, MessageStatus, MessageType, ProviderRun } from "../con
  * - otherwise: the chat (new, or the caller's existing one: someone else's is `404`), the user message, the
  *   assistant message, the request mapping and, for media, the job, after every check (quotas, limits) passed
  *   inside the same transaction, so concurrent requests cannot overshoot a limit.
+ *
+ * Every document the transaction reads (the account's tombstone, the request, the chat, what the checks need)
+ * is read together, in one round trip, so starting costs two round trips to Firestore: the read and the commit.
  */
-
-/**
- * A check made inside the transaction. It does its reads and returns the writes to make if the generation goes
- * ahead (Firestore needs every read before any write), or throws to refuse it.
- */
-export type GenerationCheck = (transaction: Transaction) => Promise<((transaction: Transaction) => void) | undefined>;
 
 interface BeginGenerationInput {
   readonly uid: string;
@@ -50,7 +48,13 @@ interface BeginGenerationInput {
     readonly idPrefix: string;
     readonly build: (ids: { jobId: string; chatId: string; messageId: string }) => JobRecord;
   };
-  readonly checks: readonly GenerationCheck[];
+  /**
+   * What admits the request at all, a replay included (the caller's rate limit, a stream slot): their writes
+   * are made whether the request starts a generation or finds the one it started before.
+   */
+  readonly admissions?: readonly TransactionCheck[];
+  /** What a new generation must pass (quotas, budgets): made only when the request starts one. */
+  readonly checks: readonly TransactionCheck[];
   readonly now: Date;
   readonly requestRetentionDays: number;
 }
@@ -59,6 +63,8 @@ type GenerationStart =
   | {
       readonly created: true;
       readonly request: RequestRecord;
+      /** The user's message, when the request added one. */
+      readonly userMessage: MessageRecord | undefined;
       readonly assistant: MessageRecord;
       readonly job: JobRecord | undefined;
     }
@@ -100,33 +106,38 @@ export async function beginGeneration(
   input: BeginGenerationInput,
 ): Promise<GenerationStart> {
   const { uid, now } = input;
+  const admissions = input.admissions ?? [];
+  const requestPath = paths.request(uid, input.requestId);
+  const chatPath = input.chatId === undefined ? undefined : paths.chat(uid, input.chatId);
   return database.transaction(async (transaction): Promise<GenerationStart> => {
+    const documents = await readTogether(
+      transaction,
+      [paths.deletedAccount(uid), requestPath, ...(chatPath === undefined ? [] : [chatPath])],
+      [...admissions, ...input.checks],
+    );
     // A token still valid after its account was deleted starts nothing (the deletion would not see it).
-    if ((await transaction.get(paths.deletedAccount(uid))) !== null) {
+    if (documents.data(paths.deletedAccount(uid)) !== undefined) {
       throw new AppError("unauthenticated", "This account was deleted.");
     }
-    const existing = await transaction.get<RequestRecord>(paths.request(uid, input.requestId));
-    if (existing !== null) {
-      if (existing.data.kind !== input.kind || existing.data.payload_hash !== input.payloadHash) {
+    const admitted = await decideAll(documents, transaction, admissions);
+    const existing = documents.data<RequestRecord>(requestPath);
+    if (existing !== undefined) {
+      if (existing.kind !== input.kind || existing.payload_hash !== input.payloadHash) {
         throw new AppError("conflict", "This request_id was already used for a different request.", {
           details: { request_id: input.requestId },
         });
       }
-      return { created: false, request: existing.data };
+      for (const write of admitted) write(transaction);
+      return { created: false, request: existing };
     }
 
     let chat: ChatRecord | undefined;
-    if (input.chatId !== undefined) {
-      const found = await transaction.get<ChatRecord>(paths.chat(uid, input.chatId));
+    if (chatPath !== undefined) {
+      chat = documents.data<ChatRecord>(chatPath);
       // A chat being deleted takes nothing new: its deletion could not finish otherwise.
-      if (found === null || found.data.deleting_since !== undefined) throw notFound("Chat");
-      chat = found.data;
+      if (chat === undefined || chat.deleting_since !== undefined) throw notFound("Chat");
     }
-    const writes: ((transaction: Transaction) => void)[] = [];
-    for (const check of input.checks) {
-      const write = await check(transaction);
-      if (write !== undefined) writes.push(write);
-    }
+    const writes = [...admitted, ...(await decideAll(documents, transaction, input.checks))];
 
     const chatId = chat?.chat_id ?? newId("chat");
     const messageCount = chat?.message_count ?? 0;
@@ -199,6 +210,6 @@ export async function beginGeneration(
     transaction.create(paths.message(uid, messageId), assistant);
     transaction.create(paths.request(uid, input.requestId), request);
     if (job !== undefined) transaction.create(paths.job(uid, job.job_id), job);
-    return { created: true, request, assistant, job };
+    return { created: true, request, userMessage, assistant, job };
   });
 }

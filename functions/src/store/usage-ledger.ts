@@ -2,6 +2,7 @@ import type { Transaction } from "../database/document-database.ts";
 import type { Usage } from "../contract/chat-events.ts";
 import type { ProviderRun } from "../contract/resources.ts";
 import { paths } from "./paths.ts";
+import type { ReadDocuments } from "./transaction-check.ts";
 
 /**
  * The money side of a generation. Each generation **reserves** its most expensive outcome in the transaction
@@ -94,6 +95,14 @@ export function emptyMonth(uid: string, month: string, provider: ProviderRun, no
   };
 }
 
+/** The month's ledger `charge` goes to, from documents read together (an empty one when there is none yet). */
+export function chargedMonth(documents: ReadDocuments, uid: string, charge: ChargeRecord, now: Date): UsageMonthRecord {
+  return (
+    documents.data<UsageMonthRecord>(paths.usageMonth(uid, charge.month, charge.provider)) ??
+    emptyMonth(uid, charge.month, charge.provider, now)
+  );
+}
+
 export async function readUsageMonth(
   transaction: Pick<Transaction, "get">,
   uid: string,
@@ -153,19 +162,6 @@ export async function settleRecord<Ended extends { readonly charge?: ChargeRecor
   transaction.set(paths.usageMonth(uid, charge.month, charge.provider), settled);
   // The record less its charge: the same type, since `charge` is optional on every record that holds one.
   return { ...rest, ...(receipt === undefined ? {} : { usage: receipt }) } as Ended;
-}
-
-/** Moves more of a running generation's expected cost into its reservation (a further round of tool calls). */
-export async function extendCharge(
-  transaction: Transaction,
-  uid: string,
-  charge: ChargeRecord,
-  micros: number,
-  now: Date,
-): Promise<{ ledger: UsageMonthRecord; write: (transaction: Transaction) => void }> {
-  const ledger = await readUsageMonth(transaction, uid, charge.month, charge.provider, now);
-  const extended: UsageMonthRecord = { ...ledger, reserved_micros: ledger.reserved_micros + micros, updated_at: now };
-  return { ledger, write: (writer) => writer.set(paths.usageMonth(uid, charge.month, charge.provider), extended) };
 }
 
 /** A failed generation's receipt: what it used, at no cost. */

@@ -71,6 +71,10 @@ export class CountingDatabase implements DocumentDatabase {
           read.push(path);
           return transaction.get(path);
         },
+        getAll: (paths) => {
+          read.push(...paths);
+          return transaction.getAll(paths);
+        },
         query: (query) => transaction.query(query),
         create: (path, data) => {
           written.push(path);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import type { Grounder } from "../grounding/grounder.ts";
+import { runChecks } from "../store/transaction-check.ts";
 import { hourlyGroundingCheck } from "../ops/usage-quotas.ts";
 import type { ChatTool, ToolApproval } from "./chat-tool.ts";
 import { toolFailure } from "./tool-registry.ts";
@@ -38,10 +39,7 @@ export function webSearchTool(dependencies: WebSearchToolDependencies): ChatTool
     async run(input, context) {
       if (!grounder.available) return toolFailure("Web search is not configured on this server.");
       const check = hourlyGroundingCheck({ uid: context.user.uid, limit: limitPerHour, now: new Date(now()) });
-      await database.transaction(async (transaction) => {
-        const write = await check(transaction);
-        write?.(transaction);
-      });
+      await runChecks(database, [check]);
       if (context.reserveSearch !== undefined && !(await context.reserveSearch())) {
         return toolFailure("The user's monthly budget does not cover another web search. Answer without it.");
       }

@@ -1,6 +1,7 @@
 import type { ChatService } from "../../chat/chat-service.ts";
 import type { ConnectionGauge } from "../../ops/connection-gauge.ts";
 import type { StreamSlots } from "../../ops/stream-slots.ts";
+import type { StreamAdmission } from "../../ops/stream-admission.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import { stopBodySchema } from "../../contract/request-bodies.ts";
 import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
@@ -23,6 +24,7 @@ export function chatRoutes(
   sse: { readonly heartbeatSeconds: number },
   connections: ConnectionGauge,
   slots: StreamSlots,
+  admission: StreamAdmission,
 ): Route[] {
   const openStream = (context: RequestContext) => {
     const stream = new SseStream(context.response, sse.heartbeatSeconds);
@@ -49,19 +51,26 @@ export function chatRoutes(
       method: "POST",
       path: "/chat/stream",
       access: "chat",
-      rateLimited: true,
+      // The rate limit and the stream slot are checks in the turn's start transaction: the model is called as
+      // soon as that one transaction commits.
+      rateLimited: "in-route",
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
         const body = await readIdempotentBody(context);
         // A repeated request (a client library's retry) continues from what the client already has.
         const resumeFrom = resumeOffset(context);
-        await withSlot(context, async () => {
-          const prepared = await chat.begin(context.caller, body, startedAt);
+        const { started: prepared, slot } = await admission.admit(context.caller.uid, (admissions) =>
+          chat.begin(context.caller, body, startedAt, admissions),
+        );
+        try {
+          if (context.response.destroyed) return;
           context.logFields.chat_id = prepared.message.chat_id;
           if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
           await chat.stream(prepared, openStream(context), resumeFrom);
-        });
+        } finally {
+          await slot.release().catch(() => undefined);
+        }
       },
     },
     {
@@ -85,18 +94,22 @@ export function chatRoutes(
       method: "POST",
       path: "/chat/approve",
       access: "chat",
-      rateLimited: true,
+      // As for a new answer: the rate limit and the slot are checks in the transaction that approves the call.
+      rateLimited: "in-route",
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
         const body = await context.readJson();
-        // The slot first: an answer moved back to streaming must have a stream to run in.
-        await withSlot(context, async () => {
-          const approved = await chat.approve(context.caller, body, startedAt);
+        const { started: approved, slot } = await admission.admit(context.caller.uid, (admissions) =>
+          chat.approve(context.caller, body, startedAt, admissions),
+        );
+        try {
           context.logFields.chat_id = approved.message.chat_id;
           if (approved.message.model !== undefined) context.logFields.model = approved.message.model;
           await chat.continue(approved, openStream(context));
-        });
+        } finally {
+          await slot.release().catch(() => undefined);
+        }
       },
     },
     {

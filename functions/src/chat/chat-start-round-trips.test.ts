@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { SimulatedTextProvider } from "../providers/simulated/simulated-text-provider.ts";
+import type { TextProvider } from "../providers/text-provider.ts";
+import { startApiServer, type ApiServer } from "../test-support/api-server.ts";
+import { authEmulator, type TestUser } from "../test-support/auth-emulator.ts";
+import { LatencyDatabase } from "../test-support/latency-database.ts";
+import { openSse } from "../test-support/sse-client.ts";
+import { paths } from "../store/paths.ts";
+
+/**
+ * In production every store operation is a round trip to Firestore, and the user waits for each one made before
+ * the model is called. Over a store that waits as Firestore does, a new answer calls the model after two: the
+ * start transaction's one read (the request, the chat, every limit's document together) and its commit; the
+ * chat's history is read alongside, and the rate limit and the stream slot are checks in that transaction.
+ */
+describe("round trips to the store before the model is called", function () {
+  this.timeout(60_000);
+  let server: ApiServer;
+  let user: TestUser;
+  let latency: LatencyDatabase | undefined;
+  let requestedAt = 0;
+  const roundTrips: number[] = [];
+  const simulated = new SimulatedTextProvider({ tokenDelayMs: 0, fixedTokens: 5 });
+  const observed: TextProvider = {
+    run: simulated.run,
+    stream: (request) => {
+      roundTrips.push(latency?.sequentialRoundTrips(requestedAt, performance.now()) ?? Number.NaN);
+      return simulated.stream(request);
+    },
+  };
+
+  before(async () => {
+    server = await startApiServer(
+      { RATE_LIMIT_RPM: "6000", RATE_LIMIT_BURST: "100", RATE_LIMIT_FREE: "3", MAX_OPEN_STREAMS_PER_USER: "5" },
+      {
+        textProvider: observed,
+        wrapDatabase: (database) => (latency = new LatencyDatabase(database, { readMs: 4, writeMs: 6 })),
+      },
+    );
+    user = await (await authEmulator()).createUser();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const ask = async (body: Record<string, unknown>) => {
+    requestedAt = performance.now();
+    const answer = await openSse(`${server.url}/chat/stream`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    await answer.finished;
+    return answer;
+  };
+
+  it("is two for a new chat, and two for a second turn whose history is read alongside", async () => {
+    const first = await ask({ message: "Hello there" });
+    assert.equal(first.events.at(-1)?.event, "done");
+    const chatId = first.events[0]?.json<{ chat_id: string }>().chat_id;
+    const second = await ask({ message: "And again", chat_id: chatId });
+    assert.equal(second.events.at(-1)?.event, "done");
+    assert.deepEqual(roundTrips, [2, 2]);
+  });
+
+  it("still takes the rate limit, the slot and the quota in that one transaction; a refusal holds no slot", async () => {
+    const rate = async () =>
+      (await server.services.database.get<{ tokens: number; refilled_at: number }>(paths.counter(user.uid, "rate")))
+        ?.data;
+    const rateBefore = await rate();
+    // The free tier allows 3 messages a month: two were sent above, this is the last one.
+    const last = await ask({ message: "The third" });
+    assert.equal(last.events.at(-1)?.event, "done");
+    const rateAfter = await rate();
+    assert.ok((rateAfter?.refilled_at ?? 0) > (rateBefore?.refilled_at ?? 0), "a rate token was taken");
+
+    const refused = await ask({ message: "One too many", request_id: "over-quota" });
+    assert.equal(refused.status, 429);
+    assert.equal(await server.services.database.get(paths.request(user.uid, "over-quota")), null);
+    assert.notEqual((await rate())?.refilled_at, rateAfter?.refilled_at, "a refusal takes a rate token all the same");
+    const beforeInvalid = await rate();
+    const invalid = await ask({});
+    assert.equal(invalid.status, 400);
+    assert.notEqual((await rate())?.refilled_at, beforeInvalid?.refilled_at, "so does an invalid request");
+    const slots = await server.services.database.get<{ slots: Record<string, number> }>(
+      paths.counter(user.uid, "streams"),
+    );
+    assert.deepEqual(slots?.data.slots, {}, "every slot was given back and the refusal took none");
+  });
+});

@@ -1,0 +1,59 @@
+import type { TransactionCheck } from "../store/transaction-check.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
+import type { StreamSlot, StreamSlots } from "./stream-slots.ts";
+
+/**
+ * What admits a new stream: a token of the caller's rate limit and one of their stream slots. Both are taken
+ * by checks inside the transaction that starts the stream, not in transactions of their own, because each
+ * would be two more round trips to Firestore before the model could be called. A refused start writes
+ * nothing, so it holds no slot; it takes its rate token afterwards, in a transaction of its own, since every
+ * request takes one (invalid ones included, or they could be sent without limit).
+ */
+export class StreamAdmission {
+  readonly #slots: StreamSlots;
+  readonly #rateLimiter: RateLimiter | undefined;
+
+  constructor(slots: StreamSlots, rateLimiter: RateLimiter | undefined) {
+    this.#slots = slots;
+    this.#rateLimiter = rateLimiter;
+  }
+
+  /**
+   * Runs `start` with the admission's checks for it to make in its transaction; hands back what it started and
+   * the slot it holds (the caller gives it back when the stream ends).
+   */
+  async admit<T>(
+    uid: string,
+    start: (admissions: readonly TransactionCheck[]) => Promise<T>,
+  ): Promise<{ readonly started: T; readonly slot: StreamSlot }> {
+    const slot = this.#slots.reserve(uid);
+    const rateLimiter = this.#rateLimiter;
+    // Set by the check when the rate limit itself refused the start (TypeScript cannot see that assignment).
+    const refusal = { byRateLimit: false };
+    const rate = rateLimiter?.check(uid);
+    const checks: TransactionCheck[] = [slot.check];
+    if (rate !== undefined) {
+      checks.unshift({
+        reads: rate.reads,
+        decide: (documents, transaction) => {
+          try {
+            return rate.decide(documents, transaction);
+          } catch (error) {
+            refusal.byRateLimit = true;
+            throw error;
+          }
+        },
+      });
+    }
+    let started: T;
+    try {
+      started = await start(checks);
+    } catch (error) {
+      await slot.abandon().catch(() => undefined);
+      // An empty bucket answers before anything else, as it would have had the token been taken first.
+      if (rateLimiter !== undefined && !refusal.byRateLimit) await rateLimiter.consume(uid);
+      throw error;
+    }
+    return { started, slot: slot.taken() };
+  }
+}

@@ -1,0 +1,164 @@
+import type { DocumentDatabase, StoredDocument, Transaction, Unsubscribe } from "../database/document-database.ts";
+import type { Query } from "../database/query.ts";
+
+/** One round trip: when it started and ended (`performance.now()`). */
+interface RoundTrip {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The embedded store with Firestore's network round trips put back: every read, query and write waits `readMs`
+ * or `writeMs` first, and a transaction waits for its reads and once more for its commit. It answers as the real
+ * database does otherwise. Every round trip is recorded, so a caller can tell how many happened one after
+ * another between two moments ({@link sequentialRoundTrips}), parallel ones counting once.
+ */
+export class LatencyDatabase implements DocumentDatabase {
+  readonly #inner: DocumentDatabase;
+  readonly #readMs: number;
+  readonly #writeMs: number;
+  readonly #roundTrips: RoundTrip[] = [];
+
+  constructor(inner: DocumentDatabase, latency: { readonly readMs: number; readonly writeMs: number }) {
+    this.#inner = inner;
+    this.#readMs = latency.readMs;
+    this.#writeMs = latency.writeMs;
+  }
+
+  async #wait(ms: number): Promise<void> {
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    this.#roundTrips.push({ start, end: performance.now() });
+    // Only the recent past is ever asked about.
+    if (this.#roundTrips.length > 10_000) this.#roundTrips.splice(0, 5_000);
+  }
+
+  /**
+   * The longest chain of round trips between `from` and `to`, each starting after the one before it ended: the
+   * round trips a request waited for in sequence (measure one request at a time).
+   */
+  sequentialRoundTrips(from: number, to: number): number {
+    const within = this.#roundTrips
+      .filter((trip) => trip.start >= from && trip.end <= to)
+      .sort((a, b) => a.end - b.end);
+    const depth: number[] = [];
+    for (const [index, trip] of within.entries()) {
+      let before = 0;
+      for (let earlier = 0; earlier < index; earlier += 1) {
+        const other = within[earlier];
+        if (other !== undefined && other.end <= trip.start) before = Math.max(before, depth[earlier] ?? 0);
+      }
+      depth.push(before + 1);
+    }
+    return Math.max(0, ...depth);
+  }
+
+  async get<T extends object>(path: string): Promise<StoredDocument<T> | null> {
+    await this.#wait(this.#readMs);
+    return this.#inner.get<T>(path);
+  }
+
+  async query<T extends object>(query: Query): Promise<StoredDocument<T>[]> {
+    await this.#wait(this.#readMs);
+    return this.#inner.query<T>(query);
+  }
+
+  async create(path: string, data: object): Promise<void> {
+    await this.#wait(this.#writeMs);
+    await this.#inner.create(path, data);
+  }
+
+  async set(path: string, data: object): Promise<void> {
+    await this.#wait(this.#writeMs);
+    await this.#inner.set(path, data);
+  }
+
+  async update(path: string, data: object): Promise<void> {
+    await this.#wait(this.#writeMs);
+    await this.#inner.update(path, data);
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.#wait(this.#writeMs);
+    await this.#inner.delete(path);
+  }
+
+  async deleteTree(path: string): Promise<number> {
+    await this.#wait(this.#writeMs);
+    return this.#inner.deleteTree(path);
+  }
+
+  /**
+   * A transaction pays its round trips after the embedded store's own transaction: holding that lock across
+   * simulated network waits would serialise every request, which Firestore does not. The caller waits as long
+   * in all, in sequence, as the Firestore SDK would make it wait: one round trip for each batch of reads issued
+   * together (a `getAll` is one read), plus one when the first batch held several reads (the SDK starts the
+   * transaction with the first and sends the others once it has the transaction's id), plus the commit.
+   */
+  async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
+    let readRoundTrips = 0;
+    let batchOpen = false;
+    let firstBatchReads = 0;
+    const read = () => {
+      if (readRoundTrips === 1 && batchOpen) firstBatchReads += 1;
+      if (batchOpen) return;
+      batchOpen = true;
+      readRoundTrips += 1;
+      if (readRoundTrips === 1) firstBatchReads = 1;
+      queueMicrotask(() => (batchOpen = false));
+    };
+    const counting = (transaction: Transaction): Transaction => ({
+      get: (path) => {
+        read();
+        return transaction.get(path);
+      },
+      getAll: (paths) => {
+        read();
+        return transaction.getAll(paths);
+      },
+      query: (query) => {
+        read();
+        return transaction.query(query);
+      },
+      create: (path, data) => {
+        transaction.create(path, data);
+      },
+      set: (path, data) => {
+        transaction.set(path, data);
+      },
+      update: (path, data) => {
+        transaction.update(path, data);
+      },
+      delete: (path) => {
+        transaction.delete(path);
+      },
+    });
+    const result = await this.#inner.transaction((transaction) => {
+      // A rerun (contention) pays again from nothing: the last run is the one that committed.
+      readRoundTrips = 0;
+      firstBatchReads = 0;
+      batchOpen = false;
+      return work(counting(transaction));
+    });
+    const waits = readRoundTrips + (firstBatchReads > 1 ? 1 : 0);
+    for (let wait = 0; wait < waits; wait += 1) await this.#wait(this.#readMs);
+    await this.#wait(this.#writeMs);
+    return result;
+  }
+
+  watch<T extends object>(
+    path: string,
+    listener: (document: StoredDocument<T> | null) => void,
+    onError?: (error: unknown) => void,
+  ): Unsubscribe {
+    return this.#inner.watch(path, listener, onError);
+  }
+
+  ping(): Promise<void> {
+    return this.#inner.ping();
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
