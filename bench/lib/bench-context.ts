@@ -58,6 +58,9 @@ export function createBenchContext(options: {
         RATE_LIMIT_PAID: "1000000000",
         RATE_LIMIT_USER_ACTIVE_JOBS: "100000",
         RATE_LIMIT_CONVERSATION_TASKS: "100000",
+        MAX_OPEN_STREAMS_PER_USER: "100000",
+        BUDGET_FREE_USD: "0",
+        BUDGET_PAID_USD: "0",
         ...extra,
       };
     },

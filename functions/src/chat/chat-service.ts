@@ -29,7 +29,8 @@ import { usageOf } from "./stream-session.ts";
 import {
   conversationOf,
   loadConversation,
-  readLatestMessages,
+  messagesBefore,
+  prefetchLatestMessages,
   type ConversationImage,
   type ConversationLimits,
 } from "./conversation.ts";
@@ -44,6 +45,12 @@ import { StreamSession } from "./stream-session.ts";
 import { toolResultOf } from "./tool-call-view.ts";
 import { mediaPaths } from "../store/media-paths.ts";
 import { validateImageBytes, type ImageLimits } from "../jobs/image-input.ts";
+
+/** `promise`, marked as handled: whoever awaits it later still sees its failure, and nobody else has to. */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
 
 /**
  * How often a generator renews `alive_at`: every 30 s, or a third of the staleness window when that is shorter,
@@ -178,12 +185,12 @@ export class ChatService {
         httpStatus: 503,
       });
     }
-    const earlier =
+    // Awaited once the turn has started; a refused turn never looks at it.
+    const prefetched = settledLater(
       turn.chatId === undefined
         ? Promise.resolve([])
-        : readLatestMessages(database, user.uid, turn.chatId, options.context.maxMessages - 1);
-    // Awaited once the turn has started; a refused turn never looks at it.
-    earlier.catch(() => undefined);
+        : prefetchLatestMessages(database, user.uid, turn.chatId, options.context),
+    );
     const images = await this.#readAttachments(user.uid, turn.attachments);
     const at = new Date(now());
     const provider = text.runOf(model);
@@ -259,8 +266,7 @@ export class ChatService {
         message: assistant,
         startedAt,
         images,
-        // Only what came before this turn: a concurrent turn in the same chat may have committed meanwhile.
-        earlier: earlier.then((messages) => messages.filter((message) => message.seq < userMessage.seq)),
+        earlier: settledLater(messagesBefore(database, user.uid, userMessage, prefetched, options.context)),
       };
     }
     if (start.request.kind !== "chat")

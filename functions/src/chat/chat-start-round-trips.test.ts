@@ -82,9 +82,44 @@ describe("round trips to the store before the model is called", function () {
     const invalid = await ask({});
     assert.equal(invalid.status, 400);
     assert.notEqual((await rate())?.refilled_at, beforeInvalid?.refilled_at, "so does an invalid request");
+    const beforeMalformed = await rate();
+    const malformed = await fetch(`${server.url}/chat/stream`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+      body: "{not json",
+    });
+    assert.equal(malformed.status, 400);
+    assert.notEqual((await rate())?.refilled_at, beforeMalformed?.refilled_at, "and a body that is not JSON");
     const slots = await server.services.database.get<{ slots: Record<string, number> }>(
       paths.counter(user.uid, "streams"),
     );
     assert.deepEqual(slots?.data.slots, {}, "every slot was given back and the refusal took none");
+  });
+
+  it("generates the answer of a client that hung up while its start transaction committed", async () => {
+    const slow = await startApiServer(
+      { RATE_LIMIT_RPM: "6000", RATE_LIMIT_BURST: "100" },
+      { wrapDatabase: (database) => new LatencyDatabase(database, { readMs: 50, writeMs: 400 }) },
+    );
+    try {
+      const controller = new AbortController();
+      const request = fetch(`${slow.url}/chat/stream`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ message: "Answer me even if I leave", request_id: "gone-early" }),
+        signal: controller.signal,
+      });
+      setTimeout(() => controller.abort(), 200);
+      await request.catch(() => undefined);
+      const requestPath = paths.request(user.uid, "gone-early");
+      let status: string | undefined;
+      for (let attempt = 0; attempt < 100 && status !== "done"; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await slow.services.database.get<{ status: string }>(requestPath))?.data.status;
+      }
+      assert.equal(status, "done", "the answer ran to its end, ready for the client to resume");
+    } finally {
+      await slow.close();
+    }
   });
 });

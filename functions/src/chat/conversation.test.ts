@@ -6,7 +6,7 @@ import type { DocumentDatabase } from "../database/document-database.ts";
 import { openSqliteDocumentDatabase } from "../database/sqlite-document-database.ts";
 import { paths } from "../store/paths.ts";
 import type { MessageRecord } from "../store/records.ts";
-import { loadConversation } from "./conversation.ts";
+import { loadConversation, messagesBefore, prefetchLatestMessages } from "./conversation.ts";
 
 describe("the conversation sent to the model", () => {
   let directory: string;
@@ -117,5 +117,39 @@ describe("the conversation sent to the model", () => {
       turns.map((turn) => turn.images),
       [undefined, undefined, [image]],
     );
+  });
+
+  describe("a new turn's history, read while its start transaction runs", () => {
+    const limits = { maxMessages: 3, maxCharacters: 10_000 };
+    const contents = (messages: readonly MessageRecord[]) => messages.map((message) => message.content);
+
+    it("keeps what came before the turn when the read already saw the turn's own messages", async () => {
+      await add("c7", { role: "user", content: "one" });
+      await add("c7", { role: "assistant", content: "two" });
+      await add("c7", { role: "user", content: "three" });
+      const own = await add("c7", { role: "user", content: "the new turn" });
+      await add("c7", { role: "assistant", content: "", status: "streaming" });
+      const prefetched = prefetchLatestMessages(database, uid, "c7", limits);
+      assert.deepEqual(contents(await messagesBefore(database, uid, own, prefetched, limits)), ["three", "two"]);
+    });
+
+    it("reads again when another turn of the chat committed between the read and the turn", async () => {
+      await add("c8", { role: "user", content: "first" });
+      await add("c8", { role: "assistant", content: "answer" });
+      const prefetched = prefetchLatestMessages(database, uid, "c8", limits);
+      await prefetched;
+      await add("c8", { role: "user", content: "a turn from another tab" });
+      await add("c8", { role: "assistant", content: "", status: "streaming" });
+      const own = await add("c8", { role: "user", content: "the new turn" });
+      assert.deepEqual(contents(await messagesBefore(database, uid, own, prefetched, limits)), [
+        "",
+        "a turn from another tab",
+      ]);
+    });
+
+    it("has nothing before the first turn of a chat", async () => {
+      const own = { chat_id: "c9", seq: 1 };
+      assert.deepEqual(await messagesBefore(database, uid, own, Promise.resolve([]), limits), []);
+    });
   });
 });

@@ -44,18 +44,40 @@ export async function loadConversation(
 }
 
 /**
- * The latest `limit` messages of a chat, newest first: what a new turn adds its message to. It is read while
- * the transaction that starts the turn runs, not after, so the model is called one round trip sooner.
+ * The latest messages of a chat, newest first: read while the transaction that starts a turn runs, not after, so
+ * the model is called one round trip sooner. Two more than a turn keeps, in case the read sees the turn's own.
  */
-export async function readLatestMessages(
+export async function prefetchLatestMessages(
   database: DocumentDatabase,
   uid: string,
   chatId: string,
-  limit: number,
+  limits: ConversationLimits,
 ): Promise<MessageRecord[]> {
-  if (limit <= 0) return [];
+  if (limits.maxMessages <= 1) return [];
   const found = await database.query<MessageRecord>(
-    queries.recentChatMessages(uid, chatId, Number.MAX_SAFE_INTEGER, limit),
+    queries.recentChatMessages(uid, chatId, Number.MAX_SAFE_INTEGER, limits.maxMessages + 1),
+  );
+  return found.map((document) => document.data);
+}
+
+/**
+ * The messages of the chat before a new turn's own, newest first, as many as the conversation keeps: from the
+ * prefetch when it reaches right up to the turn, otherwise (another turn of the chat committed between the
+ * prefetch and this one) read again, exactly.
+ */
+export async function messagesBefore(
+  database: DocumentDatabase,
+  uid: string,
+  userMessage: Pick<MessageRecord, "chat_id" | "seq">,
+  prefetched: Promise<readonly MessageRecord[]>,
+  limits: ConversationLimits,
+): Promise<MessageRecord[]> {
+  const keep = Math.max(0, limits.maxMessages - 1);
+  if (keep === 0 || userMessage.seq <= 1) return [];
+  const earlier = (await prefetched).filter((message) => message.seq < userMessage.seq).slice(0, keep);
+  if (earlier[0]?.seq === userMessage.seq - 1) return earlier;
+  const found = await database.query<MessageRecord>(
+    queries.recentChatMessages(uid, userMessage.chat_id, userMessage.seq, keep),
   );
   return found.map((document) => document.data);
 }

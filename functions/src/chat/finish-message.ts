@@ -47,7 +47,6 @@ export async function finishMessage(
         : outcome;
     if (unchangedSince !== undefined && lastSignOfLife(message).getTime() > unchangedSince.getTime()) return message;
     if (onlyIf !== undefined && !onlyIf(message)) return message;
-    const request = await transaction.get<RequestRecord>(paths.request(uid, message.request_id));
     const { approval_expires_at: _lapsed, ...current } = message;
     const { approval_expires_at: _asked, ...fields } = settled.fields ?? {};
     const merged: MessageRecord = {
@@ -62,10 +61,13 @@ export async function finishMessage(
       settled.status === "awaiting_approval" || merged.tool_calls === undefined
         ? merged
         : { ...merged, tool_calls: settleCalls(merged.tool_calls, settled.error?.message) };
-    const finished =
+    // The request and the month's ledger are read together: one round trip, not two, before the end is told.
+    const [request, finished] = await Promise.all([
+      transaction.get<RequestRecord>(paths.request(uid, message.request_id)),
       settled.status === "awaiting_approval"
         ? ended
-        : await settleRecord(transaction, uid, ended, settled.status === "error", now);
+        : settleRecord(transaction, uid, ended, settled.status === "error", now),
+    ]);
     transaction.set(paths.message(uid, messageId), finished);
     if (request !== null && request.data.message_id === messageId) {
       transaction.update(request.path, {

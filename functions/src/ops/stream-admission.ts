@@ -28,18 +28,27 @@ export class StreamAdmission {
   ): Promise<{ readonly started: T; readonly slot: StreamSlot }> {
     const slot = this.#slots.reserve(uid);
     const rateLimiter = this.#rateLimiter;
-    // Set by the check when the rate limit itself refused the start (TypeScript cannot see that assignment).
-    const refusal = { byRateLimit: false };
+    // What the rate check did, as the transaction last ran it (TypeScript cannot see assignments in closures).
+    const rateToken = { refused: false, written: false };
     const rate = rateLimiter?.check(uid);
     const checks: TransactionCheck[] = [slot.check];
     if (rate !== undefined) {
       checks.unshift({
         reads: rate.reads,
-        decide: (documents, transaction) => {
+        decide: async (documents, transaction) => {
+          rateToken.refused = false;
+          rateToken.written = false;
           try {
-            return rate.decide(documents, transaction);
+            const write = await rate.decide(documents, transaction);
+            return (
+              write &&
+              ((writer) => {
+                rateToken.written = true;
+                write(writer);
+              })
+            );
           } catch (error) {
-            refusal.byRateLimit = true;
+            rateToken.refused = true;
             throw error;
           }
         },
@@ -50,8 +59,10 @@ export class StreamAdmission {
       started = await start(checks);
     } catch (error) {
       await slot.abandon().catch(() => undefined);
-      // An empty bucket answers before anything else, as it would have had the token been taken first.
-      if (rateLimiter !== undefined && !refusal.byRateLimit) await rateLimiter.consume(uid);
+      // An empty bucket answers before anything else, as it would have had the token been taken first; a start
+      // that failed after its transaction committed has taken its token already (one whose commit failed is
+      // let off: that failure was ours).
+      if (rateLimiter !== undefined && !rateToken.refused && !rateToken.written) await rateLimiter.consume(uid);
       throw error;
     }
     return { started, slot: slot.taken() };

@@ -57,14 +57,17 @@ export function chatRoutes(
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
-        const body = await readIdempotentBody(context);
-        // A repeated request (a client library's retry) continues from what the client already has.
-        const resumeFrom = resumeOffset(context);
-        const { started: prepared, slot } = await admission.admit(context.caller.uid, (admissions) =>
-          chat.begin(context.caller, body, startedAt, admissions),
-        );
+        // Everything that can refuse the request runs inside `admit`, so a refusal still takes a rate token.
+        const { started, slot } = await admission.admit(context.caller.uid, async (admissions) => {
+          const body = await readIdempotentBody(context);
+          // A repeated request (a client library's retry) continues from what the client already has.
+          const resumeFrom = resumeOffset(context);
+          return { prepared: await chat.begin(context.caller, body, startedAt, admissions), resumeFrom };
+        });
         try {
-          if (context.response.destroyed) return;
+          // A client gone meanwhile does not stop the answer it started: it runs on, resumable, as after any
+          // disconnect.
+          const { prepared, resumeFrom } = started;
           context.logFields.chat_id = prepared.message.chat_id;
           if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
           await chat.stream(prepared, openStream(context), resumeFrom);
@@ -99,9 +102,8 @@ export function chatRoutes(
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
-        const body = await context.readJson();
-        const { started: approved, slot } = await admission.admit(context.caller.uid, (admissions) =>
-          chat.approve(context.caller, body, startedAt, admissions),
+        const { started: approved, slot } = await admission.admit(context.caller.uid, async (admissions) =>
+          chat.approve(context.caller, await context.readJson(), startedAt, admissions),
         );
         try {
           context.logFields.chat_id = approved.message.chat_id;
