@@ -1,5 +1,6 @@
-import type { DocumentDatabase, StoredDocument, Transaction, Unsubscribe } from "../database/document-database.ts";
+import type { DocumentDatabase, StoredDocument, Transaction } from "../database/document-database.ts";
 import type { Query } from "../database/query.ts";
+import { ForwardingDatabase, observedTransaction } from "./forwarding-database.ts";
 
 /** One round trip: when it started and ended (`performance.now()`). */
 interface RoundTrip {
@@ -13,14 +14,13 @@ interface RoundTrip {
  * database does otherwise. Every round trip is recorded, so a caller can tell how many happened one after
  * another between two moments ({@link sequentialRoundTrips}), parallel ones counting once.
  */
-export class LatencyDatabase implements DocumentDatabase {
-  readonly #inner: DocumentDatabase;
+export class LatencyDatabase extends ForwardingDatabase {
   readonly #readMs: number;
   readonly #writeMs: number;
   readonly #roundTrips: RoundTrip[] = [];
 
   constructor(inner: DocumentDatabase, latency: { readonly readMs: number; readonly writeMs: number }) {
-    this.#inner = inner;
+    super(inner);
     this.#readMs = latency.readMs;
     this.#writeMs = latency.writeMs;
   }
@@ -53,39 +53,39 @@ export class LatencyDatabase implements DocumentDatabase {
     return Math.max(0, ...depth);
   }
 
-  async get<T extends object>(path: string): Promise<StoredDocument<T> | null> {
+  override async get<T extends object>(path: string): Promise<StoredDocument<T> | null> {
     await this.#wait(this.#readMs);
-    return this.#inner.get<T>(path);
+    return this.inner.get<T>(path);
   }
 
-  async query<T extends object>(query: Query): Promise<StoredDocument<T>[]> {
+  override async query<T extends object>(query: Query): Promise<StoredDocument<T>[]> {
     await this.#wait(this.#readMs);
-    return this.#inner.query<T>(query);
+    return this.inner.query<T>(query);
   }
 
-  async create(path: string, data: object): Promise<void> {
+  override async create(path: string, data: object): Promise<void> {
     await this.#wait(this.#writeMs);
-    await this.#inner.create(path, data);
+    await this.inner.create(path, data);
   }
 
-  async set(path: string, data: object): Promise<void> {
+  override async set(path: string, data: object): Promise<void> {
     await this.#wait(this.#writeMs);
-    await this.#inner.set(path, data);
+    await this.inner.set(path, data);
   }
 
-  async update(path: string, data: object): Promise<void> {
+  override async update(path: string, data: object): Promise<void> {
     await this.#wait(this.#writeMs);
-    await this.#inner.update(path, data);
+    await this.inner.update(path, data);
   }
 
-  async delete(path: string): Promise<void> {
+  override async delete(path: string): Promise<void> {
     await this.#wait(this.#writeMs);
-    await this.#inner.delete(path);
+    await this.inner.delete(path);
   }
 
-  async deleteTree(path: string): Promise<number> {
+  override async deleteTree(path: string): Promise<number> {
     await this.#wait(this.#writeMs);
-    return this.#inner.deleteTree(path);
+    return this.inner.deleteTree(path);
   }
 
   /**
@@ -95,7 +95,7 @@ export class LatencyDatabase implements DocumentDatabase {
    * together (a `getAll` is one read), plus one when the first batch held several reads (the SDK starts the
    * transaction with the first and sends the others once it has the transaction's id), plus the commit.
    */
-  async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
+  override async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
     let readRoundTrips = 0;
     let batchOpen = false;
     let firstBatchReads = 0;
@@ -107,58 +107,16 @@ export class LatencyDatabase implements DocumentDatabase {
       if (readRoundTrips === 1) firstBatchReads = 1;
       queueMicrotask(() => (batchOpen = false));
     };
-    const counting = (transaction: Transaction): Transaction => ({
-      get: (path) => {
-        read();
-        return transaction.get(path);
-      },
-      getAll: (paths) => {
-        read();
-        return transaction.getAll(paths);
-      },
-      query: (query) => {
-        read();
-        return transaction.query(query);
-      },
-      create: (path, data) => {
-        transaction.create(path, data);
-      },
-      set: (path, data) => {
-        transaction.set(path, data);
-      },
-      update: (path, data) => {
-        transaction.update(path, data);
-      },
-      delete: (path) => {
-        transaction.delete(path);
-      },
-    });
-    const result = await this.#inner.transaction((transaction) => {
+    const result = await this.inner.transaction((transaction) => {
       // A rerun (contention) pays again from nothing: the last run is the one that committed.
       readRoundTrips = 0;
       firstBatchReads = 0;
       batchOpen = false;
-      return work(counting(transaction));
+      return work(observedTransaction(transaction, { read, wrote: () => undefined }));
     });
     const waits = readRoundTrips + (firstBatchReads > 1 ? 1 : 0);
     for (let wait = 0; wait < waits; wait += 1) await this.#wait(this.#readMs);
     await this.#wait(this.#writeMs);
     return result;
-  }
-
-  watch<T extends object>(
-    path: string,
-    listener: (document: StoredDocument<T> | null) => void,
-    onError?: (error: unknown) => void,
-  ): Unsubscribe {
-    return this.#inner.watch(path, listener, onError);
-  }
-
-  ping(): Promise<void> {
-    return this.#inner.ping();
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
   }
 }
