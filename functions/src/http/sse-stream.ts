@@ -14,6 +14,9 @@ export class SseStream implements ChatEventSink {
   #connected = true;
   #ended = false;
   #pending = "";
+  #flushScheduled = false;
+  /** Whether anything left yet (`headersSent` turns true at `writeHead`, before anything leaves). */
+  #started = false;
   readonly #disconnectListeners: (() => void)[] = [];
 
   constructor(response: ServerResponse, heartbeatSeconds: number) {
@@ -31,7 +34,10 @@ export class SseStream implements ChatEventSink {
     return this.#connected && !this.#response.destroyed;
   }
 
-  /** Sends the headers (200) so the client sees the stream has started. */
+  /**
+   * Sends the headers (200) so the client sees the stream has started: with the first event when one follows in
+   * this tick (one write, not two; a stream's `meta` always does), on their own on the next tick otherwise.
+   */
   open(): void {
     this.#response.writeHead(200, {
       "Content-Type": "text/event-stream; charset=utf-8",
@@ -39,9 +45,11 @@ export class SseStream implements ChatEventSink {
       "X-Accel-Buffering": "no",
       Connection: "keep-alive",
     });
-    this.#response.flushHeaders();
+    this.#scheduleFlush();
     this.#heartbeat = setInterval(() => {
-      if (this.connected) this.#response.write(": ping\n\n");
+      if (!this.connected) return;
+      this.#started = true;
+      this.#response.write(": ping\n\n");
     }, this.#heartbeatMilliseconds);
     this.#heartbeat.unref();
   }
@@ -50,26 +58,39 @@ export class SseStream implements ChatEventSink {
     if (!this.connected) return;
     // Events produced in the same tick (a burst of tokens) leave as one write on the next tick: one string to
     // encode, one chunk, one syscall. Nothing waits longer than the current tick, so latency is unchanged.
-    const frame = `id: ${String(offset)}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
-    if (this.#pending === "") process.nextTick(() => this.#flush());
-    this.#pending += frame;
+    this.#pending += `id: ${String(offset)}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(() => this.#flush());
   }
 
   #flush(): void {
+    this.#flushScheduled = false;
     const pending = this.#pending;
     this.#pending = "";
-    if (pending !== "" && this.connected && !this.#response.writableEnded) this.#response.write(pending);
+    if (!this.connected || this.#response.writableEnded) return;
+    if (pending !== "") this.#response.write(pending);
+    else if (!this.#started) this.#response.flushHeaders();
+    this.#started = true;
   }
 
   onDisconnect(listener: () => void): void {
     this.#disconnectListeners.push(listener);
   }
 
+  /** Ends the stream: what is still pending goes with the end, in one write. */
   end(): void {
     this.#ended = true;
     this.#stopHeartbeat();
-    this.#flush();
-    if (!this.#response.writableEnded) this.#response.end();
+    const pending = this.#pending;
+    this.#pending = "";
+    if (this.#response.writableEnded) return;
+    if (pending !== "" && this.connected) this.#response.end(pending);
+    else this.#response.end();
   }
 
   #stopHeartbeat(): void {
