@@ -487,6 +487,8 @@ export class ChatService {
     const path = paths.message(user.uid, input.message_id);
     const message = await database.transaction(async (transaction) => {
       const documents = await readTogether(transaction, [path], admissions);
+      // Admissions first, in every attempt, so what they recorded of an earlier attempt never outlives it.
+      const admitted = await decideAll(documents, transaction, admissions);
       const stored = documents.data<MessageRecord>(path);
       if (stored === undefined) throw notFound("Message");
       const waiting = stored.status === "awaiting_approval" ? waitingCall(stored) : undefined;
@@ -517,7 +519,7 @@ export class ChatService {
         alive_at: new Date(now()),
         tool_calls: (stored.tool_calls ?? []).map((call) => (call.call_id === waiting.call_id ? decided : call)),
       };
-      for (const write of await decideAll(documents, transaction, admissions)) write(transaction);
+      for (const write of admitted) write(transaction);
       transaction.set(path, continued);
       return continued;
     });
@@ -552,8 +554,8 @@ export class ChatService {
         choice: approved.models,
         request: {
           systemInstruction:
-            message.grounding_requested === true && message.grounding !== undefined
-              ? groundedInstruction(options.systemInstruction, message.grounding)
+            message.grounding_requested === true
+              ? groundedInstruction(options.systemInstruction, message.grounding ?? [])
               : options.systemInstruction,
           ...(message.citations === undefined ? {} : { sources: message.citations }),
           includeThoughts: message.thinking !== undefined,

@@ -51,6 +51,13 @@ describe("round trips to the store before the model is called", function () {
       body: JSON.stringify(body),
     });
     await answer.finished;
+    // The stream slot is given back after the client has its answer: wait, so the next request's count starts
+    // with the store quiet.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const slots = await server.services.database.get<{ slots: object }>(paths.counter(user.uid, "streams"));
+      if (Object.keys(slots?.data.slots ?? {}).length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     return answer;
   };
 
@@ -120,6 +127,31 @@ describe("round trips to the store before the model is called", function () {
       assert.equal(status, "done", "the answer ran to its end, ready for the client to resume");
     } finally {
       await slow.close();
+    }
+  });
+
+  it("takes one rate token for a replay that fails after its start committed, not two", async () => {
+    const limited = await startApiServer({ RATE_LIMIT_RPM: "1", RATE_LIMIT_BURST: "10" });
+    try {
+      const headers = { Authorization: `Bearer ${user.idToken}`, "Content-Type": "application/json" };
+      const body = JSON.stringify({ message: "Once", request_id: "replayed-after-loss" });
+      const first = await openSse(`${limited.url}/chat/stream`, { method: "POST", headers, body });
+      await first.finished;
+      const messageId = first.events[0]?.json<{ message_id: string }>().message_id ?? "";
+      await limited.services.database.delete(paths.message(user.uid, messageId));
+      const tokensBefore =
+        (await limited.services.database.get<{ tokens: number }>(paths.counter(user.uid, "rate")))?.data.tokens ?? 0;
+      const replay = await openSse(`${limited.url}/chat/stream`, { method: "POST", headers, body });
+      assert.equal(replay.status, 404);
+      const tokensAfter =
+        (await limited.services.database.get<{ tokens: number }>(paths.counter(user.uid, "rate")))?.data.tokens ?? 0;
+      // One token a minute refills: well under a tenth of one in this test.
+      assert.ok(
+        tokensBefore - tokensAfter > 0.9 && tokensBefore - tokensAfter < 1.1,
+        `${tokensBefore} -> ${tokensAfter}`,
+      );
+    } finally {
+      await limited.close();
     }
   });
 });

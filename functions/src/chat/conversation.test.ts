@@ -147,6 +147,17 @@ describe("the conversation sent to the model", () => {
       ]);
     });
 
+    it("reads again when the read saw too few of the earlier messages (newer ones took its room)", async () => {
+      await add("c10", { role: "user", content: "h1" });
+      await add("c10", { role: "assistant", content: "h2" });
+      await add("c10", { role: "user", content: "h3" });
+      const own = await add("c10", { role: "user", content: "the new turn" });
+      await add("c10", { role: "assistant", content: "", status: "streaming" });
+      await add("c10", { role: "user", content: "a later turn" });
+      const prefetched = prefetchLatestMessages(database, uid, "c10", limits);
+      assert.deepEqual(contents(await messagesBefore(database, uid, own, prefetched, limits)), ["h3", "h2"]);
+    });
+
     it("has nothing before the first turn of a chat", async () => {
       const own = { chat_id: "c9", seq: 1 };
       assert.deepEqual(await messagesBefore(database, uid, own, Promise.resolve([]), limits), []);

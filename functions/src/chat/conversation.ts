@@ -75,7 +75,11 @@ export async function messagesBefore(
   const keep = Math.max(0, limits.maxMessages - 1);
   if (keep === 0 || userMessage.seq <= 1) return [];
   const earlier = (await prefetched).filter((message) => message.seq < userMessage.seq).slice(0, keep);
-  if (earlier[0]?.seq === userMessage.seq - 1) return earlier;
+  // Seqs have no gaps (no single message is ever deleted): the prefetch is enough when it holds each one.
+  const complete =
+    earlier.length === Math.min(keep, userMessage.seq - 1) &&
+    earlier.every((message, index) => message.seq === userMessage.seq - 1 - index);
+  if (complete) return earlier;
   const found = await database.query<MessageRecord>(
     queries.recentChatMessages(uid, userMessage.chat_id, userMessage.seq, keep),
   );

@@ -78,17 +78,39 @@ describe("SseStream writes", () => {
   });
 
   it("sends the headers alone on the next tick when no event follows at once", async () => {
-    let opened: SseStream | undefined;
     script = async (stream) => {
-      opened = stream;
       stream.open();
       await new Promise((resolve) => setTimeout(resolve, 20));
       stream.end();
     };
     const { status, events } = await receive();
-    assert.ok(opened !== undefined);
     assert.equal(status, 200);
     assert.deepEqual(events, []);
     assert.deepEqual(calls, ["flushHeaders", "end"]);
+  });
+
+  it("tells of a client that left before the stream opened, and writes nothing to it", async () => {
+    let told: Promise<boolean> = Promise.resolve(false);
+    const opened = new Promise<void>((resolve) => {
+      script = async (stream) => {
+        await new Promise((wait) => setTimeout(wait, 50));
+        stream.open();
+        told = new Promise((heard) => {
+          stream.onDisconnect(() => heard(true));
+          setTimeout(() => heard(false), 1_000);
+        });
+        stream.send({ event: "token", data: { text: "nobody reads this" } }, 1);
+        resolve();
+      };
+    });
+    calls = [];
+    const controller = new AbortController();
+    const request = fetch(url, { signal: controller.signal }).catch(() => undefined);
+    setTimeout(() => controller.abort(), 10);
+    await request;
+    await opened;
+    assert.equal(await told, true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(calls, []);
   });
 });

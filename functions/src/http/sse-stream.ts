@@ -22,6 +22,8 @@ export class SseStream implements ChatEventSink {
   constructor(response: ServerResponse, heartbeatSeconds: number) {
     this.#response = response;
     this.#heartbeatMilliseconds = heartbeatSeconds * 1000;
+    // A client gone before the stream opened: its `close` has fired already and will not again.
+    if (response.destroyed) this.#connected = false;
     response.once("close", () => {
       const wasConnected = this.#connected;
       this.#connected = false;
@@ -78,8 +80,10 @@ export class SseStream implements ChatEventSink {
     this.#started = true;
   }
 
+  /** Calls `listener` when the client goes; at once (on the next microtask) if it has gone already. */
   onDisconnect(listener: () => void): void {
-    this.#disconnectListeners.push(listener);
+    if (!this.#connected && !this.#ended) queueMicrotask(listener);
+    else this.#disconnectListeners.push(listener);
   }
 
   /** Ends the stream: what is still pending goes with the end, in one write. */

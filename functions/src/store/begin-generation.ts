@@ -115,11 +115,12 @@ export async function beginGeneration(
       [paths.deletedAccount(uid), requestPath, ...(chatPath === undefined ? [] : [chatPath])],
       [...admissions, ...input.checks],
     );
+    // Admissions first, in every attempt, so what they recorded of an earlier attempt never outlives it.
+    const admitted = await decideAll(documents, transaction, admissions);
     // A token still valid after its account was deleted starts nothing (the deletion would not see it).
     if (documents.data(paths.deletedAccount(uid)) !== undefined) {
       throw new AppError("unauthenticated", "This account was deleted.");
     }
-    const admitted = await decideAll(documents, transaction, admissions);
     const existing = documents.data<RequestRecord>(requestPath);
     if (existing !== undefined) {
       if (existing.kind !== input.kind || existing.payload_hash !== input.payloadHash) {

@@ -29,7 +29,10 @@ export function chatRoutes(
   const openStream = (context: RequestContext) => {
     const stream = new SseStream(context.response, sse.heartbeatSeconds);
     stream.open();
-    context.response.once("close", connections.acquire());
+    const release = connections.acquire();
+    // A client gone while the stream was being started has closed already: its `close` will not fire again.
+    if (context.response.destroyed) release();
+    else context.response.once("close", release);
     return stream;
   };
   /**
