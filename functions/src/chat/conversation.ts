@@ -33,14 +33,20 @@ export async function loadConversation(
   newImages: readonly ConversationImage[],
   limits: ConversationLimits,
 ): Promise<ConversationTurn[]> {
-  const recent = await database.query<MessageRecord>(
-    queries.recentChatMessages(uid, assistant.chat_id, assistant.seq, limits.maxMessages),
-  );
-  return conversationOf(
-    recent.map((document) => document.data),
-    newImages,
-    limits,
-  );
+  const recent = await messagesOfChat(database, uid, assistant.chat_id, assistant.seq, limits.maxMessages);
+  return conversationOf(recent, newImages, limits);
+}
+
+/** A chat's messages before `beforeSeq`, newest first, at most `limit`. */
+async function messagesOfChat(
+  database: DocumentDatabase,
+  uid: string,
+  chatId: string,
+  beforeSeq: number,
+  limit: number,
+): Promise<MessageRecord[]> {
+  const found = await database.query<MessageRecord>(queries.recentChatMessages(uid, chatId, beforeSeq, limit));
+  return found.map((document) => document.data);
 }
 
 /**
@@ -54,10 +60,7 @@ export async function prefetchLatestMessages(
   limits: ConversationLimits,
 ): Promise<MessageRecord[]> {
   if (limits.maxMessages <= 1) return [];
-  const found = await database.query<MessageRecord>(
-    queries.recentChatMessages(uid, chatId, Number.MAX_SAFE_INTEGER, limits.maxMessages + 1),
-  );
-  return found.map((document) => document.data);
+  return messagesOfChat(database, uid, chatId, Number.MAX_SAFE_INTEGER, limits.maxMessages + 1);
 }
 
 /**
@@ -80,10 +83,7 @@ export async function messagesBefore(
     earlier.length === Math.min(keep, userMessage.seq - 1) &&
     earlier.every((message, index) => message.seq === userMessage.seq - 1 - index);
   if (complete) return earlier;
-  const found = await database.query<MessageRecord>(
-    queries.recentChatMessages(uid, userMessage.chat_id, userMessage.seq, keep),
-  );
-  return found.map((document) => document.data);
+  return messagesOfChat(database, uid, userMessage.chat_id, userMessage.seq, keep);
 }
 
 /** The conversation from a chat's messages, newest first, the new message first of all (see the limits above). */

@@ -1,4 +1,4 @@
-import type { TransactionCheck } from "../store/transaction-check.ts";
+import { trackedCheck, type TransactionCheck } from "../store/transaction-check.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import type { StreamSlot, StreamSlots } from "./stream-slots.ts";
 
@@ -28,41 +28,17 @@ export class StreamAdmission {
   ): Promise<{ readonly started: T; readonly slot: StreamSlot }> {
     const slot = this.#slots.reserve(uid);
     const rateLimiter = this.#rateLimiter;
-    // What the rate check did, as the transaction last ran it (TypeScript cannot see assignments in closures).
-    const rateToken = { refused: false, written: false };
-    const rate = rateLimiter?.check(uid);
-    const checks: TransactionCheck[] = [slot.check];
-    if (rate !== undefined) {
-      checks.unshift({
-        reads: rate.reads,
-        decide: async (documents, transaction) => {
-          rateToken.refused = false;
-          rateToken.written = false;
-          try {
-            const write = await rate.decide(documents, transaction);
-            return (
-              write &&
-              ((writer) => {
-                rateToken.written = true;
-                write(writer);
-              })
-            );
-          } catch (error) {
-            rateToken.refused = true;
-            throw error;
-          }
-        },
-      });
-    }
+    const rate = rateLimiter === undefined ? undefined : trackedCheck(rateLimiter.check(uid));
     let started: T;
     try {
-      started = await start(checks);
+      started = await start(rate === undefined ? [slot.check] : [rate.check, slot.check]);
     } catch (error) {
       await slot.abandon().catch(() => undefined);
       // An empty bucket answers before anything else, as it would have had the token been taken first; a start
       // that failed after its transaction committed has taken its token already (one whose commit failed is
       // let off: that failure was ours).
-      if (rateLimiter !== undefined && !rateToken.refused && !rateToken.written) await rateLimiter.consume(uid);
+      const token = rate?.outcome();
+      if (token !== undefined && !token.refused && !token.written) await rateLimiter?.consume(uid);
       throw error;
     }
     return { started, slot: slot.taken() };

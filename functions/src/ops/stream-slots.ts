@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DocumentDatabase } from "../database/document-database.ts";
 import { resourceExhausted } from "../errors/app-error.ts";
 import { paths } from "../store/paths.ts";
-import { runChecks, type TransactionCheck } from "../store/transaction-check.ts";
+import { runChecks, trackedCheck, type TransactionCheck } from "../store/transaction-check.ts";
 
 /**
  * A cap on the streams one user has open at once (`MAX_OPEN_STREAMS_PER_USER`), answers and resumes alike, across
@@ -51,8 +51,7 @@ export class StreamSlots {
   reserve(uid: string): { readonly check: TransactionCheck; taken(): StreamSlot; abandon(): Promise<void> } {
     const id = randomUUID();
     const path = paths.counter(uid, "streams");
-    let written = false;
-    const check: TransactionCheck = {
+    const { check, outcome } = trackedCheck({
       reads: [path],
       decide: (documents) => {
         const live = this.#live(documents.data<SlotsDocument>(path));
@@ -65,18 +64,16 @@ export class StreamSlots {
             { limit: this.#options.max, scope: "streams" },
           );
         }
-        return (transaction) => {
-          written = true;
+        return (transaction) =>
           transaction.set(path, { slots: { ...live, [id]: this.#options.now() + this.#options.leaseMs } });
-        };
       },
-    };
+    });
     return {
       check,
       taken: () => this.#held(uid, id),
       // A transaction that never wrote the slot took nothing; one that did may or may not have committed.
       abandon: async () => {
-        if (written) await this.#held(uid, id).release();
+        if (outcome().written) await this.#remove(uid, id);
       },
     };
   }
@@ -96,9 +93,14 @@ export class StreamSlots {
         if (released) return;
         released = true;
         clearInterval(renewal);
-        await this.#change(uid, (live) => Object.fromEntries(Object.entries(live).filter(([slot]) => slot !== id)));
+        await this.#remove(uid, id);
       },
     };
+  }
+
+  /** Gives a slot back (nothing if it is not there). */
+  #remove(uid: string, id: string): Promise<void> {
+    return this.#change(uid, (live) => Object.fromEntries(Object.entries(live).filter(([slot]) => slot !== id)));
   }
 
   /** The leases of a slots document that have not ended. */

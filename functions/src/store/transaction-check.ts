@@ -35,6 +35,47 @@ export interface TransactionCheck {
   ): Promise<TransactionWrite | undefined> | TransactionWrite | undefined;
 }
 
+/** What a check did in the last attempt of its transaction that reached it. */
+export interface CheckOutcome {
+  /** It refused (threw). */
+  readonly refused: boolean;
+  /** Its writes were made (the attempt may still have failed to commit). */
+  readonly written: boolean;
+}
+
+/**
+ * `check`, reporting what it did: so work around a transaction that failed can tell whether the check refused,
+ * or had its writes made (and so may have committed them). Each attempt that reaches the check starts afresh.
+ */
+export function trackedCheck(check: TransactionCheck): {
+  readonly check: TransactionCheck;
+  readonly outcome: () => CheckOutcome;
+} {
+  let outcome: CheckOutcome = { refused: false, written: false };
+  return {
+    check: {
+      reads: check.reads,
+      decide: async (documents, transaction) => {
+        outcome = { refused: false, written: false };
+        try {
+          const write = await check.decide(documents, transaction);
+          return (
+            write &&
+            ((writer) => {
+              outcome = { refused: false, written: true };
+              write(writer);
+            })
+          );
+        } catch (error) {
+          outcome = { refused: true, written: false };
+          throw error;
+        }
+      },
+    },
+    outcome: () => outcome,
+  };
+}
+
 /** Reads `paths` and every document `checks` need, each once, in one round trip. */
 export async function readTogether(
   transaction: Transaction,

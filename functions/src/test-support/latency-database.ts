@@ -96,25 +96,23 @@ export class LatencyDatabase extends ForwardingDatabase {
    * transaction with the first and sends the others once it has the transaction's id), plus the commit.
    */
   override async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
-    let readRoundTrips = 0;
-    let batchOpen = false;
-    let firstBatchReads = 0;
+    // Assigned in closures, so kept in an object (TypeScript narrows plain variables as if they never changed).
+    const reads = { roundTrips: 0, batchOpen: false, firstBatchShared: false };
     const read = () => {
-      if (readRoundTrips === 1 && batchOpen) firstBatchReads += 1;
-      if (batchOpen) return;
-      batchOpen = true;
-      readRoundTrips += 1;
-      if (readRoundTrips === 1) firstBatchReads = 1;
-      queueMicrotask(() => (batchOpen = false));
+      if (reads.batchOpen) {
+        if (reads.roundTrips === 1) reads.firstBatchShared = true;
+        return;
+      }
+      reads.batchOpen = true;
+      reads.roundTrips += 1;
+      queueMicrotask(() => (reads.batchOpen = false));
     };
     const result = await this.inner.transaction((transaction) => {
       // A rerun (contention) pays again from nothing: the last run is the one that committed.
-      readRoundTrips = 0;
-      firstBatchReads = 0;
-      batchOpen = false;
+      Object.assign(reads, { roundTrips: 0, batchOpen: false, firstBatchShared: false });
       return work(observedTransaction(transaction, { read, wrote: () => undefined }));
     });
-    const waits = readRoundTrips + (firstBatchReads > 1 ? 1 : 0);
+    const waits = reads.roundTrips + (reads.firstBatchShared ? 1 : 0);
     for (let wait = 0; wait < waits; wait += 1) await this.#wait(this.#readMs);
     await this.#wait(this.#writeMs);
     return result;

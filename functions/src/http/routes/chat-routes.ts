@@ -2,6 +2,7 @@ import type { ChatService } from "../../chat/chat-service.ts";
 import type { ConnectionGauge } from "../../ops/connection-gauge.ts";
 import type { StreamSlots } from "../../ops/stream-slots.ts";
 import type { StreamAdmission } from "../../ops/stream-admission.ts";
+import type { TransactionCheck } from "../../store/transaction-check.ts";
 import { invalidArgument } from "../../errors/app-error.ts";
 import { stopBodySchema } from "../../contract/request-bodies.ts";
 import { CLIENT_ID_PATTERN } from "../../contract/identifiers.ts";
@@ -48,6 +49,22 @@ export function chatRoutes(
       await slot.release().catch(() => undefined);
     }
   };
+  /**
+   * Runs `start` with the caller's rate-limit token and stream slot as checks in its transaction (see
+   * `StreamAdmission`), then `work` on what it started, holding the slot until the work ends however it ends.
+   */
+  const withAdmission = async <T>(
+    context: RequestContext,
+    start: (admissions: readonly TransactionCheck[]) => Promise<T>,
+    work: (started: T) => Promise<void>,
+  ) => {
+    const { started, slot } = await admission.admit(context.caller.uid, start);
+    try {
+      await work(started);
+    } finally {
+      await slot.release().catch(() => undefined);
+    }
+  };
 
   return [
     {
@@ -60,23 +77,23 @@ export function chatRoutes(
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
-        // Everything that can refuse the request runs inside `admit`, so a refusal still takes a rate token.
-        const { started, slot } = await admission.admit(context.caller.uid, async (admissions) => {
-          const body = await readIdempotentBody(context);
-          // A repeated request (a client library's retry) continues from what the client already has.
-          const resumeFrom = resumeOffset(context);
-          return { prepared: await chat.begin(context.caller, body, startedAt, admissions), resumeFrom };
-        });
-        try {
-          // A client gone meanwhile does not stop the answer it started: it runs on, resumable, as after any
-          // disconnect.
-          const { prepared, resumeFrom } = started;
-          context.logFields.chat_id = prepared.message.chat_id;
-          if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
-          await chat.stream(prepared, openStream(context), resumeFrom);
-        } finally {
-          await slot.release().catch(() => undefined);
-        }
+        // Everything that can refuse the request runs inside the admission, so a refusal still takes a rate token.
+        // A client gone meanwhile does not stop the answer it started: it runs on, resumable, as after any
+        // disconnect.
+        await withAdmission(
+          context,
+          async (admissions) => {
+            const body = await readIdempotentBody(context);
+            // A repeated request (a client library's retry) continues from what the client already has.
+            const resumeFrom = resumeOffset(context);
+            return { prepared: await chat.begin(context.caller, body, startedAt, admissions), resumeFrom };
+          },
+          async ({ prepared, resumeFrom }) => {
+            context.logFields.chat_id = prepared.message.chat_id;
+            if (prepared.message.model !== undefined) context.logFields.model = prepared.message.model;
+            await chat.stream(prepared, openStream(context), resumeFrom);
+          },
+        );
       },
     },
     {
@@ -105,16 +122,15 @@ export function chatRoutes(
       handle: async (context) => {
         const startedAt = Date.now();
         context.logFields.generation_type = "text";
-        const { started: approved, slot } = await admission.admit(context.caller.uid, async (admissions) =>
-          chat.approve(context.caller, await context.readJson(), startedAt, admissions),
+        await withAdmission(
+          context,
+          async (admissions) => chat.approve(context.caller, await context.readJson(), startedAt, admissions),
+          async (approved) => {
+            context.logFields.chat_id = approved.message.chat_id;
+            if (approved.message.model !== undefined) context.logFields.model = approved.message.model;
+            await chat.continue(approved, openStream(context));
+          },
         );
-        try {
-          context.logFields.chat_id = approved.message.chat_id;
-          if (approved.message.model !== undefined) context.logFields.model = approved.message.model;
-          await chat.continue(approved, openStream(context));
-        } finally {
-          await slot.release().catch(() => undefined);
-        }
       },
     },
     {
