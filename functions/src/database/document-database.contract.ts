@@ -397,6 +397,17 @@ export function describeDocumentDatabaseContract(
         assert.equal(await database.get(path("accounts", "early")), null);
       });
 
+      it("refuses reading several documents after a write too, and writes nothing", async () => {
+        await assert.rejects(
+          database.transaction(async (transaction) => {
+            transaction.set(path("accounts", "early-many"), { balance: 1 });
+            await transaction.getAll([path("accounts", "other"), path("accounts", "another")]);
+          }),
+          /all reads to be executed before all writes/,
+        );
+        assert.equal(await database.get(path("accounts", "early-many")), null);
+      });
+
       it("refuses a query that no index serves", async function () {
         if (!options.enforcesIndexes) this.skip();
         await assert.rejects(
